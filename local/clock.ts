@@ -1,0 +1,118 @@
+/**
+ * Clocks for the local stack. Everything time-dependent in local/ (status lifecycles, Wait states,
+ * schedules, metric windows, endpoint moves) reads one injected Clock, so tests and `npm start`
+ * can compress hours of bake time into seconds.
+ */
+
+export interface Clock {
+  /** Current time, epoch milliseconds. */
+  now(): number;
+  /** Resolves once the clock has moved `ms` forward (rejects with the signal's reason when aborted). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Wall-clock time. */
+export class SystemClock implements Clock {
+  now(): number {
+    return Date.now();
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, Math.max(0, ms));
+      const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+interface Sleeper { wakeAt: number; seq: number; resolve: () => void; reject: (e: unknown) => void }
+
+export interface VirtualClockOptions {
+  /** Start time, epoch ms (default: 2026-01-01T00:00:00Z, so runs are reproducible). */
+  start?: number;
+  /**
+   * 'manual': time moves only through advance()/set().
+   * 'auto': when sleepers are pending and `idleMs` of real time passes with no new sleeper, time
+   * jumps to the earliest wake-up (fake timers with auto-advance: waits cost ~idleMs of real time).
+   */
+  mode?: 'manual' | 'auto';
+  idleMs?: number;
+}
+
+/** Controllable time for tests, benchmarks and the local demo. */
+export class VirtualClock implements Clock {
+  private current: number;
+  private readonly sleepers: Sleeper[] = [];
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private mode: 'manual' | 'auto';
+  private readonly idleMs: number;
+
+  constructor(opts: VirtualClockOptions = {}) {
+    this.current = opts.start ?? Date.UTC(2026, 0, 1);
+    this.mode = opts.mode ?? 'manual';
+    this.idleMs = opts.idleMs ?? 2;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Number of pending sleepers (useful to wait until a workflow is parked on a Wait). */
+  pending(): number {
+    return this.sleepers.length;
+  }
+
+  setMode(mode: 'manual' | 'auto'): void {
+    this.mode = mode;
+    this.schedule();
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const sleeper: Sleeper = { wakeAt: this.current + ms, seq: this.seq++, resolve, reject };
+      const onAbort = () => {
+        const i = this.sleepers.indexOf(sleeper);
+        if (i >= 0) this.sleepers.splice(i, 1);
+        reject(signal!.reason);
+      };
+      sleeper.resolve = () => { signal?.removeEventListener('abort', onAbort); resolve(); };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.sleepers.push(sleeper);
+      this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt || a.seq - b.seq);
+      this.schedule();
+    });
+  }
+
+  /** Moves time forward by `ms`, waking every sleeper due on the way, in order. */
+  async advance(ms: number): Promise<void> {
+    await this.set(this.current + ms);
+  }
+
+  /** Moves time to `t` (never backwards), waking sleepers in wake-time order. */
+  async set(t: number): Promise<void> {
+    while (this.sleepers.length > 0 && this.sleepers[0].wakeAt <= t) {
+      const s = this.sleepers.shift()!;
+      this.current = Math.max(this.current, s.wakeAt);
+      s.resolve();
+      // Let the woken code run (and maybe sleep again) before moving on.
+      await new Promise((r) => setImmediate(r));
+    }
+    this.current = Math.max(this.current, t);
+  }
+
+  private schedule(): void {
+    if (this.mode !== 'auto') return;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.sleepers.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const next = this.sleepers[0];
+      if (!next) return;
+      void this.set(next.wakeAt).then(() => this.schedule());
+    }, this.idleMs);
+  }
+}

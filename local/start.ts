@@ -1,0 +1,2 @@
+// `npm start`: placeholder until the local scenario lands; it starts the embedded AgentCore emulator.
+console.log('agentcore-autopilot: the local scenario is not built yet; see README.');

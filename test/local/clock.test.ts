@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../local/clock.ts';
+
+describe('VirtualClock', () => {
+  it('wakes sleepers in wake-time order when advanced manually', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const woke: string[] = [];
+    void clock.sleep(300).then(() => woke.push(`b@${clock.now()}`));
+    void clock.sleep(100).then(() => woke.push(`a@${clock.now()}`));
+    await clock.advance(200);
+    expect(woke).toEqual(['a@100']);
+    await clock.advance(200);
+    expect(woke).toEqual(['a@100', 'b@300']);
+    expect(clock.now()).toBe(400);
+  });
+
+  it('jumps to the next wake-up by itself in auto mode', async () => {
+    const clock = new VirtualClock({ start: 0, mode: 'auto' });
+    const started = Date.now();
+    await clock.sleep(24 * 3600 * 1000);
+    expect(clock.now()).toBe(24 * 3600 * 1000);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('rejects an aborted sleep and forgets it', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const ac = new AbortController();
+    const p = clock.sleep(1000, ac.signal);
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(clock.pending()).toBe(0);
+  });
+});
