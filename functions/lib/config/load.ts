@@ -1,0 +1,230 @@
+/**
+ * Loading the desired-state configuration: YAML -> schema + semantic checks -> typed Config with
+ * every default applied. Any problem throws one ConfigError listing all of them; nothing runs on
+ * an invalid file.
+ */
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
+import { ConfigError, type ConfigIssue } from './config-error.ts';
+import { fromZodIssues, zodErrorMap, type RawIssue, type Segment } from './issues.ts';
+import { configSchema, type ParsedConfig, type ParsedGateway, type ParsedRuntime, type ParsedTagPolicy } from './schema.ts';
+import { semanticIssues } from './semantics.ts';
+import type {
+  Config, DriftMode, GatewayDesired, GatewaySpec, ResourceRef, RuntimeDesired, RuntimeSpec, TagPolicy, TrackRule,
+} from './types.ts';
+
+export const DEFAULT_CONFIG_FILE = 'autopilot.config.yaml';
+
+/** Source offset of the node at `at`, or of its nearest existing ancestor. */
+function offsetOf(doc: Document, at: readonly Segment[]): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = (node as YamlNode | null)?.range?.[0];
+  for (const seg of at) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+      if (!pair) break;
+      // The key's line: for block values it is where the reader looks.
+      offset = (isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (!item) break;
+      offset = (item as YamlNode).range?.[0] ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return offset;
+}
+
+function place(doc: Document, counter: LineCounter, raw: RawIssue[]): ConfigIssue[] {
+  const placed = raw.map((r, i) => {
+    const offset = offsetOf(doc, r.at);
+    const issue: ConfigIssue = { path: r.path || '(root)', message: r.message };
+    if (offset !== undefined) issue.line = counter.linePos(offset).line;
+    return { issue, offset: offset ?? 0, i };
+  });
+  // File order, so the list reads top to bottom like the file.
+  placed.sort((a, b) => a.offset - b.offset || a.i - b.i);
+  // Identical findings from two checks (e.g. a schema refine and a semantic check) are shown once.
+  const seen = new Set<string>();
+  return placed.map((p) => p.issue).filter((issue) => {
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** YAML parser messages without the source excerpt (a line may hold a secret value). */
+function yamlReason(message: string): string {
+  const first = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+  return first.length > 200 ? `${first.slice(0, 200)}...` : first;
+}
+
+/** toJS fails on an alias without an anchor, or on alias expansion bombs: locate the alias. */
+function aliasIssue(doc: Document, counter: LineCounter, err: unknown): ConfigIssue {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) === undefined) {
+        offset = node.range?.[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  const excessive = /alias count/i.test((err as Error).message ?? '');
+  const message = excessive
+    ? 'YAML error: too many alias expansions (more than 100)'
+    : 'YAML syntax error: an alias (*name) refers to an anchor (&name) that is not defined before it';
+  if (offset === undefined) return { path: '', message, line: 1 };
+  const pos = counter.linePos(offset);
+  return { path: '', message, line: pos.line, column: pos.col };
+}
+
+function ref(spec: { id?: string; name?: string }): ResourceRef {
+  return spec.id !== undefined ? { id: spec.id } : { name: spec.name as string };
+}
+
+function tagPolicy(p: ParsedTagPolicy): TagPolicy {
+  if (p.exact !== undefined) return { kind: 'exact', exact: p.exact };
+  if (p.semver !== undefined) return { kind: 'semver', semver: p.semver };
+  if (p.glob !== undefined) return { kind: 'glob', glob: p.glob };
+  return { kind: 'regex', regex: p.regex as string };
+}
+
+function runtimeSpec(r: ParsedRuntime, mode: DriftMode): RuntimeSpec {
+  let track: TrackRule | undefined;
+  if (r.track) {
+    track = {
+      repository: r.track.repository,
+      tagPolicy: tagPolicy(r.track.tagPolicy),
+      registry: { accounts: r.track.registry?.accounts ?? [], regions: r.track.registry?.regions ?? [] },
+      keepTag: r.track.keepTag,
+      ...(r.track.promote ? { promote: r.track.promote } : {}),
+    };
+  }
+  return {
+    ...ref(r),
+    drift: r.drift ?? mode,
+    ignore: r.ignore,
+    // Shape-checked against UpdateAgentRuntimeRequest by the semantic pass.
+    desired: r.desired as RuntimeDesired,
+    ...(track ? { track } : {}),
+  };
+}
+
+function gatewaySpec(g: ParsedGateway, mode: DriftMode): GatewaySpec {
+  return {
+    ...ref(g),
+    drift: g.drift ?? mode,
+    ignore: g.ignore,
+    desired: g.desired as GatewayDesired,
+    ...(g.policyEngine ? { policyEngine: g.policyEngine } : {}),
+  };
+}
+
+function finalize(p: ParsedConfig): Config {
+  const { changeWindow, ...drift } = p.drift;
+  return {
+    version: p.version,
+    events: p.events,
+    runtimes: p.runtimes.map((r) => runtimeSpec(r, p.drift.mode)),
+    gateways: p.gateways.map((g) => gatewaySpec(g, p.drift.mode)),
+    drift: { ...drift, ...(changeWindow ? { changeWindow } : {}) },
+    redeploy: p.redeploy,
+  };
+}
+
+/**
+ * Parses and validates configuration text. `fileName` prefixes every message. Throws a
+ * ConfigError carrying every issue (YAML syntax errors carry the line and column).
+ */
+export function parseConfig(text: string, fileName: string): Config {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((err): ConfigIssue => {
+      const pos = counter.linePos(err.pos[0]);
+      return { path: '', message: `YAML syntax error: ${yamlReason(err.message)}`, line: pos.line, column: pos.col };
+    });
+    throw new ConfigError(fileName, issues);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(fileName, [aliasIssue(doc, counter, err)], { cause: err });
+  }
+  if (raw === null || raw === undefined) {
+    throw new ConfigError(fileName, [{ path: '(root)', message: 'is empty; expected a mapping that starts with "version: 1"', line: 1 }]);
+  }
+  const result = configSchema.safeParse(raw, { error: zodErrorMap });
+  const issues = [...(result.success ? [] : fromZodIssues(result.error.issues)), ...semanticIssues(raw)];
+  if (issues.length > 0 || !result.success) throw new ConfigError(fileName, place(doc, counter, issues));
+  return finalize(result.data);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Reads and parses the configuration. Path: the argument, else $AUTOPILOT_CONFIG_FILE, else
+ * `autopilot.config.yaml`. A relative path is looked up in the working directory, then (in
+ * Lambda) in $LAMBDA_TASK_ROOT, where the packaged file lives.
+ */
+export async function loadConfig(file?: string, options: LoadConfigOptions = {}): Promise<Config> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const given = file ?? (env.AUTOPILOT_CONFIG_FILE || undefined);
+  const wanted = given ?? DEFAULT_CONFIG_FILE;
+  const candidates = [path.resolve(cwd, wanted)];
+  if (!path.isAbsolute(wanted) && env.LAMBDA_TASK_ROOT) candidates.push(path.resolve(env.LAMBDA_TASK_ROOT, wanted));
+  let absolute: string | undefined;
+  for (const candidate of candidates) {
+    if (await exists(candidate)) {
+      absolute = candidate;
+      break;
+    }
+  }
+  if (absolute === undefined) {
+    const hint = given === undefined ? '; set AUTOPILOT_CONFIG_FILE to use another path' : '';
+    throw new ConfigError(displayName(wanted, cwd), [{
+      path: '',
+      message: candidates.length === 1
+        ? `configuration file does not exist${hint}`
+        : `configuration file does not exist (looked for ${candidates.join(', ')})${hint}`,
+    }]);
+  }
+  const display = displayName(absolute, cwd);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'unknown error'})`;
+    throw new ConfigError(display, [{ path: '', message: `configuration file ${reason}` }], { cause: err });
+  }
+  return parseConfig(text, display);
+}
+
+/** The name used in messages: relative to the working directory when inside it. */
+function displayName(file: string, cwd: string): string {
+  const absolute = path.resolve(cwd, file);
+  const relative = path.relative(cwd, absolute);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+}

@@ -1,0 +1,149 @@
+/**
+ * Settings of a staged policy rollout: the schema used for `gateways[].policyEngine.rollout`, and
+ * the same validation for per-start overrides (a rollout started by hand or by drift can tighten
+ * or relax a gate for that one run).
+ */
+import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
+import { fromZodIssues, zodErrorMap } from './issues.ts';
+import type { MetricComparison, MetricGate, RolloutSettings } from './types.ts';
+
+/** Deep-frozen so no consumer can change the defaults of every later parse. */
+export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = Object.freeze({
+  bakeMinutes: 60,
+  enforceBakeMinutes: 30,
+  maxDenyRatio: 0.05,
+  maxMismatchErrors: 0,
+  maxNoDeterminingPolicies: 0,
+  minDecisions: 100,
+  maxBakeExtensions: 2,
+  maxDenySpikeRatio: 2,
+  maxSystemErrors: 0,
+  readyTimeoutMinutes: 15,
+  alarms: Object.freeze([]) as unknown as string[],
+  metrics: Object.freeze([]) as unknown as MetricGate[],
+  approval: Object.freeze({ required: false, timeoutMinutes: 60 }),
+});
+
+const STANDARD_STATS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum', 'IQM'];
+// Percentile / trimmed / winsorized / trimmed count / trimmed sum: p99, p99.9, tm90, wm95, tc80, ts90.
+const EXTENDED_STAT = /^(p|tm|wm|tc|ts)(100|[0-9]{1,2}(\.[0-9]{1,10})?)$/;
+
+function checkStat(value: string): string | undefined {
+  if (STANDARD_STATS.includes(value) || EXTENDED_STAT.test(value)) return undefined;
+  return `must be one of ${STANDARD_STATS.join(', ')} or a percentile-style statistic such as p99, p99.9, tm90`;
+}
+
+const COMPARISONS = ['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'] as const;
+
+/** The operator each CloudWatch comparison name stands for (the gate passes when `value <op> threshold`). */
+export const COMPARISON_OPERATORS: Readonly<Record<MetricComparison, '>=' | '>' | '<' | '<='>> = Object.freeze({
+  GreaterThanOrEqualToThreshold: '>=',
+  GreaterThanThreshold: '>',
+  LessThanThreshold: '<',
+  LessThanOrEqualToThreshold: '<=',
+});
+
+export const metricGateSchema = z.strictObject({
+  // GetMetricData MetricDataQuery.Id.
+  id: checkedString((v) => (/^[a-z][a-zA-Z0-9_]{0,254}$/.test(v) ? undefined : 'must match the pattern [a-z][a-zA-Z0-9_]* (a GetMetricData query id), at most 255 characters')),
+  namespace: checkedString((v) => (v.length > 255 ? 'must be at most 255 characters' : v.startsWith(':') ? 'must not start with ":"' : undefined)),
+  metricName: z.string().min(1).max(255),
+  dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(1024))
+    .superRefine((d, ctx) => {
+      if (Object.keys(d).length > 30) ctx.addIssue({ code: 'custom', message: 'must have at most 30 entries (the CloudWatch limit)' });
+    })
+    .default(() => ({})),
+  stat: checkedString(checkStat),
+  threshold: z.number(),
+  comparison: z.enum(COMPARISONS),
+  // CloudWatch periods: 1, 5, 10, 30 (high resolution) or a multiple of 60 seconds.
+  periodSeconds: z.number().int()
+    .superRefine((p, ctx) => {
+      if (!([1, 5, 10, 30].includes(p) || (p >= 60 && p % 60 === 0 && p <= 86_400))) {
+        ctx.addIssue({ code: 'custom', message: 'must be 1, 5, 10, 30 or a multiple of 60 up to 86400' });
+      }
+    })
+    .default(60),
+});
+
+const fields = {
+  bakeMinutes: minutes(),
+  enforceBakeMinutes: minutes(),
+  maxDenyRatio: ratio(),
+  maxMismatchErrors: count(),
+  maxNoDeterminingPolicies: count(),
+  minDecisions: positiveCount(),
+  maxBakeExtensions: count(),
+  // A multiple of the shadow baseline: below 1 would fail any rollout whose deny ratio holds steady.
+  maxDenySpikeRatio: z.number().min(1),
+  maxSystemErrors: count(),
+  readyTimeoutMinutes: minutes(),
+  alarms: uniqueList(alarmName(), 'alarm'),
+  metrics: uniqueList(metricGateSchema, 'the id of metric', (m) => m.id),
+};
+
+const D = DEFAULT_ROLLOUT_SETTINGS;
+
+const approvalSchema = z.strictObject({
+  required: z.boolean().default(D.approval.required),
+  timeoutMinutes: minutes().default(D.approval.timeoutMinutes),
+});
+
+/** Full rollout settings; every omitted key takes its DEFAULT_ROLLOUT_SETTINGS value. */
+export const rolloutSettingsSchema = z.strictObject({
+  bakeMinutes: fields.bakeMinutes.default(D.bakeMinutes),
+  enforceBakeMinutes: fields.enforceBakeMinutes.default(D.enforceBakeMinutes),
+  maxDenyRatio: fields.maxDenyRatio.default(D.maxDenyRatio),
+  maxMismatchErrors: fields.maxMismatchErrors.default(D.maxMismatchErrors),
+  maxNoDeterminingPolicies: fields.maxNoDeterminingPolicies.default(D.maxNoDeterminingPolicies),
+  minDecisions: fields.minDecisions.default(D.minDecisions),
+  maxBakeExtensions: fields.maxBakeExtensions.default(D.maxBakeExtensions),
+  maxDenySpikeRatio: fields.maxDenySpikeRatio.default(D.maxDenySpikeRatio),
+  maxSystemErrors: fields.maxSystemErrors.default(D.maxSystemErrors),
+  readyTimeoutMinutes: fields.readyTimeoutMinutes.default(D.readyTimeoutMinutes),
+  alarms: fields.alarms.default(() => []),
+  metrics: fields.metrics.default(() => []),
+  approval: approvalSchema.prefault({}),
+});
+
+/** Per-start overrides: any subset of the settings (approval too), validated like the config. */
+export const rolloutOverridesSchema = z.strictObject({
+  ...fields,
+  approval: z.strictObject({ required: z.boolean(), timeoutMinutes: minutes() }).partial(),
+}).partial();
+
+export type RolloutOverrides = z.output<typeof rolloutOverridesSchema>;
+
+function cloneSettings(s: RolloutSettings): RolloutSettings {
+  return {
+    ...s,
+    alarms: [...s.alarms],
+    metrics: s.metrics.map((m) => ({ ...m, dimensions: { ...m.dimensions } })),
+    approval: { ...s.approval },
+  };
+}
+
+/**
+ * Validates per-start overrides and applies them over `base` (lists replace, approval merges).
+ * Throws a ConfigError naming `source` and every bad key; `base` is never mutated.
+ */
+export function parseRolloutOverrides(
+  obj: unknown,
+  base: RolloutSettings = DEFAULT_ROLLOUT_SETTINGS,
+  source = 'rollout overrides',
+): RolloutSettings {
+  const result = rolloutOverridesSchema.safeParse(obj ?? {}, { error: zodErrorMap });
+  if (!result.success) {
+    const issues = fromZodIssues(result.error.issues).map(({ path, message }) => ({ path: path || '(root)', message }));
+    throw new ConfigError(source, issues);
+  }
+  const { approval, ...rest } = result.data;
+  const merged = cloneSettings(base);
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (approval) merged.approval = { ...merged.approval, ...Object.fromEntries(Object.entries(approval).filter(([, v]) => v !== undefined)) };
+  return merged;
+}

@@ -1,0 +1,142 @@
+/**
+ * The zod schema of the configuration file: types, enums, ranges, patterns, unknown keys and
+ * defaults. Checks that span several keys or resources (exactly one of id|name, duplicates, the
+ * model validation of `desired`) live in semantics.ts, which runs on the raw document so that they
+ * are reported together with these.
+ */
+import semver from 'semver';
+import { z } from 'zod';
+import { checkIgnorePointer, type ResourceKind } from './desired.ts';
+import { alarmName, checkedString, concurrency, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
+import {
+  checkAccountId, checkEndpointName, checkEventBus, checkEventSource, checkGatewayId, checkGatewayName, checkImageTag,
+  checkPolicyEngineArn, checkRegex, checkRegion, checkRepositoryName, checkRuntimeId, checkRuntimeName,
+  checkScheduleExpression, checkSemverRange, checkTagGlob, checkTimeZone,
+} from './patterns.ts';
+import { rolloutSettingsSchema } from './rollout.ts';
+
+const ignoreList = (kinds: ResourceKind[]) =>
+  uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path').default(() => []);
+
+const resourceDrift = z.enum(['report', 'correct', 'ignore']).optional();
+
+// ---- runtimes -----------------------------------------------------------------------------
+
+const tagPolicySchema = z.strictObject({
+  exact: checkedString(checkImageTag).optional(),
+  semver: checkedString((v) => checkSemverRange(v, semver.validRange)).optional(),
+  glob: checkedString(checkTagGlob).optional(),
+  regex: checkedString(checkRegex).optional(),
+});
+
+const registrySchema = z.strictObject({
+  accounts: uniqueList(checkedString(checkAccountId), 'account').min(1).optional(),
+  regions: uniqueList(checkedString(checkRegion), 'region').min(1).optional(),
+});
+
+const promoteSchema = z.strictObject({
+  endpoints: uniqueList(
+    checkedString((v) => (v === 'DEFAULT'
+      ? 'must not be DEFAULT: the DEFAULT endpoint moves to every new version by itself; list named endpoints only'
+      : checkEndpointName(v))),
+    'endpoint',
+  ).min(1),
+  alarms: uniqueList(alarmName(), 'alarm').default(() => []),
+  rollbackOnFailure: z.boolean().default(true),
+  timeoutMinutes: minutes().default(30),
+});
+
+const trackSchema = z.strictObject({
+  repository: checkedString(checkRepositoryName),
+  tagPolicy: tagPolicySchema,
+  registry: registrySchema.optional(),
+  keepTag: z.boolean().default(false),
+  promote: promoteSchema.optional(),
+});
+
+const runtimeSchema = z.strictObject({
+  id: checkedString(checkRuntimeId).optional(),
+  name: checkedString(checkRuntimeName).optional(),
+  drift: resourceDrift,
+  ignore: ignoreList(['runtime']),
+  // Shape-checked against the service model in semantics.ts.
+  desired: z.record(z.string(), z.unknown()).default(() => ({})),
+  track: trackSchema.optional(),
+});
+
+// ---- gateways -----------------------------------------------------------------------------
+
+const policyEngineSchema = z.strictObject({
+  arn: checkedString(checkPolicyEngineArn),
+  mode: z.enum(['ENFORCE', 'LOG_ONLY']),
+  tamperResponse: z.enum(['rollout', 'restore']).default('rollout'),
+  rollout: rolloutSettingsSchema.prefault({}),
+});
+
+const gatewaySchema = z.strictObject({
+  id: checkedString(checkGatewayId).optional(),
+  name: checkedString(checkGatewayName).optional(),
+  drift: resourceDrift,
+  ignore: ignoreList(['gateway']),
+  desired: z.record(z.string(), z.unknown()).default(() => ({})),
+  policyEngine: policyEngineSchema.optional(),
+});
+
+// ---- drift, redeploy, events --------------------------------------------------------------
+
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+const hhmm = (allow24: boolean) =>
+  checkedString((v) => (/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(v) || (allow24 && v === '24:00')
+    ? undefined
+    : `must be a time HH:MM from 00:00 to ${allow24 ? '24:00' : '23:59'} (quote it in YAML)`));
+
+const changeWindowSchema = z.strictObject({
+  days: uniqueList(z.enum(WEEKDAYS), 'day').min(1).default(() => [...WEEKDAYS]),
+  start: hhmm(false),
+  end: hhmm(true),
+  timezone: checkedString(checkTimeZone).default('UTC'),
+}).superRefine((w, ctx) => {
+  if (w.start === w.end) {
+    ctx.addIssue({ code: 'custom', path: ['end'], message: 'must differ from start (an empty window never opens; omit changeWindow to allow changes at any time)' });
+  }
+});
+
+const driftSchema = z.strictObject({
+  mode: z.enum(['report', 'correct']).default('report'),
+  schedule: checkedString(checkScheduleExpression).default('rate(15 minutes)'),
+  ignore: ignoreList(['runtime', 'gateway']),
+  exclude: uniqueList(
+    checkedString((v) => ([checkRuntimeId, checkRuntimeName, checkGatewayId, checkGatewayName].some((check) => check(v) === undefined)
+      ? undefined
+      : 'must be a runtime or gateway id or name')),
+    'resource',
+  ).default(() => []),
+  maxCorrectionsPerRun: positiveCount().default(10),
+  maxErrorRatio: ratio().default(0.5),
+  concurrency: concurrency().default(4),
+  changeWindow: changeWindowSchema.optional(),
+});
+
+const eventsSchema = z.strictObject({
+  busName: checkedString(checkEventBus).default('default'),
+  source: checkedString(checkEventSource).default('agentcore-autopilot'),
+});
+
+const redeploySchema = z.strictObject({
+  concurrency: concurrency().default(4),
+});
+
+/** The whole file. Its output still has raw resource refs and tag policies; load.ts finalizes them. */
+export const configSchema = z.strictObject({
+  version: z.literal(1),
+  events: eventsSchema.prefault({}),
+  runtimes: z.array(runtimeSchema).default(() => []),
+  gateways: z.array(gatewaySchema).default(() => []),
+  drift: driftSchema.prefault({}),
+  redeploy: redeploySchema.prefault({}),
+});
+
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedRuntime = z.output<typeof runtimeSchema>;
+export type ParsedGateway = z.output<typeof gatewaySchema>;
+export type ParsedTagPolicy = z.output<typeof tagPolicySchema>;
