@@ -17,6 +17,8 @@ function register(name: string, summary: string, load: () => Promise<{ default: 
 
 // --- registry ---------------------------------------------------------------------------------
 // (commands are added here as they land)
+register('emulator', 'Serve the local AgentCore emulator (AWS wire protocol) until interrupted', () => import('./commands/emulator.ts'));
+register('invoke', 'Run one Lambda handler locally and print its result', () => import('./commands/invoke.ts'));
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length), 8);
