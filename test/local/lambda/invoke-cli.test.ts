@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../../cli/autopilot.ts';
+import type { CliIO } from '../../../cli/types.ts';
+import { VirtualClock } from '../../../local/clock.ts';
+import { startStack, until, type Stack } from '../stepfunctions/helpers.ts';
+
+const CONFIG = resolve(import.meta.dirname, '../../fixtures/serverless/basic/serverless.yml');
+
+function io(env: NodeJS.ProcessEnv = {}): CliIO & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (l) => out.push(l), stderr: (l) => err.push(l), env, isTTY: false };
+}
+
+function eventFile(event: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'invoke-'));
+  const file = join(dir, 'event.json');
+  writeFileSync(file, JSON.stringify(event));
+  return file;
+}
+
+let stack: Stack | undefined;
+afterEach(async () => { await stack?.close(); stack = undefined; });
+
+describe('autopilot invoke', () => {
+  it('runs the handler with its serverless.yml environment and prints the JSON result', async () => {
+    const cli = io({ AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    const code = await main(['invoke', 'onImagePush', '--event', eventFile({ detail: { tag: 'v2' } }), '--config', CONFIG, '--stage', 'prod'], cli);
+    expect(cli.err).toEqual([]);
+    expect(code).toBe(0);
+    const result = JSON.parse(cli.out.join('\n'));
+    expect(result.event).toEqual({ detail: { tag: 'v2' } });
+    expect(result.env).toMatchObject({
+      AUTOPILOT_STAGE: 'prod', GREETING: 'hello-prod-world', AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_LAMBDA_FUNCTION_NAME: 'autopilot-fixture-prod-onImagePush',
+    });
+    expect(result.context.functionName).toBe('autopilot-fixture-prod-onImagePush');
+  });
+
+  it('answers a waiting task token against the endpoint the AWS environment names', async () => {
+    stack = await startStack(new VirtualClock());
+    const { executionArn } = await stack.sfn.send(new StartExecutionCommand({
+      stateMachineArn: stack.config.stateMachines.approval.arn, input: JSON.stringify({ change: 'c-9' }),
+    }));
+    const entries = await until(() => stack!.putEvents[0]);
+    const token = (JSON.parse(entries[0].Detail!) as { taskToken: string }).taskToken;
+
+    const cli = io({ AWS_ENDPOINT_URL: stack.core.url, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    const code = await main(['invoke', 'approve', `--event=${eventFile({ token, decision: 'approve' })}`, '--config', CONFIG], cli);
+    expect(cli.err).toEqual([]);
+    expect(code).toBe(0);
+    expect(JSON.parse(cli.out[0])).toEqual({ answered: 'approve' });
+    const done = await stack.standIn.waitForExecution(executionArn!);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output!).approval).toEqual({ approvedBy: 'autopilot-fixture-dev-approve' });
+  });
+
+  it('reports handler errors on stderr with exit 1', async () => {
+    const cli = io();
+    expect(await main(['invoke', 'fail', '--config', CONFIG], cli)).toBe(1);
+    expect(cli.out).toEqual([]);
+    expect(cli.err.join('\n')).toBe('autopilot invoke: fail failed: DeployFailedError: runtime update rejected');
+
+    const unknown = io();
+    expect(await main(['invoke', 'nope', '--config', CONFIG], unknown)).toBe(1);
+    expect(unknown.err.join('\n')).toMatch(/no function 'nope'.*onImagePush/);
+
+    const badConfig = io();
+    expect(await main(['invoke', 'work', '--config', '/nonexistent/serverless.yml'], badConfig)).toBe(1);
+    expect(badConfig.err.join('\n')).toMatch(/cannot read \/nonexistent\/serverless.yml/);
+  });
+
+  it('prints help and rejects bad usage with exit 2', async () => {
+    const help = io();
+    expect(await main(['invoke', '--help'], help)).toBe(0);
+    expect(help.out.join('\n')).toMatch(/^Usage: autopilot invoke <functionKey>/);
+    const usage = io();
+    expect(await main(['invoke'], usage)).toBe(2);
+    expect(usage.err.join('\n')).toMatch(/missing <functionKey>/);
+    const list = io();
+    expect(await main(['--help'], list)).toBe(0);
+    expect(list.out.join('\n')).toMatch(/invoke\s+Run one Lambda handler locally/);
+  });
+});
