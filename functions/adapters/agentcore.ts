@@ -1,0 +1,184 @@
+/**
+ * Bedrock AgentCore Control: runtimes, runtime versions and endpoints, gateways, policy engines.
+ * Every method translates SDK exceptions into the named errors of lib/errors.ts; lists drain all
+ * pages with the SDK paginators.
+ */
+import {
+  GetAgentRuntimeCommand,
+  GetAgentRuntimeEndpointCommand,
+  GetGatewayCommand,
+  GetPolicyEngineCommand,
+  UpdateAgentRuntimeCommand,
+  UpdateAgentRuntimeEndpointCommand,
+  UpdateGatewayCommand,
+  paginateListAgentRuntimeEndpoints,
+  paginateListAgentRuntimeVersions,
+  paginateListAgentRuntimes,
+  paginateListGateways,
+  paginateListPolicyEngines,
+} from '@aws-sdk/client-bedrock-agentcore-control';
+import type {
+  AgentRuntime,
+  AgentRuntimeEndpoint,
+  BedrockAgentCoreControlClient,
+  GatewaySummary,
+  GetAgentRuntimeCommandOutput,
+  GetAgentRuntimeEndpointCommandOutput,
+  GetGatewayCommandOutput,
+  GetPolicyEngineCommandOutput,
+  PolicyEngine,
+  UpdateAgentRuntimeCommandInput,
+  UpdateAgentRuntimeCommandOutput,
+  UpdateAgentRuntimeEndpointCommandInput,
+  UpdateAgentRuntimeEndpointCommandOutput,
+  UpdateGatewayCommandInput,
+  UpdateGatewayCommandOutput,
+} from '@aws-sdk/client-bedrock-agentcore-control';
+import { AmbiguousResourceError, ResourceNotFoundError } from '../lib/errors.ts';
+import { callAws, collectPages } from './aws-errors.ts';
+
+const SERVICE = 'bedrock-agentcore-control';
+const PAGE_SIZE = 100;
+
+/** A runtime or gateway named by id or by name. */
+export type ResourceRef = { id: string } | { name: string };
+
+/** Typed AgentCore Control calls over an injected client. */
+export class AgentCoreAdapter {
+  readonly client: BedrockAgentCoreControlClient;
+
+  constructor(client: BedrockAgentCoreControlClient) {
+    this.client = client;
+  }
+
+  /** GetAgentRuntime: the latest version, or `version` when given. */
+  async getRuntime(id: string, version?: string): Promise<GetAgentRuntimeCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'GetAgentRuntime', resource: id }, () =>
+      this.client.send(new GetAgentRuntimeCommand({ agentRuntimeId: id, ...(version !== undefined && { agentRuntimeVersion: version }) })),
+    );
+  }
+
+  /** UpdateAgentRuntime (creates a new version; DEFAULT follows it, named endpoints do not). */
+  async updateRuntime(input: UpdateAgentRuntimeCommandInput): Promise<UpdateAgentRuntimeCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'UpdateAgentRuntime', resource: input.agentRuntimeId }, () =>
+      this.client.send(new UpdateAgentRuntimeCommand(input)),
+    );
+  }
+
+  /** Every runtime (latest version of each), all pages. */
+  async listRuntimes(): Promise<AgentRuntime[]> {
+    return collectPages(
+      { service: SERVICE, operation: 'ListAgentRuntimes' },
+      paginateListAgentRuntimes({ client: this.client, pageSize: PAGE_SIZE }, {}),
+      (page) => page.agentRuntimes,
+    );
+  }
+
+  /** Every version of one runtime, all pages. */
+  async listRuntimeVersions(id: string): Promise<AgentRuntime[]> {
+    return collectPages(
+      { service: SERVICE, operation: 'ListAgentRuntimeVersions', resource: id },
+      paginateListAgentRuntimeVersions({ client: this.client, pageSize: PAGE_SIZE }, { agentRuntimeId: id }),
+      (page) => page.agentRuntimes,
+    );
+  }
+
+  /** GetAgentRuntimeEndpoint: carries `liveVersion` and, during a move, `targetVersion`. */
+  async getRuntimeEndpoint(id: string, endpointName: string): Promise<GetAgentRuntimeEndpointCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'GetAgentRuntimeEndpoint', resource: `${id}/${endpointName}` }, () =>
+      this.client.send(new GetAgentRuntimeEndpointCommand({ agentRuntimeId: id, endpointName })),
+    );
+  }
+
+  /** UpdateAgentRuntimeEndpoint: points a named endpoint at a version. */
+  async updateRuntimeEndpoint(input: UpdateAgentRuntimeEndpointCommandInput): Promise<UpdateAgentRuntimeEndpointCommandOutput> {
+    return callAws(
+      { service: SERVICE, operation: 'UpdateAgentRuntimeEndpoint', resource: `${input.agentRuntimeId}/${input.endpointName}` },
+      () => this.client.send(new UpdateAgentRuntimeEndpointCommand(input)),
+    );
+  }
+
+  /** Every endpoint of one runtime, all pages. */
+  async listRuntimeEndpoints(id: string): Promise<AgentRuntimeEndpoint[]> {
+    return collectPages(
+      { service: SERVICE, operation: 'ListAgentRuntimeEndpoints', resource: id },
+      paginateListAgentRuntimeEndpoints({ client: this.client, pageSize: PAGE_SIZE }, { agentRuntimeId: id }),
+      (page) => page.runtimeEndpoints,
+    );
+  }
+
+  /** GetGateway (by id or ARN). */
+  async getGateway(gatewayIdentifier: string): Promise<GetGatewayCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'GetGateway', resource: gatewayIdentifier }, () =>
+      this.client.send(new GetGatewayCommand({ gatewayIdentifier })),
+    );
+  }
+
+  /** UpdateGateway: a full replacement, so send every field to keep (see agentcore-api §5). */
+  async updateGateway(input: UpdateGatewayCommandInput): Promise<UpdateGatewayCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'UpdateGateway', resource: input.gatewayIdentifier }, () =>
+      this.client.send(new UpdateGatewayCommand(input)),
+    );
+  }
+
+  /** Every gateway summary, all pages (summaries carry no ARN or policy config: use getGateway). */
+  async listGateways(): Promise<GatewaySummary[]> {
+    return collectPages(
+      { service: SERVICE, operation: 'ListGateways' },
+      paginateListGateways({ client: this.client, pageSize: PAGE_SIZE }, {}),
+      (page) => page.items,
+    );
+  }
+
+  /** GetPolicyEngine. */
+  async getPolicyEngine(policyEngineId: string): Promise<GetPolicyEngineCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'GetPolicyEngine', resource: policyEngineId }, () =>
+      this.client.send(new GetPolicyEngineCommand({ policyEngineId })),
+    );
+  }
+
+  /** Every policy engine, all pages. */
+  async listPolicyEngines(): Promise<PolicyEngine[]> {
+    return collectPages(
+      { service: SERVICE, operation: 'ListPolicyEngines' },
+      paginateListPolicyEngines({ client: this.client, pageSize: PAGE_SIZE }, {}),
+      (page) => page.policyEngines,
+    );
+  }
+
+  /** Finds a runtime by id or name among all runtimes; ResourceNotFoundError when absent. */
+  async resolveRuntime(ref: ResourceRef): Promise<AgentRuntime> {
+    const runtimes = await this.listRuntimes();
+    return pickOne(runtimes, ref, (r) => r.agentRuntimeId, (r) => r.agentRuntimeName, 'ListAgentRuntimes', 'runtime');
+  }
+
+  /** Finds a gateway by id or name among all gateways; ResourceNotFoundError when absent. */
+  async resolveGateway(ref: ResourceRef): Promise<GatewaySummary> {
+    const gateways = await this.listGateways();
+    return pickOne(gateways, ref, (g) => g.gatewayId, (g) => g.name, 'ListGateways', 'gateway');
+  }
+}
+
+function pickOne<T>(
+  items: T[],
+  ref: ResourceRef,
+  idOf: (item: T) => string | undefined,
+  nameOf: (item: T) => string | undefined,
+  operation: string,
+  kind: string,
+): T {
+  const [field, wanted, get] = 'id' in ref ? ['id', ref.id, idOf] as const : ['name', ref.name, nameOf] as const;
+  const matches = items.filter((item) => get(item) === wanted);
+  if (matches.length === 0) {
+    throw new ResourceNotFoundError(
+      { service: SERVICE, operation, resource: `${field}=${wanted}` },
+      { message: `No AgentCore ${kind} with ${field} "${wanted}"` },
+    );
+  }
+  if (matches.length > 1) {
+    throw new AmbiguousResourceError(`${matches.length} AgentCore ${kind}s have ${field} "${wanted}"`, {
+      details: { kind, field, ids: matches.map(idOf) },
+    });
+  }
+  return matches[0];
+}

@@ -1,0 +1,176 @@
+// Runs `serverless package` exactly as a developer would (offline, no AWS credentials) and checks
+// what it produced: the CloudFormation template against the resource registry, the Lambda settings,
+// the role-per-function IAM pattern, and each function's bundle.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { checkTemplate } from '../../scripts/check-cfn.ts';
+import { readZip } from './zip.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'node_modules/.bin');
+const output = join(root, '.serverless');
+
+type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, any>; DependsOn?: string[] }> };
+
+/** Function keys declared in serverless.yml (osls variables and CloudFormation tags stay as text). */
+function declaredFunctions(): string[] {
+  const doc = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent', strict: false }) as {
+    functions?: Record<string, unknown> | null;
+  };
+  return Object.keys(doc.functions ?? {});
+}
+
+/** The environment of a machine with no AWS account configured, running the Node 24 from node_modules. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE)$/.test(key)) delete env[key];
+  }
+  return {
+    ...env,
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    AWS_CONFIG_FILE: join(root, '.serverless-no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(root, '.serverless-no-aws-credentials'),
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    FORCE_COLOR: '0',
+  };
+}
+
+/**
+ * Extracts a deployment zip to a fresh temp directory and imports the handler module in a child
+ * Node with a Lambda-like environment; exit status 0 when it loads and exports `handler`.
+ */
+function loadBundle(entries: Map<string, Buffer>, handlerFile: string): { status: number | null; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'autopilot-bundle-'));
+  try {
+    for (const [name, data] of entries) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), data);
+    }
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(join(dir, handlerFile)).href)}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', LAMBDA_TASK_ROOT: dir, AUTOPILOT_CONFIG_FILE: 'autopilot.config.yaml', AUTOPILOT_EVENT_BUS: 'default', POWERTOOLS_SERVICE_NAME: 'agentcore-autopilot' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    return { status: child.status, stderr: child.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let template: Template;
+let state: { service: { provider: Record<string, unknown> } };
+let functions: string[];
+let log = '';
+
+beforeAll(async () => {
+  functions = declaredFunctions();
+  rmSync(output, { recursive: true, force: true });
+  if (functions.length === 0) {
+    // serverless-esbuild 1.57.2 skips bundling when no Node function exists, but its
+    // after:package:createDeploymentArtifacts hook still copies .esbuild/.serverless (ENOENT).
+    // Give it the empty folder it expects; it removes .esbuild itself. No-op once functions exist.
+    mkdirSync(join(root, '.esbuild/.serverless'), { recursive: true });
+  }
+  const run = await promisify(execFile)(join(bin, 'serverless'), ['package', '--stage', 'dev', '--region', 'us-east-1'], {
+    cwd: root,
+    env: offlineEnv(),
+    timeout: 90_000,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`serverless package failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  });
+  log = `${run.stdout}\n${run.stderr}`;
+  template = JSON.parse(readFileSync(join(output, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  state = JSON.parse(readFileSync(join(output, 'serverless-state.json'), 'utf8'));
+}, 120_000);
+
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+describe('serverless package (offline, no credentials)', () => {
+  it('packages the service', () => {
+    expect(log).toMatch(/Service packaged/);
+  });
+
+  it('produces a template that passes the CloudFormation registry check', () => {
+    const issues = checkTemplate(template);
+
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([]);
+  });
+
+  it('targets Node.js 24 on arm64 with the shared environment', () => {
+    expect(state.service.provider).toMatchObject({
+      runtime: 'nodejs24.x',
+      architecture: 'arm64',
+      stage: 'dev',
+      region: 'us-east-1',
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'agentcore-autopilot',
+        POWERTOOLS_LOG_LEVEL: expect.any(String),
+        AUTOPILOT_CONFIG_FILE: 'autopilot.config.yaml',
+        AUTOPILOT_EVENT_BUS: expect.any(String),
+      },
+    });
+  });
+
+  it('declares one Lambda function per serverless.yml function, each on nodejs24.x/arm64', () => {
+    const lambdas = ofType('AWS::Lambda::Function');
+
+    expect(lambdas).toHaveLength(functions.length);
+    for (const [, fn] of lambdas) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: { Variables: { AUTOPILOT_CONFIG_FILE: 'autopilot.config.yaml', POWERTOOLS_SERVICE_NAME: 'agentcore-autopilot' } },
+      });
+    }
+  });
+
+  it('gives every function its own role that attaches the logging policy, and no shared role', () => {
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    expect(template.Resources.LambdaLoggingPolicy?.Type).toBe('AWS::IAM::ManagedPolicy');
+    const roles = ofType('AWS::Lambda::Function').map(([id, fn]) => {
+      const roleId = fn.Properties?.Role?.['Fn::GetAtt']?.[0] as string | undefined;
+      expect(roleId, `${id} must use role: <its own role>`).toBeTypeOf('string');
+      const role = template.Resources[roleId as string];
+      expect(role?.Type, `${id}: ${roleId}`).toBe('AWS::IAM::Role');
+      expect(role.Properties?.ManagedPolicyArns, `${roleId}`).toContainEqual({ Ref: 'LambdaLoggingPolicy' });
+      return roleId;
+    });
+    expect(new Set(roles).size).toBe(roles.length);
+  });
+
+  it('bundles every function as ESM with the AWS SDK inside, its config file and the standard middleware', () => {
+    const bundles: string[] = [];
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const zipName = String(fn.Properties?.Code?.S3Key).split('/').pop() as string;
+      const entries = readZip(join(output, zipName));
+      const handlerFile = `${String(fn.Properties?.Handler).replace(/\.[^.]+$/, '')}.mjs`;
+      const code = entries.get(handlerFile)?.toString('utf8');
+
+      expect(code, `${id}: ${handlerFile} in ${zipName}`).toBeDefined();
+      if (existsSync(join(root, 'autopilot.config.yaml'))) expect([...entries.keys()]).toContain('autopilot.config.yaml');
+      expect(code).toMatch(/^import \{ createRequire/);
+      // Everything (the AWS SDK included: the runtime's SDK may lack AgentCore) is in the bundle:
+      // it loads from a directory with no node_modules anywhere above it, as in /var/task.
+      const loaded = loadBundle(entries, handlerFile);
+      expect(loaded.status, `${id} failed to load:\n${loaded.stderr}`).toBe(0);
+      // keepNames: error class names survive minification (they are the ASL ErrorEquals contract),
+      // and every handler goes through withMiddleware (which carries InvalidEventError).
+      expect(code).toContain('"InvalidEventError"');
+      bundles.push(code as string);
+    }
+    if (bundles.length > 0) {
+      expect(bundles.some((code) => code.includes('BedrockAgentCoreControlClient'))).toBe(true);
+    }
+  });
+});
