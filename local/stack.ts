@@ -1,0 +1,239 @@
+/**
+ * The whole local stack, wired from serverless.yml exactly as it is deployed:
+ *
+ *   one emulator port: AgentCore Control + Step Functions + EventBridge + CloudWatch + ECR
+ *   EventBridge rules      = the `eventBridge` / `schedule` events of serverless.yml's functions,
+ *                            delivered asynchronously to the real handlers (retry policy, DLQ)
+ *   state machines         = serverless.yml's `stepFunctions.stateMachines`, Lambda tasks routed to
+ *                            the real handlers, `events:putEvents` tasks onto the local bus
+ *   ECR pushes             = `stack.pushImage()`, which emits `ECR Image Action` onto the bus
+ *   handlers               = run in-process by the local Lambda runner with their serverless.yml
+ *                            environment plus the emulator endpoint and dummy credentials
+ *
+ * Time: one Clock for everything (default: an auto-advancing VirtualClock, so hours of waits pass
+ * in milliseconds). `npm start`, the end-to-end tests and the benchmarks all start this.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { VirtualClock, type Clock } from './clock.ts';
+import { startEmulator, type Emulator, type StandInContext } from './emulator/index.ts';
+import type { FaultPlan } from './emulator/faults.ts';
+import type { Seed } from './emulator/seed.ts';
+import type { AgentCoreState } from './emulator/agentcore/state.ts';
+import { CloudWatchStandIn, type CloudWatchSeed } from './emulator/cloudwatch/cloudwatch.ts';
+import { EcrStandIn, type EcrSeed, type PushOptions, type PushResult } from './emulator/ecr/ecr.ts';
+import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventbridge.ts';
+import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
+import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
+import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
+
+/** The repository root (serverless.yml, autopilot.config.yaml, local/seed/...). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A stack seed: the AgentCore emulator seed plus optional `ecr` and `cloudwatch` sections. */
+export type StackSeed = Seed & { ecr?: EcrSeed; cloudwatch?: CloudWatchSeed };
+
+export interface StackOptions {
+  /** Emulator port on 127.0.0.1 (default 0: any free port). */
+  port?: number;
+  /** Default: `new VirtualClock({ mode: 'auto' })` starting now. */
+  clock?: Clock;
+  /** A YAML file path or a seed object (AgentCore keys, plus `ecr:` and `cloudwatch:`). */
+  seed?: string | StackSeed;
+  faults?: FaultPlan | string;
+  /** The autopilot config the handlers load (default: <repo>/autopilot.config.yaml). */
+  configFile?: string;
+  /** Default: <repo>/serverless.yml. */
+  serverlessFile?: string;
+  /** serverless stage (default dev). */
+  stage?: string;
+  /** Extra environment for every handler (wins over serverless.yml). */
+  env?: Record<string, string>;
+  /** Fire the `schedule` rules from the clock (default false: tests trigger runs themselves). */
+  schedules?: boolean;
+  /** Validate state machine definitions with asl-validator at registration (default true). */
+  validateDefinitions?: boolean;
+}
+
+/** A failed rule delivery that went to the rule's dead-letter queue. */
+export interface DeadLetter {
+  rule: string;
+  queueArn: string | undefined;
+  event: AwsEvent;
+  error: string;
+}
+
+export interface Stack {
+  url: string;
+  /** AWS_ENDPOINT_URL, region and dummy credentials: point the SDK, the AWS CLI or `autopilot` here. */
+  env: Record<string, string>;
+  clock: Clock;
+  emulator: Emulator;
+  agentcore: AgentCoreState;
+  events: EventBridgeStandIn;
+  sfn: StepFunctionsStandIn;
+  ecr: EcrStandIn;
+  cloudwatch: CloudWatchStandIn;
+  lambda: LambdaRunner;
+  serverless: ServerlessConfig;
+  /** Absolute path of the autopilot config the handlers load. */
+  configFile: string;
+  /** Deliveries that exhausted their retry policy (what the SQS DLQ would hold). */
+  deadLetters: DeadLetter[];
+  /** Deployed-style ARN of a state machine, by its serverless.yml key (`policyRollout`, `runtimePromotion`). */
+  stateMachineArn(key: string): string;
+  /** "Pushes" an image to the ECR stand-in; its `ECR Image Action` events go onto the local bus. */
+  pushImage(opts: PushOptions): PushResult;
+  /**
+   * Waits until no rule delivery is in flight and every execution has stopped or is parked on a
+   * task token (`.waitForTaskToken`), repeating while one starts the other.
+   */
+  settle(opts?: { timeoutMs?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+function loadStackSeed(seed: string | StackSeed | undefined): { agentcore?: Seed; ecr?: EcrSeed; cloudwatch?: CloudWatchSeed } {
+  if (seed === undefined) return {};
+  const doc = (typeof seed === 'string' ? parseYaml(readFileSync(seed, 'utf8')) ?? {} : seed) as StackSeed;
+  const { ecr, cloudwatch, ...agentcore } = doc;
+  return { agentcore: agentcore as Seed, ecr, cloudwatch };
+}
+
+/** Starts the emulator with every stand-in and the serverless.yml wiring. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const clock = opts.clock ?? new VirtualClock({ mode: 'auto' });
+  const seeds = loadStackSeed(opts.seed);
+  const configFile = path.resolve(opts.configFile ?? path.join(REPO_ROOT, 'autopilot.config.yaml'));
+  const serverlessFile = path.resolve(opts.serverlessFile ?? path.join(REPO_ROOT, 'serverless.yml'));
+
+  let events!: EventBridgeStandIn;
+  let sfn!: StepFunctionsStandIn;
+  let ecr!: EcrStandIn;
+  let cloudwatch!: CloudWatchStandIn;
+  let runner!: LambdaRunner;
+
+  const emulator = await startEmulator({
+    port: opts.port,
+    seed: seeds.agentcore,
+    faults: opts.faults,
+    clock,
+    services: [
+      (ctx: StandInContext) => (sfn = new StepFunctionsStandIn({
+        clock: ctx.clock,
+        region: ctx.region,
+        accountId: ctx.account,
+        invokeLambda: (target, payload, o) => runner.invoke(target, payload, o),
+        putEvents: (entries) => events.putEvents(entries),
+        validateDefinitions: opts.validateDefinitions,
+      })),
+      (ctx: StandInContext) => (events = new EventBridgeStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (cloudwatch = new CloudWatchStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (ecr = new EcrStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, emit: (e) => events.put(e as never) })),
+    ],
+  });
+
+  try {
+    if (seeds.ecr) ecr.seed(seeds.ecr);
+    if (seeds.cloudwatch) cloudwatch.seed(seeds.cloudwatch);
+
+    const account = emulator.state.settings.account;
+    const region = emulator.state.settings.region;
+    const serverless = loadServerlessConfig(serverlessFile, { stage: opts.stage ?? 'dev', region, accountId: account, env: { ...process.env, ...opts.env } });
+    // The handlers read the config from an absolute path (serverless.yml packages it next to the bundle).
+    for (const f of Object.values(serverless.functions)) {
+      f.environment = { ...f.environment, AUTOPILOT_CONFIG_FILE: configFile, ...opts.env };
+    }
+    // Handlers are real code running in real time: their timeout is measured in wall time (an
+    // auto-advancing clock would expire it while they await I/O).
+    runner = createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } });
+    sfn.registerFromConfig(serverless);
+
+    const deadLetters: DeadLetter[] = [];
+    for (const rule of serverless.eventRules) {
+      events.addRule({
+        name: rule.name,
+        eventBus: rule.eventBus,
+        pattern: rule.pattern,
+        schedule: rule.schedule,
+        enabled: rule.enabled,
+        retryPolicy: {
+          ...(rule.retryPolicy?.maximumRetryAttempts !== undefined ? { maximumRetryAttempts: rule.retryPolicy.maximumRetryAttempts } : {}),
+          ...(rule.retryPolicy?.maximumEventAge !== undefined ? { maximumEventAgeInSeconds: rule.retryPolicy.maximumEventAge } : {}),
+        },
+        target: {
+          id: rule.functionKey,
+          input: rule.input,
+          inputPath: rule.inputPath,
+          inputTransformer: rule.inputTransformer,
+          invoke: (_event, input) => runner.invoke(rule.functionKey, input),
+        },
+        deadLetter: (event, error) => {
+          deadLetters.push({ rule: rule.name, queueArn: rule.deadLetter, event, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        },
+      });
+    }
+    if (opts.schedules) events.startSchedules();
+
+    const settle = async (o: { timeoutMs?: number } = {}): Promise<void> => {
+      const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+      for (;;) {
+        await events.whenIdle();
+        const running = sfn.listExecutions().filter((e) => e.status === 'RUNNING' && !parkedOnToken(e.history));
+        if (running.length === 0 && events.pendingDeliveries() === 0) {
+          // One more turn: a finishing execution may just have put events.
+          await new Promise((r) => setTimeout(r, 5));
+          if (events.pendingDeliveries() === 0) return;
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`stack did not settle within ${o.timeoutMs ?? 120_000} ms: ${running.map((e) => e.name).join(', ') || 'event deliveries pending'}`);
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+
+    return {
+      url: emulator.url,
+      env: emulator.env,
+      clock,
+      emulator,
+      agentcore: emulator.state,
+      events,
+      sfn,
+      ecr,
+      cloudwatch,
+      lambda: runner,
+      serverless,
+      configFile,
+      deadLetters,
+      stateMachineArn(key: string): string {
+        const m = serverless.stateMachines[key];
+        if (!m) throw new Error(`no state machine "${key}" in serverless.yml (have: ${Object.keys(serverless.stateMachines).join(', ')})`);
+        return m.arn;
+      },
+      pushImage: (p) => ecr.push(p),
+      settle,
+      async close(): Promise<void> {
+        await events.stopSchedules();
+        await emulator.close();
+      },
+    };
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
+}
+
+/** True when the execution's latest task is a `.waitForTaskToken` one still waiting for its answer. */
+function parkedOnToken(history: readonly { type: string; details?: { key: string; value: Record<string, unknown> } }[]): boolean {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i];
+    if (h.type === 'TaskSubmitted' || h.type === 'TaskScheduled') {
+      return String(h.details?.value.resource ?? '').endsWith('.waitForTaskToken');
+    }
+    if (h.type.endsWith('StateExited') || h.type === 'TaskSucceeded' || h.type === 'TaskFailed' || h.type === 'TaskTimedOut') return false;
+  }
+  return false;
+}
