@@ -45,16 +45,16 @@ function offlineEnv(): NodeJS.ProcessEnv {
 
 /**
  * Extracts a deployment zip to a fresh temp directory and imports the handler module in a child
- * Node with a Lambda-like environment; exit status 0 when it loads and exports `handler`.
+ * Node with a Lambda-like environment; exit status 0 when it loads and exports the handler function.
  */
-function loadBundle(entries: Map<string, Buffer>, handlerFile: string): { status: number | null; stderr: string } {
+function loadBundle(entries: Map<string, Buffer>, handlerFile: string, exportName = 'handler'): { status: number | null; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'autopilot-bundle-'));
   try {
     for (const [name, data] of entries) {
       mkdirSync(dirname(join(dir, name)), { recursive: true });
       writeFileSync(join(dir, name), data);
     }
-    const script = `const m = await import(${JSON.stringify(pathToFileURL(join(dir, handlerFile)).href)}); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }`;
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(join(dir, handlerFile)).href)}); if (typeof m[${JSON.stringify(exportName)}] !== 'function') { console.error('no ${exportName} export'); process.exit(3); }`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: dir,
       env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', LAMBDA_TASK_ROOT: dir, AUTOPILOT_CONFIG_FILE: 'autopilot.config.yaml', AUTOPILOT_EVENT_BUS: 'default', POWERTOOLS_SERVICE_NAME: 'agentcore-autopilot' },
@@ -162,7 +162,7 @@ describe('serverless package (offline, no credentials)', () => {
       expect(code).toMatch(/^import \{ createRequire/);
       // Everything (the AWS SDK included: the runtime's SDK may lack AgentCore) is in the bundle:
       // it loads from a directory with no node_modules anywhere above it, as in /var/task.
-      const loaded = loadBundle(entries, handlerFile);
+      const loaded = loadBundle(entries, handlerFile, String(fn.Properties?.Handler).split('.').pop());
       expect(loaded.status, `${id} failed to load:\n${loaded.stderr}`).toBe(0);
       // keepNames: error class names survive minification (they are the ASL ErrorEquals contract),
       // and every handler goes through withMiddleware (which carries InvalidEventError).
