@@ -8,7 +8,8 @@
  *                            the real handlers, `events:putEvents` tasks onto the local bus
  *   ECR pushes             = `stack.pushImage()`, which emits `ECR Image Action` onto the bus
  *   handlers               = run in-process by the local Lambda runner with their serverless.yml
- *                            environment plus the emulator endpoint and dummy credentials
+ *                            environment plus the emulator endpoint and dummy credentials, and
+ *                            the stack's clock as their time source (functions/lib/time.ts)
  *
  * Time: one Clock for everything (default: an auto-advancing VirtualClock, so hours of waits pass
  * in milliseconds). `npm start`, the end-to-end tests and the benchmarks all start this.
@@ -28,6 +29,7 @@ import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventb
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
 import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
 import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
+import { setTimeSource } from '../functions/lib/time.ts';
 
 /** The repository root (serverless.yml, autopilot.config.yaml, local/seed/...). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -175,6 +177,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       });
     }
     if (opts.schedules) events.startSchedules();
+    // The in-process handlers see the stack's time (bake windows, deadlines, change windows).
+    const previousTimeSource = setTimeSource(() => clock.now());
 
     const settle = async (o: { timeoutMs?: number } = {}): Promise<void> => {
       const deadline = Date.now() + (o.timeoutMs ?? 120_000);
@@ -216,6 +220,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       pushImage: (p) => ecr.push(p),
       settle,
       async close(): Promise<void> {
+        setTimeSource(previousTimeSource);
         await events.stopSchedules();
         await emulator.close();
       },

@@ -8,6 +8,7 @@ import { agentCoreModel } from '../../lib/model/validate.ts';
 import { RUNTIME_UPDATE_FIELDS } from '../runtime-update.ts';
 import { GATEWAY_UPDATE_FIELDS } from '../gateway-update.ts';
 import { REDACTED } from '../redact.ts';
+import { STREAK_RESET_MS } from './history.ts';
 import { compareDeclared, isIgnored, mergeDeclared, normalizeRuntimeFields, pointerSegments, unionPathsOf, type FieldDrift } from './compare.ts';
 
 export type ResourceKind = 'runtime' | 'gateway';
@@ -58,6 +59,8 @@ export interface ResourcePlan {
   redeploy?: RedeployFinding;
   /** Live version the plan was computed against (runtimes). */
   liveVersion?: string;
+  /** A staged policy rollout of this gateway is running: its policy engine mode is left to it. */
+  rolloutInProgress?: boolean;
 }
 
 export interface DriftPlan {
@@ -101,6 +104,8 @@ export interface PlanInput {
   history?: Record<string, CorrectionHistory>;
   /** First backoff step; doubles with each consecutive correction (default 1 hour). */
   backoffBaseMs?: number;
+  /** Gateway ids with a running staged policy rollout (their engine mode is in flight, not drift). */
+  rolloutsInProgress?: readonly string[];
 }
 
 const RUNTIME_UNIONS = unionPathsOf(agentCoreModel, 'UpdateAgentRuntimeRequest');
@@ -148,7 +153,8 @@ function gateFor(
   if (mode === 'report') return { action: 'report-only', reason: 'drift mode is report' };
   if (!inChangeWindow(input.drift.changeWindow, input.now)) return { action: 'report-only', reason: 'outside the change window' };
   const h = backoffKey ? input.history?.[backoffKey] : undefined;
-  if (h && h.count > 0) {
+  // A streak older than STREAK_RESET_MS is over (afterCorrection starts a new one).
+  if (h && h.count > 0 && input.now - h.lastAt < STREAK_RESET_MS) {
     const wait = (input.backoffBaseMs ?? 3_600_000) * 2 ** (h.count - 1);
     if (input.now < h.lastAt + wait) {
       return {
@@ -223,7 +229,8 @@ function planGateway(obs: GatewayObservation, input: PlanInput): ResourcePlan {
   let tamper: TamperFinding | undefined;
   let policyAction: DriftAction | undefined;
   const pe = spec.policyEngine;
-  if (pe && !isIgnored('/policyEngineConfiguration', ignore)) {
+  const rolloutInProgress = input.rolloutsInProgress?.includes(id) ? true : undefined;
+  if (pe && !rolloutInProgress && !isIgnored('/policyEngineConfiguration', ignore)) {
     const livePe = live.policyEngineConfiguration as { arn?: string; mode?: PolicyEngineMode } | undefined;
     const attached = livePe?.arn === pe.arn;
     const liveMode: PolicyEngineMode | 'DETACHED' = attached && livePe?.mode ? livePe.mode : 'DETACHED';
@@ -241,13 +248,13 @@ function planGateway(obs: GatewayObservation, input: PlanInput): ResourcePlan {
       });
     }
   }
-  if (fields.length === 0) return { ...base, id };
+  if (fields.length === 0) return { ...base, id, rolloutInProgress };
   let action: DriftAction = gate.action;
   if (gate.action === 'correct' && policyAction && policyAction !== 'correct' && drifts.length === 0) action = policyAction;
   return {
     ...base, id, status: 'drifted', action,
     reason: tamper ? `policy engine ${tamper.live === 'DETACHED' ? 'detached' : `set to ${tamper.live}`} while declared ${tamper.declared}: tampering${gate.reason ? `; ${gate.reason}` : ''}` : gate.reason,
-    fields, tamper,
+    fields, tamper, rolloutInProgress,
   };
 }
 

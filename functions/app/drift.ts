@@ -1,0 +1,442 @@
+/**
+ * Drift orchestration: read the live resources -> plan (pure, functions/domain/drift/plan.ts) ->
+ * apply. Shared by the scheduled `correctDrift` Lambda and the `autopilot plan` / `apply` CLI.
+ *
+ * Read: every declared runtime and gateway is resolved by id or name (a missing one is reported,
+ * never created), read with GetAgentRuntime / GetGateway, its correction history read from its
+ * tags, and, for tracked runtimes, the newest image the rule allows looked up in ECR (the missed
+ * push safety net). Running policy rollouts are listed once so their in-flight mode is not drift.
+ *
+ * Apply: one lossless update per resource (read-merge-write with the update builders, pinned by
+ * digest for a redeploy), at most `drift.concurrency` in flight, retryable errors (throttling,
+ * conflicts, 5xx) retried with backoff inside a time budget, at most `drift.maxCorrectionsPerRun`
+ * resources per run, and no new work once failures / attempts exceed `drift.maxErrorRatio`
+ * (judged once at least min(3, planned) attempts have finished). A tampered policy engine starts
+ * the staged rollout (or is restored to ENFORCE at once). Each success bumps the resource's
+ * correction history tag, which the next runs turn into exponential backoff.
+ *
+ * Nothing here logs or returns a secret value: the plan is redacted by planDrift, and the
+ * unredacted live resources stay inside the `DriftRun` (its `targets` are never serialised).
+ */
+import type { ImageDetail } from '@aws-sdk/client-ecr';
+import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import type { AgentCoreAdapter } from '../adapters/agentcore.ts';
+import type { EcrAdapter } from '../adapters/ecr.ts';
+import type { SfnAdapter } from '../adapters/sfn.ts';
+import { callAws } from '../adapters/aws-errors.ts';
+import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
+import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError } from '../lib/errors.ts';
+import { retryWithBackoff } from '../lib/retry.ts';
+import { mapWithConcurrency } from '../lib/concurrency.ts';
+import { buildRuntimeUpdate, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../domain/runtime-update.ts';
+import { buildGatewayUpdate, GATEWAY_UPDATE_FIELDS, type GatewayChange } from '../domain/gateway-update.ts';
+import { compareDeclared, normalizeRuntimeFields } from '../domain/drift/compare.ts';
+import {
+  correctionFields, planDrift,
+  type CorrectionHistory, type DriftAction, type DriftPlan, type FieldPlan, type GatewayObservation, type ResourcePlan, type RuntimeObservation,
+} from '../domain/drift/plan.ts';
+import { afterCorrection, decodeHistory, encodeHistory, HISTORY_TAG, historyKey } from '../domain/drift/history.ts';
+import { newestAllowedImage } from '../domain/drift/safety-net.ts';
+import { isRolloutOfGateway } from '../domain/rollout/execution-name.ts';
+import { startPolicyRollout } from '../domain/rollout/start.ts';
+import { RolloutInProgressError } from '../domain/rollout/errors.ts';
+import { buildPromotionInput, promotionExecutionName } from '../domain/redeploy/promotion.ts';
+
+const SERVICE = 'bedrock-agentcore-control';
+
+export interface DriftDeps {
+  agentCore: AgentCoreAdapter;
+  ecr: EcrAdapter;
+  sfn: SfnAdapter;
+  /** The policy-rollout state machine (ROLLOUT_STATE_MACHINE_ARN). */
+  rolloutStateMachineArn?: string;
+  /** The runtime-promotion state machine (PROMOTION_STATE_MACHINE_ARN), for safety-net redeploys with `promote`. */
+  promotionStateMachineArn?: string;
+  /** The account and region autopilot runs in (ECR registry of tracking rules without `registry`). */
+  home: { account?: string; region?: string };
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Time budget for retrying one call (ms, default 20 000). */
+  retryBudgetMs?: number;
+  /** First backoff step of a resource that keeps drifting back (ms, default 1 hour). */
+  backoffBaseMs?: number;
+}
+
+/** The unredacted facts behind one resource of the plan (same index as plan.resources). Never serialised. */
+interface Target {
+  kind: 'runtime' | 'gateway';
+  spec: RuntimeSpec | GatewaySpec;
+  live?: Record<string, unknown>;
+  arn?: string;
+  history?: CorrectionHistory;
+}
+
+export interface DriftRun {
+  plan: DriftPlan;
+  /** Non-fatal problems met while reading (no secret values): ECR lookups, tags, rollouts. */
+  notes: string[];
+  readonly settings: DriftSettings;
+  readonly config?: Config;
+  /** Internal: unredacted live state; not enumerable, so JSON.stringify(run) never shows it. */
+  readonly targets: Target[];
+}
+
+export interface ReadOptions {
+  /** Force report-only for every resource (on-demand checks, `autopilot plan`). */
+  reportOnly?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// read + plan
+
+const strip = (o: object): Record<string, unknown> => {
+  const { $metadata: _m, ...rest } = o as Record<string, unknown>;
+  void _m;
+  return rest;
+};
+
+const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof AwsServiceError && err.retryable;
+}
+
+function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
+  const started = deps.now();
+  const budget = deps.retryBudgetMs ?? 20_000;
+  return retryWithBackoff(fn, {
+    isRetryable, baseMs: 200, maxMs: 5_000, sleep: deps.sleep, random: deps.random,
+    deadline: () => budget - (deps.now() - started), maxAttempts: 8,
+  });
+}
+
+/** Resolves a declared ref to an id: the id itself, or the unique match of the name in `list`. */
+async function resolveId(
+  spec: { id?: string; name?: string },
+  list: () => Promise<{ id?: string; name?: string }[]>,
+  kind: string,
+): Promise<string | undefined> {
+  if (spec.id !== undefined) return spec.id;
+  const matches = (await list()).filter((x) => x.name === spec.name);
+  if (matches.length > 1) {
+    throw new AmbiguousResourceError(`${matches.length} ${kind}s are named "${spec.name}"`, { details: { kind, name: spec.name } });
+  }
+  return matches[0]?.id;
+}
+
+async function readTags(deps: DriftDeps, arn: string): Promise<Record<string, string>> {
+  const out = await retrying(deps, () => callAws({ service: SERVICE, operation: 'ListTagsForResource', resource: arn }, () =>
+    deps.agentCore.client.send(new ListTagsForResourceCommand({ resourceArn: arn }))));
+  return out.tags ?? {};
+}
+
+async function writeHistory(deps: DriftDeps, arn: string, history: CorrectionHistory): Promise<void> {
+  await retrying(deps, () => callAws({ service: SERVICE, operation: 'TagResource', resource: arn }, () =>
+    deps.agentCore.client.send(new TagResourceCommand({ resourceArn: arn, tags: { [HISTORY_TAG]: encodeHistory(history) } }))));
+}
+
+/** Reads every declared resource and plans. Read errors of one resource are reported on it, never thrown. */
+export async function readDrift(deps: DriftDeps, config: Config, options: ReadOptions = {}): Promise<DriftRun> {
+  const notes: string[] = [];
+  const concurrency = config.drift.concurrency;
+  const once = <T>(f: () => Promise<T>): (() => Promise<T>) => { let p: Promise<T> | undefined; return () => (p ??= f()); };
+  const runtimeList = once(async () => (await retrying(deps, () => deps.agentCore.listRuntimes())).map((r) => ({ id: r.agentRuntimeId, name: r.agentRuntimeName })));
+  const gatewayList = once(async () => (await retrying(deps, () => deps.agentCore.listGateways())).map((g) => ({ id: g.gatewayId, name: g.name })));
+  const report = (spec: RuntimeSpec | GatewaySpec) => (options.reportOnly && spec.drift === 'correct' ? { ...spec, drift: 'report' as const } : spec);
+
+  const runtimeTargets: Target[] = [];
+  const runtimeObs = (await mapWithConcurrency(config.runtimes, concurrency, async (declared, i): Promise<RuntimeObservation> => {
+    const spec = report(declared) as RuntimeSpec;
+    const target: Target = { kind: 'runtime', spec: declared };
+    runtimeTargets[i] = target;
+    try {
+      const id = await resolveId(spec, runtimeList, 'runtime');
+      if (id === undefined) return { spec };
+      let live: Record<string, unknown>;
+      try {
+        live = strip(await retrying(deps, () => deps.agentCore.getRuntime(id)));
+      } catch (err) {
+        if (err instanceof ResourceNotFoundError) return { spec };
+        throw err;
+      }
+      target.live = live;
+      target.arn = live.agentRuntimeArn as string | undefined;
+      if (target.arn) {
+        try { target.history = decodeHistory(await readTags(deps, target.arn)); } catch (err) { notes.push(`runtime ${spec.id ?? spec.name}: could not read tags (${errorText(err)}); no backoff history`); }
+      }
+      const obs: RuntimeObservation = { spec, live };
+      if (spec.track) {
+        try {
+          obs.newestImage = await newestImageFor(deps, spec);
+        } catch (err) {
+          notes.push(`runtime ${spec.id ?? spec.name}: safety net skipped, ECR lookup failed (${errorText(err)})`);
+        }
+      }
+      return obs;
+    } catch (err) {
+      return { spec, error: errorText(err) };
+    }
+  })).map((r, i) => (r.status === 'fulfilled' ? r.value : { spec: config.runtimes[i], error: errorText(r.reason) }));
+
+  const gatewayTargets: Target[] = [];
+  const gatewayObs = (await mapWithConcurrency(config.gateways, concurrency, async (declared, i): Promise<GatewayObservation> => {
+    const spec = report(declared) as GatewaySpec;
+    const target: Target = { kind: 'gateway', spec: declared };
+    gatewayTargets[i] = target;
+    try {
+      const id = await resolveId(spec, gatewayList, 'gateway');
+      if (id === undefined) return { spec };
+      let live: Record<string, unknown>;
+      try {
+        live = strip(await retrying(deps, () => deps.agentCore.getGateway(id)));
+      } catch (err) {
+        if (err instanceof ResourceNotFoundError) return { spec };
+        throw err;
+      }
+      target.live = live;
+      target.arn = live.gatewayArn as string | undefined;
+      if (target.arn) {
+        try { target.history = decodeHistory(await readTags(deps, target.arn)); } catch (err) { notes.push(`gateway ${spec.id ?? spec.name}: could not read tags (${errorText(err)}); no backoff history`); }
+      }
+      return { spec, live };
+    } catch (err) {
+      return { spec, error: errorText(err) };
+    }
+  })).map((r, i) => (r.status === 'fulfilled' ? r.value : { spec: config.gateways[i], error: errorText(r.reason) }));
+
+  let rolloutsInProgress: string[] = [];
+  const watched = gatewayTargets.filter((t) => t.live && (t.spec as GatewaySpec).policyEngine).map((t) => t.live!.gatewayId as string);
+  if (watched.length > 0 && deps.rolloutStateMachineArn) {
+    try {
+      const running = await retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!, 'RUNNING'));
+      rolloutsInProgress = watched.filter((g) => running.some((e) => e.name !== undefined && isRolloutOfGateway(e.name, g)));
+    } catch (err) {
+      notes.push(`could not list running policy rollouts (${errorText(err)})`);
+    }
+  }
+
+  const targets = [...runtimeTargets, ...gatewayTargets];
+  const history: Record<string, CorrectionHistory> = {};
+  for (const t of targets) {
+    const id = t.live?.[t.kind === 'runtime' ? 'agentRuntimeId' : 'gatewayId'];
+    if (t.history && typeof id === 'string') history[historyKey(t.kind, id)] = t.history;
+  }
+  const plan = planDrift({
+    drift: config.drift, runtimes: runtimeObs, gateways: gatewayObs, now: deps.now(), history,
+    backoffBaseMs: deps.backoffBaseMs, rolloutsInProgress,
+  });
+  const run = { plan, notes, settings: config.drift } as DriftRun;
+  Object.defineProperty(run, 'targets', { value: targets, enumerable: false });
+  Object.defineProperty(run, 'config', { value: config, enumerable: false });
+  return run;
+}
+
+async function newestImageFor(deps: DriftDeps, spec: RuntimeSpec): Promise<RuntimeObservation['newestImage']> {
+  const rule = spec.track!;
+  const region = deps.home.region;
+  if (!region || (rule.registry.regions.length > 0 && !rule.registry.regions.includes(region))) return undefined;
+  const registryId = rule.registry.accounts[0];
+  let images: ImageDetail[];
+  try {
+    images = await retrying(deps, () => deps.ecr.describeImages(rule.repository, undefined, registryId ? { registryId } : {}));
+  } catch (err) {
+    if (err instanceof ResourceNotFoundError) return undefined;
+    throw err;
+  }
+  const account = registryId ?? images[0]?.registryId ?? deps.home.account;
+  if (!account) return undefined;
+  const policy = { [rule.tagPolicy.kind]: (rule.tagPolicy as Record<string, string>)[rule.tagPolicy.kind] } as Parameters<typeof newestAllowedImage>[0]['tagPolicy'];
+  return newestAllowedImage({ repository: rule.repository, tagPolicy: policy, keepTag: rule.keepTag }, images, { account, region });
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply
+
+export type OutcomeStatus = 'corrected' | 'failed' | 'skipped';
+
+export interface ApplyOutcome {
+  kind: 'runtime' | 'gateway';
+  ref: string;
+  id?: string;
+  action: DriftAction;
+  status: OutcomeStatus;
+  reason?: string;
+  /** Redacted, as in the plan. */
+  fields: FieldPlan[];
+  fromVersion?: string;
+  toVersion?: string;
+  rolloutExecution?: { name: string; arn?: string; alreadyRunning: boolean; status: 'STARTED' | 'ALREADY_RUNNING' | 'ALREADY_RAN' };
+  promotionExecution?: string;
+  error?: { name: string; message: string };
+}
+
+export interface ApplyResult {
+  outcomes: ApplyOutcome[];
+  /** Why the run stopped early, if it did. */
+  stopped?: 'max-corrections' | 'error-ratio';
+  counts: { planned: number; attempted: number; corrected: number; failed: number; skipped: number };
+}
+
+export interface ApplyOptions {
+  onProgress?: (outcome: ApplyOutcome, done: number, total: number) => void;
+}
+
+const ACTIONABLE: readonly DriftAction[] = ['correct', 'redeploy', 'needs-rollout', 'restore-enforce'];
+
+/** The resources of a plan that apply would change. */
+export const actionable = (plan: DriftPlan): ResourcePlan[] => plan.resources.filter((r) => ACTIONABLE.includes(r.action));
+
+/** Executes the plan of `run`. Never throws for one resource's failure: it is an outcome. */
+export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const { plan, settings } = run;
+  const work = plan.resources.map((r, i) => ({ r, t: run.targets[i] })).filter(({ r }) => ACTIONABLE.includes(r.action));
+  const slots: ApplyOutcome[] = new Array(work.length);
+  let done = 0;
+  const total = work.length;
+  let attempted = 0;
+  let failed = 0;
+  let stopped: ApplyResult['stopped'];
+  const minAttempts = Math.min(3, total);
+  const push = (index: number, o: ApplyOutcome) => { slots[index] = o; options.onProgress?.(o, ++done, total); };
+  const base = (r: ResourcePlan): Omit<ApplyOutcome, 'status'> => ({ kind: r.kind, ref: r.ref, id: r.id, action: r.action, fields: r.fields });
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < work.length) {
+      const index = next++;
+      const { r, t } = work[index];
+      if (!stopped && attempted >= settings.maxCorrectionsPerRun) stopped = 'max-corrections';
+      if (stopped) {
+        push(index, { ...base(r), status: 'skipped', reason: stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached` : 'run stopped: error ratio exceeded' });
+        continue;
+      }
+      attempted++;
+      let outcome: ApplyOutcome;
+      try {
+        outcome = { ...base(r), ...(await correctOne(deps, r, t, settings, run.config)) };
+      } catch (err) {
+        outcome = { ...base(r), status: 'failed', error: { name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) } };
+      }
+      if (outcome.status === 'failed') failed++;
+      else if (outcome.status === 'corrected' && t.arn) {
+        try {
+          await writeHistory(deps, t.arn, afterCorrection(t.history, deps.now()));
+        } catch (err) {
+          outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}correction history not saved (${errorText(err)})`;
+        }
+      }
+      push(index, outcome);
+      if (!stopped && attempted >= minAttempts && failed / attempted > settings.maxErrorRatio) stopped = 'error-ratio';
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.concurrency, work.length)) }, worker));
+
+  const outcomes = [...slots];
+  const count = (s: OutcomeStatus) => outcomes.filter((o) => o.status === s).length;
+  return { outcomes, stopped, counts: { planned: total, attempted, corrected: count('corrected'), failed: count('failed'), skipped: count('skipped') } };
+}
+
+function ignoreOf(spec: RuntimeSpec | GatewaySpec, settings: DriftSettings, kind: 'runtime' | 'gateway'): string[] {
+  const ignore = [...settings.ignore, ...spec.ignore];
+  if (kind === 'runtime' && (spec as RuntimeSpec).track) ignore.push('/agentRuntimeArtifact');
+  return ignore;
+}
+
+const pick = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+
+async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings: DriftSettings, config: Config | undefined): Promise<Omit<ApplyOutcome, 'kind' | 'ref' | 'id' | 'action' | 'fields'>> {
+  if (!r.id || !t.live) throw new AutopilotError('resource vanished between plan and apply', { details: { ref: r.ref } });
+  const ignore = ignoreOf(t.spec, settings, t.kind);
+  if (t.kind === 'runtime') {
+    const spec = t.spec as RuntimeSpec;
+    const fresh = strip(await retrying(deps, () => deps.agentCore.getRuntime(r.id!)));
+    // Drift is recomputed on the fresh read: only what is still drifted is written.
+    const drifted = compareDeclared(spec.desired as Record<string, unknown>, normalizeRuntimeFields(pick(fresh, RUNTIME_UPDATE_FIELDS)), ignore).map((d) => d.path);
+    const change: RuntimeChange = {};
+    const set = correctionFields('runtime', spec.desired as Record<string, unknown>, fresh, ignore, drifted);
+    if (Object.keys(set).length > 0) change.set = set as RuntimeChange['set'];
+    if (r.redeploy) {
+      const liveUri = (fresh.agentRuntimeArtifact as { containerConfiguration?: { containerUri?: string } } | undefined)?.containerConfiguration?.containerUri;
+      if (!liveUri?.endsWith(`@${r.redeploy.digest}`)) change.containerUri = r.redeploy.toUri;
+    }
+    if (!change.set && !change.containerUri) return { status: 'skipped', reason: 'already in sync on re-read' };
+    const request = buildRuntimeUpdate(fresh, change);
+    const out = await retrying(deps, () => deps.agentCore.updateRuntime(request));
+    const result: Omit<ApplyOutcome, 'kind' | 'ref' | 'id' | 'action' | 'fields'> = {
+      status: 'corrected', fromVersion: fresh.agentRuntimeVersion as string, toVersion: out.agentRuntimeVersion,
+      reason: `new runtime version ${out.agentRuntimeVersion} (managed session storage is reset)`,
+    };
+    const promote = spec.track?.promote;
+    if (change.containerUri && promote && promote.endpoints.length > 0 && deps.promotionStateMachineArn && out.agentRuntimeVersion) {
+      const input = buildPromotionInput({
+        runtimeId: r.id, newVersion: out.agentRuntimeVersion, previousVersion: fresh.agentRuntimeVersion as string,
+        previousUri: r.redeploy!.fromUri ?? '', newUri: change.containerUri, promote,
+      });
+      const name = promotionExecutionName(r.id, out.agentRuntimeVersion);
+      try {
+        await retrying(deps, () => deps.sfn.startExecution({ stateMachineArn: deps.promotionStateMachineArn!, name, input }));
+      } catch (err) {
+        if (!(err instanceof ExecutionAlreadyExistsError)) throw err;
+      }
+      result.promotionExecution = name;
+    }
+    return result;
+  }
+
+  const spec = t.spec as GatewaySpec;
+  const fresh = strip(await retrying(deps, () => deps.agentCore.getGateway(r.id!)));
+  const drifted = compareDeclared(spec.desired as Record<string, unknown>, pick(fresh, GATEWAY_UPDATE_FIELDS), ignore).map((d) => d.path);
+  const change: GatewayChange = {};
+  const set = correctionFields('gateway', spec.desired as Record<string, unknown>, fresh, ignore, drifted);
+  if (Object.keys(set).length > 0) change.set = set as GatewayChange['set'];
+  const policyField = r.fields.find((f) => f.path === '/policyEngineConfiguration');
+  const pe = spec.policyEngine;
+  if (pe && policyField?.action === 'correct') change.policyEngine = { arn: pe.arn, mode: pe.mode };
+  if (pe && policyField?.action === 'restore-enforce') change.policyEngine = { arn: pe.arn, mode: 'ENFORCE' };
+  const needsRollout = pe !== undefined && policyField?.action === 'needs-rollout';
+  if (!change.set && !change.policyEngine && !needsRollout) return { status: 'skipped', reason: 'already in sync on re-read' };
+  const result: Omit<ApplyOutcome, 'kind' | 'ref' | 'id' | 'action' | 'fields'> = { status: 'corrected' };
+  const notes: string[] = [];
+  if (change.set || change.policyEngine) {
+    const request = buildGatewayUpdate(fresh, change);
+    await retrying(deps, () => deps.agentCore.updateGateway(request));
+    if (change.policyEngine?.mode === 'ENFORCE' && r.tamper) notes.push('policy engine restored to ENFORCE at once (tamperResponse: restore)');
+  }
+  if (needsRollout) {
+    result.rolloutExecution = await startEnforceRollout(deps, config, r.id, pe!.arn, fresh);
+    const st = result.rolloutExecution.status;
+    if (st === 'ALREADY_RAN') {
+      result.status = 'skipped';
+      notes.push(`a staged ENFORCE rollout for this tampering already ran (${result.rolloutExecution.name}) and the engine is still relaxed: needs a human`);
+    } else {
+      notes.push(st === 'STARTED' ? `staged ENFORCE rollout started (${result.rolloutExecution.name})` : 'a staged ENFORCE rollout is already running');
+    }
+  }
+  if (notes.length > 0) result.reason = notes.join('; ');
+  return result;
+}
+
+/**
+ * Starts the staged LOG_ONLY -> ENFORCE rollout of a tampered gateway through the rollout job's
+ * startPolicyRollout. The attempt is derived from the tampering change (the gateway's updatedAt):
+ * successive runs that see the same tampering name the same execution (nothing new starts while
+ * it runs), while a later tampering gets a rollout of its own. Another rollout already running for
+ * the gateway counts as "already running".
+ */
+async function startEnforceRollout(deps: DriftDeps, config: Config | undefined, gatewayId: string, policyEngineArn: string, live: Record<string, unknown>): Promise<NonNullable<ApplyOutcome['rolloutExecution']>> {
+  if (!deps.rolloutStateMachineArn) {
+    throw new AutopilotError('ROLLOUT_STATE_MACHINE_ARN is not set: cannot start the staged rollout', { details: { gatewayId } });
+  }
+  const updatedAt = live.updatedAt instanceof Date ? live.updatedAt.getTime() : Date.parse(String(live.updatedAt ?? '')) || 0;
+  try {
+    const out = await retrying(deps, () => startPolicyRollout(
+      { sfn: deps.sfn, agentCore: deps.agentCore, stateMachineArn: deps.rolloutStateMachineArn!, config, now: () => new Date(deps.now()) },
+      { gatewayId, policyEngineArn, attempt: `drift-${updatedAt}` },
+    ));
+    return { name: out.executionName, arn: out.executionArn, alreadyRunning: out.status !== 'STARTED', status: out.status };
+  } catch (err) {
+    if (err instanceof RolloutInProgressError) return { name: '', alreadyRunning: true, status: 'ALREADY_RUNNING' };
+    throw err;
+  }
+}

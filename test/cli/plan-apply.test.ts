@@ -1,0 +1,92 @@
+/**
+ * `autopilot plan` and `autopilot apply` through the CLI dispatcher against the local stack.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/autopilot.ts';
+import type { CliIO } from '../../cli/types.ts';
+import { startStack, type Stack } from '../../local/stack.ts';
+import {
+  GW_BILLING, SECRET, SECRET_DRIFTED, SEED, SUPPORT, driftRuntime, fullConfig, getRuntime, settleResources, supportDesired, writeConfig,
+} from '../e2e/drift-fixtures.ts';
+
+let stack: Stack;
+let configFile: string;
+
+beforeAll(async () => {
+  stack = await startStack({ seed: SEED });
+  // supportAgent declares every field; the seed lacks some of them, so it starts drifted.
+  configFile = writeConfig(fullConfig({ runtimes: [{ id: SUPPORT, desired: supportDesired() }], gateways: [{ id: GW_BILLING, desired: { description: 'Billing tools' } }] }));
+});
+afterAll(async () => { await stack.close(); });
+
+function io(opts: { prompt?: (q: string) => Promise<string> } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const cli: CliIO = {
+    stdout: (l) => out.push(l), stderr: (l) => err.push(l), env: { ...stack.env, PATH: process.env.PATH }, isTTY: false,
+    ...(opts.prompt ? { prompt: opts.prompt } : {}),
+  };
+  return { cli, out, err, text: () => out.join('\n'), errors: () => err.join('\n') };
+}
+
+describe('autopilot plan / apply', () => {
+  it('plans: table, JSON, exit 2 on drift, the new-version note, secrets redacted', async () => {
+    await driftRuntime(stack, SUPPORT, (live) => ({ ...live, environmentVariables: { LOG_LEVEL: 'info', MODEL_ID: 'x', API_KEY: SECRET_DRIFTED } }));
+    const t = io();
+    expect(await main(['plan', '--config', configFile], t.cli)).toBe(2);
+    expect(t.text()).toMatch(/^RESOURCE\s+KIND\s+STATUS\s+ACTION/);
+    expect(t.text()).toMatch(/supportAgent-a1b2c3d4e5\s+runtime\s+drifted\s+correct/);
+    expect(t.text()).toMatch(/creates a new runtime version .*resets managed session storage/);
+    expect(t.text()).toContain('~ /environmentVariables/API_KEY: "<redacted>" -> "<redacted>"');
+    expect(t.text()).toMatch(/gw-billing-p6q7r8s9t0\s+gateway\s+in-sync\s+none/);
+    expect(t.text()).toMatch(/Plan: 1 drifted/);
+    expect(t.text()).not.toContain(SECRET);
+    expect(t.text()).not.toContain(SECRET_DRIFTED);
+
+    const j = io();
+    expect(await main(['plan', '--config', configFile, '--json'], j.cli)).toBe(2);
+    const plan = JSON.parse(j.text());
+    expect(plan.resources[0]).toMatchObject({ ref: SUPPORT, status: 'drifted', createsVersion: true });
+    expect(plan.resources[0].fields.map((f: { path: string }) => f.path)).toContain('/environmentVariables/API_KEY');
+    expect(j.text()).not.toContain(SECRET_DRIFTED);
+    expect(stack.emulator.count('UpdateAgentRuntime')).toBe(1); // only the test's own drift
+  });
+
+  it('apply refuses without a terminal and without --yes, and a "no" changes nothing', async () => {
+    const before = (await getRuntime(stack, SUPPORT)).agentRuntimeVersion;
+    const t = io();
+    expect(await main(['apply', '--config', configFile], t.cli)).toBe(1);
+    expect(t.errors()).toMatch(/refusing to apply without confirmation.*--yes/);
+    const no = io({ prompt: async () => 'no' });
+    expect(await main(['apply', '--config', configFile], no.cli)).toBe(1);
+    expect(no.errors()).toContain('Apply cancelled.');
+    expect((await getRuntime(stack, SUPPORT)).agentRuntimeVersion).toBe(before);
+  });
+
+  it('apply --yes shows the plan, applies with progress and a summary; plan is then clean', async () => {
+    const t = io();
+    expect(await main(['apply', '--config', configFile, '--yes'], t.cli)).toBe(0);
+    expect(t.text()).toMatch(/supportAgent-a1b2c3d4e5\s+runtime\s+drifted\s+correct/);
+    expect(t.text()).toMatch(/\[1\/1\] runtime supportAgent-a1b2c3d4e5: corrected \(version \d+ -> \d+\)/);
+    expect(t.text()).toContain('Apply complete: 1 corrected, 0 failed, 0 skipped.');
+    expect(t.text()).not.toContain(SECRET);
+    await settleResources(stack);
+    expect((await getRuntime(stack, SUPPORT)).environmentVariables).toMatchObject({ API_KEY: SECRET });
+
+    const again = io();
+    expect(await main(['plan', '--config', configFile], again.cli)).toBe(0);
+    expect(again.text()).toMatch(/Plan: 0 drifted/);
+    const nothing = io();
+    expect(await main(['apply', '--config', configFile], nothing.cli)).toBe(0);
+    expect(nothing.text()).toContain('Nothing to apply.');
+  });
+
+  it('exit 1 with a clear message on a bad config or option', async () => {
+    const bad = io();
+    expect(await main(['plan', '--config', '/nonexistent/autopilot.yaml'], bad.cli)).toBe(1);
+    expect(bad.errors()).toMatch(/invalid configuration[\s\S]*does not exist/);
+    const opt = io();
+    expect(await main(['plan', '--bogus'], opt.cli)).toBe(1);
+    expect(opt.errors()).toContain('unknown option --bogus');
+  });
+});

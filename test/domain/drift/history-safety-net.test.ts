@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { afterCorrection, decodeHistory, encodeHistory, HISTORY_TAG, STREAK_RESET_MS } from '../../../functions/domain/drift/history.ts';
+import { newestAllowedImage } from '../../../functions/domain/drift/safety-net.ts';
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+const registry = { account: '123456789012', region: 'us-east-1' };
+
+describe('correction history tag', () => {
+  it('round-trips and ignores malformed values', () => {
+    const h = { count: 3, lastAt: 1767225600000 };
+    expect(decodeHistory({ [HISTORY_TAG]: encodeHistory(h) })).toEqual(h);
+    expect(decodeHistory({ [HISTORY_TAG]: 'three' })).toBeUndefined();
+    expect(decodeHistory({})).toBeUndefined();
+  });
+  it('continues a streak and starts over after a quiet day', () => {
+    expect(afterCorrection(undefined, 10)).toEqual({ count: 1, lastAt: 10 });
+    expect(afterCorrection({ count: 2, lastAt: 10 }, 20)).toEqual({ count: 3, lastAt: 20 });
+    expect(afterCorrection({ count: 5, lastAt: 10 }, 10 + STREAK_RESET_MS)).toEqual({ count: 1, lastAt: 10 + STREAK_RESET_MS });
+  });
+});
+
+describe('newestAllowedImage', () => {
+  const images = [
+    { imageDigest: d('1'), imageTags: ['1.2.0'], imagePushedAt: 1 },
+    { imageDigest: d('2'), imageTags: ['1.10.0', 'stable'], imagePushedAt: 2 },
+    { imageDigest: d('3'), imageTags: ['2.0.0'], imagePushedAt: 3 },
+    { imageDigest: d('4'), imageTags: ['release-b'], imagePushedAt: 5 },
+    { imageDigest: d('5'), imageTags: ['release-a'], imagePushedAt: 4 },
+  ];
+  it('takes the highest version under a semver rule (not the last pushed)', () => {
+    expect(newestAllowedImage({ repository: 'app', tagPolicy: { semver: '^1.2.0' }, keepTag: false }, images, registry))
+      .toEqual({ uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@${d('2')}`, digest: d('2'), tag: '1.10.0' });
+  });
+  it('takes the most recently pushed matching image otherwise, keeping the tag when asked', () => {
+    expect(newestAllowedImage({ repository: 'app', tagPolicy: { glob: 'release-*' }, keepTag: true }, images, registry))
+      .toEqual({ uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app:release-b@${d('4')}`, digest: d('4'), tag: 'release-b' });
+  });
+  it('finds nothing when no tag matches', () => {
+    expect(newestAllowedImage({ repository: 'app', tagPolicy: { exact: 'latest' }, keepTag: false }, images, registry)).toBeUndefined();
+  });
+});
