@@ -1,0 +1,533 @@
+/**
+ * The redeploy orchestration shared by the onImagePush and onChangeRequest handlers and the
+ * `autopilot redeploy` command: read the live runtime -> decide (plan) -> build the lossless update
+ * -> UpdateAgentRuntime (retried on ConflictException / throttling inside a time budget, re-reading
+ * the runtime before every attempt so a concurrent update is never overwritten) -> publish the
+ * outcome event -> start the runtime-promotion state machine when the tracking rule names endpoints.
+ *
+ * Nothing here reads the environment or a clock of its own: the caller passes adapters, the loaded
+ * config, a logger, the time budget and the sleep function. Environment variable values never reach
+ * a log line, an outcome or an event: diffs are redacted (redactChanges) and errors travel as
+ * name (+ message for our own, value-free errors).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
+import type { Adapters } from '../adapters/index.ts';
+import { diffConfig, type FieldChange } from '../domain/diff.ts';
+import { redactChanges } from '../domain/redact.ts';
+import { buildRuntimeUpdate, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
+import { parseChangeRequest, parseEcrImageAction, type ImagePush } from '../domain/redeploy/events.ts';
+import { isDuplicateRedeploy, withRedeployClientToken } from '../domain/redeploy/idempotency.ts';
+import { DIGEST_PATTERN, parseImageUri, pinnedUri, sameImage } from '../domain/redeploy/image-ref.ts';
+import {
+  describeError,
+  redeployFailed,
+  redeploySkipped,
+  redeployStarted,
+  type OutcomeEvent,
+  type RedeploySubject,
+} from '../domain/redeploy/outcome-events.ts';
+import { planRedeploy, trackDecision, type HomeRegistry, type LiveRuntimeLike } from '../domain/redeploy/plan.ts';
+import { buildPromotionInput, promotionExecutionName, type PromoteSettings } from '../domain/redeploy/promotion.ts';
+import { tagPolicyKind, tagVersion } from '../domain/redeploy/tag-policy.ts';
+import { mapWithConcurrency } from '../lib/concurrency.ts';
+import type { Config, RuntimeSpec, TrackRule } from '../lib/config/index.ts';
+import {
+  AutopilotError,
+  ConflictError,
+  ExecutionAlreadyExistsError,
+  ResourceNotFoundError,
+  ServiceUnavailableError,
+  ThrottledError,
+} from '../lib/errors.ts';
+import { retryWithBackoff, RetryBudgetExceededError } from '../lib/retry.ts';
+
+export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+/** Everything the orchestration needs from its caller. */
+export interface RedeployContext {
+  adapters: Pick<Adapters, 'agentCore' | 'ecr' | 'events' | 'sfn'>;
+  config: Config;
+  log: Log;
+  /** ARN of the runtime-promotion state machine (PROMOTION_STATE_MACHINE_ARN). */
+  promotionStateMachineArn?: string;
+  /** The account/region autopilot runs in: what an empty `registry` list in a rule allows. */
+  home?: HomeRegistry;
+  /** Milliseconds left for retries (e.g. Lambda remaining time minus a safety margin). */
+  remainingMs: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Backoff of the conflict/throttle retries (default 250 ms doubling, at most 5 s per wait). */
+  retry?: { baseMs: number; maxMs: number };
+  /** Poll interval of the promotion state machine (default: the contract's 15 s). */
+  pollSeconds?: number;
+}
+
+export type OutcomeStatus = 'updated' | 'skipped' | 'failed' | 'planned';
+
+/** What happened to one runtime. Never carries an environment variable value. */
+export interface RuntimeOutcome {
+  runtimeId: string;
+  status: OutcomeStatus;
+  /** Short code: new-digest, already-on-digest, tag-not-matched, downgrade-refused, no-change, change-request, ... */
+  reason: string;
+  message?: string;
+  fromVersion?: string;
+  toVersion?: string;
+  fromUri?: string;
+  toUri?: string;
+  /** Field diff of the update (redacted). */
+  changes?: FieldChange[];
+  promotion?: { name: string; endpoints: string[]; started: boolean; executionArn?: string; reason?: string };
+  error?: { name: string; message?: string };
+  /** The failure may succeed on a later attempt (busy, throttled, unavailable). */
+  retryable?: boolean;
+}
+
+/** One or more runtimes failed with a retryable error: the invocation fails so the platform retries. */
+export class RedeployIncompleteError extends AutopilotError {}
+
+/** What a decide step answers for a freshly read runtime. */
+export type ChangeDecision =
+  | { action: 'skip'; reason: string; message: string }
+  | { action: 'update'; change: RuntimeChange; reason: string; message: string };
+
+export interface ApplyArgs {
+  runtimeId: string;
+  subject: RedeploySubject;
+  /** Called with a fresh GetAgentRuntime before every attempt. */
+  decide: (live: LiveRuntime) => Promise<ChangeDecision> | ChangeDecision;
+  /** Use the tag-independent redeploy client token (image pushes). */
+  redeployToken: boolean;
+  /** Plan only: no UpdateAgentRuntime, no event, no promotion. */
+  dryRun: boolean;
+  promote?: PromoteSettings;
+}
+
+const DEFAULT_RETRY = { baseMs: 250, maxMs: 5_000 };
+
+/** Busy runtime, throttling and 5xx are worth another attempt within the budget. */
+export function isRetryableAwsError(err: unknown): boolean {
+  return err instanceof ConflictError || err instanceof ThrottledError || err instanceof ServiceUnavailableError;
+}
+
+function updateFields(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of RUNTIME_UPDATE_FIELDS) if (o[f] !== undefined && o[f] !== null) out[f] = o[f];
+  return out;
+}
+
+/** The redacted field diff between the live runtime and the update request. */
+export function requestDiff(live: LiveRuntime, request: UpdateAgentRuntimeCommandInput): FieldChange[] {
+  return redactChanges(diffConfig(updateFields(live as Record<string, unknown>), updateFields(request as unknown as Record<string, unknown>)));
+}
+
+function containerUriOf(o: { agentRuntimeArtifact?: unknown } | undefined): string | undefined {
+  const uri = (o?.agentRuntimeArtifact as { containerConfiguration?: { containerUri?: unknown } } | undefined)?.containerConfiguration?.containerUri;
+  return typeof uri === 'string' ? uri : undefined;
+}
+
+function stripMetadata<T extends object>(output: T): LiveRuntime {
+  const { $metadata: _m, ...rest } = output as T & { $metadata?: unknown };
+  return rest as LiveRuntime;
+}
+
+async function publish(ctx: RedeployContext, event: OutcomeEvent): Promise<void> {
+  try {
+    await ctx.adapters.events.publish(event.detailType, event.detail, { source: ctx.config.events.source, busName: ctx.config.events.busName });
+  } catch (err) {
+    // The runtime change stands whatever happens to its notification.
+    ctx.log.error('Outcome event not published', { detailType: event.detailType, runtimeId: event.detail.runtimeId, error: describeError(err) });
+  }
+}
+
+function retryOptions(ctx: RedeployContext, runtimeId: string, operation: string) {
+  const backoff = ctx.retry ?? DEFAULT_RETRY;
+  return {
+    isRetryable: isRetryableAwsError,
+    baseMs: backoff.baseMs,
+    maxMs: backoff.maxMs,
+    deadline: ctx.remainingMs,
+    sleep: ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    random: ctx.random,
+    onRetry: ({ attempt, waitMs, error }: { attempt: number; waitMs: number; error: unknown }) =>
+      ctx.log.warn('Retrying a busy or throttled call', { runtimeId, operation, attempt, waitMs, error: describeError(error).name }),
+  };
+}
+
+type Attempt =
+  | { kind: 'skip'; reason: string; message: string; live: LiveRuntime }
+  | { kind: 'planned' | 'updated'; live: LiveRuntime; request: UpdateAgentRuntimeCommandInput; changes: FieldChange[]; toVersion?: string; reason: string; message: string };
+
+/**
+ * Reads, decides, builds and (unless dryRun) sends one runtime update, then publishes the outcome
+ * and starts the promotion. Never throws: failures come back as a `failed` outcome.
+ */
+export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs): Promise<RuntimeOutcome> {
+  const { runtimeId, subject } = args;
+  const { agentCore } = ctx.adapters;
+  let attempt: Attempt;
+  try {
+    attempt = await retryWithBackoff(async (): Promise<Attempt> => {
+      const live = stripMetadata(await agentCore.getRuntime(runtimeId));
+      const decision = await args.decide(live);
+      if (decision.action === 'skip') return { kind: 'skip', reason: decision.reason, message: decision.message, live };
+      let request = buildRuntimeUpdate(live, decision.change);
+      if (args.redeployToken) request = withRedeployClientToken(request, live.agentRuntimeVersion as string);
+      const changes = requestDiff(live, request);
+      if (changes.length === 0) return { kind: 'skip', reason: 'no-change', message: 'the live runtime already has this configuration', live };
+      if (args.dryRun) return { kind: 'planned', live, request, changes, reason: decision.reason, message: decision.message };
+      try {
+        const response = await agentCore.updateRuntime(request);
+        return { kind: 'updated', live, request, changes, toVersion: response.agentRuntimeVersion, reason: decision.reason, message: decision.message };
+      } catch (err) {
+        if (isDuplicateRedeploy(err)) {
+          return { kind: 'skip', reason: 'duplicate-request', message: 'the same image is already being deployed by another request', live };
+        }
+        throw err;
+      }
+    }, retryOptions(ctx, runtimeId, 'UpdateAgentRuntime'));
+  } catch (err) {
+    const retryable = err instanceof RetryBudgetExceededError || isRetryableAwsError(err);
+    const outcome: RuntimeOutcome = {
+      runtimeId,
+      status: 'failed',
+      reason: err instanceof RetryBudgetExceededError ? 'retry-budget-exceeded' : err instanceof ResourceNotFoundError ? 'runtime-not-found' : 'update-failed',
+      message: err instanceof AutopilotError ? err.message : undefined,
+      error: describeError(err),
+      retryable,
+    };
+    ctx.log.error('Runtime update failed', { runtimeId, reason: outcome.reason, retryable, error: outcome.error });
+    if (!args.dryRun) await publish(ctx, redeployFailed(subject, { reason: outcome.reason, message: outcome.message, error: err }));
+    return outcome;
+  }
+
+  const fromVersion = attempt.live.agentRuntimeVersion;
+  const fromUri = containerUriOf(attempt.live);
+  if (attempt.kind === 'skip') {
+    const outcome: RuntimeOutcome = { runtimeId, status: 'skipped', reason: attempt.reason, message: attempt.message, fromVersion, fromUri };
+    ctx.log.info('Runtime skipped', { runtimeId, reason: attempt.reason, message: attempt.message, fromVersion });
+    if (!args.dryRun) await publish(ctx, redeploySkipped(subject, { reason: attempt.reason, message: attempt.message, fromVersion, fromUri }));
+    return outcome;
+  }
+
+  const toUri = containerUriOf(attempt.request);
+  const outcome: RuntimeOutcome = {
+    runtimeId,
+    status: attempt.kind,
+    reason: attempt.reason,
+    message: attempt.message,
+    fromVersion,
+    fromUri,
+    toUri,
+    changes: attempt.changes,
+  };
+  if (attempt.toVersion !== undefined) outcome.toVersion = attempt.toVersion;
+  const endpoints = args.promote?.endpoints ?? [];
+  if (attempt.kind === 'planned') {
+    if (endpoints.length > 0) outcome.promotion = { name: '', endpoints: [...endpoints], started: false, reason: 'dry-run' };
+    return outcome;
+  }
+
+  ctx.log.info('Runtime update accepted', { runtimeId, fromVersion, toVersion: outcome.toVersion, changedFields: attempt.changes.map((c) => c.path) });
+  await publish(ctx, redeployStarted(subject, { fromVersion, toVersion: outcome.toVersion, fromUri, toUri, changes: attempt.changes, endpoints }));
+  if (args.promote && endpoints.length > 0) outcome.promotion = await startPromotion(ctx, subject, outcome, args.promote);
+  return outcome;
+}
+
+async function startPromotion(ctx: RedeployContext, subject: RedeploySubject, outcome: RuntimeOutcome, promote: PromoteSettings): Promise<NonNullable<RuntimeOutcome['promotion']>> {
+  const endpoints = [...promote.endpoints];
+  const { runtimeId } = outcome;
+  const name = outcome.toVersion ? promotionExecutionName(runtimeId, outcome.toVersion) : '';
+  const notStarted = async (reason: string, err?: unknown) => {
+    ctx.log.error('Promotion not started', { runtimeId, reason, error: err === undefined ? undefined : describeError(err) });
+    await publish(ctx, redeployFailed(subject, { reason: 'promotion-not-started', message: reason, error: err, fromVersion: outcome.fromVersion, toVersion: outcome.toVersion, endpoints }));
+    return { name, endpoints, started: false, reason };
+  };
+  if (!ctx.promotionStateMachineArn) return notStarted('PROMOTION_STATE_MACHINE_ARN is not set');
+  if (!outcome.toVersion || !outcome.fromVersion || !outcome.fromUri || !outcome.toUri) {
+    return notStarted('the update did not report the versions and images a promotion needs');
+  }
+  let input;
+  try {
+    input = buildPromotionInput({
+      runtimeId,
+      newVersion: outcome.toVersion,
+      previousVersion: outcome.fromVersion,
+      previousUri: outcome.fromUri,
+      newUri: outcome.toUri,
+      promote,
+      ...(ctx.pollSeconds !== undefined && { pollSeconds: ctx.pollSeconds }),
+    });
+  } catch (err) {
+    return notStarted(err instanceof Error ? err.message : 'invalid promotion input', err);
+  }
+  try {
+    const started = await retryWithBackoff(async () => {
+      try {
+        return await ctx.adapters.sfn.startExecution({ stateMachineArn: ctx.promotionStateMachineArn!, name, input });
+      } catch (err) {
+        // A redelivered event already started this promotion: one execution per runtime version.
+        if (err instanceof ExecutionAlreadyExistsError) return { executionArn: undefined };
+        throw err;
+      }
+    }, retryOptions(ctx, runtimeId, 'StartExecution'));
+    ctx.log.info('Promotion started', { runtimeId, execution: name, endpoints });
+    return { name, endpoints, started: true, ...(started.executionArn !== undefined && { executionArn: started.executionArn }) };
+  } catch (err) {
+    return notStarted('StartExecution failed', err);
+  }
+}
+
+// ---- image push -------------------------------------------------------------------------------
+
+export type RedeployResult =
+  | { status: 'rejected'; reason: string }
+  | { status: 'processed'; push?: { repository: string; digest: string; tag?: string }; outcomes: RuntimeOutcome[] };
+
+async function resolveRuntimeId(ctx: RedeployContext, spec: { id?: string; name?: string }): Promise<string> {
+  if (spec.id !== undefined) return spec.id;
+  const found = await ctx.adapters.agentCore.resolveRuntime({ name: spec.name as string });
+  return found.agentRuntimeId as string;
+}
+
+/** Tags ECR holds for `digest` (undefined when the lookup fails: the plan then works without them). */
+async function tagsOfDigest(ctx: RedeployContext, repository: string, digest: string, registryId: string): Promise<string[] | undefined> {
+  try {
+    const [detail] = await ctx.adapters.ecr.describeImages(repository, [{ imageDigest: digest }], { registryId });
+    return detail?.imageTags ?? [];
+  } catch (err) {
+    ctx.log.warn('Image tags not available', { repository, digest, error: describeError(err).name });
+    return undefined;
+  }
+}
+
+/** Under a semver rule, the tags of the live digest tell which version runs when the URI has none. */
+async function liveTagsFor(ctx: RedeployContext, rule: TrackRule, live: LiveRuntimeLike, push: ImagePush): Promise<string[] | undefined> {
+  if (tagPolicyKind(rule.tagPolicy) !== 'semver') return undefined;
+  const ref = parseImageUri(live.agentRuntimeArtifact?.containerConfiguration?.containerUri);
+  if (!ref?.digest || ref.isPublic || ref.repository !== rule.repository || tagVersion(ref.tag) !== undefined) return undefined;
+  if (ref.digest === push.digest) return undefined;
+  return tagsOfDigest(ctx, ref.repository, ref.digest, ref.account as string);
+}
+
+function rejected(ctx: RedeployContext, reason: string, facts: Record<string, unknown> = {}): RedeployResult {
+  ctx.log.warn('Event rejected', { reason, ...facts });
+  return { status: 'rejected', reason };
+}
+
+/**
+ * Handles one `ECR Image Action` event: every configured runtime whose tracking rule follows the
+ * push is updated (bounded concurrency), each pinned to the pushed digest. Refused events make no
+ * API call at all. Throws RedeployIncompleteError when a runtime failed with a retryable error,
+ * after every runtime has been handled and every outcome published.
+ */
+export async function redeployImagePush(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
+  const parsed = parseEcrImageAction(event);
+  if (!parsed.ok) return rejected(ctx, parsed.reason);
+  const { push } = parsed;
+  const facts = { repository: push.repository, digest: push.digest, tag: push.tag, eventId: push.eventId };
+
+  const tracking = ctx.config.runtimes.filter((r): r is RuntimeSpec & { track: TrackRule } => r.track?.repository === push.repository);
+  if (tracking.length === 0) return rejected(ctx, `repository ${push.repository} is not tracked by any runtime`, facts);
+  const decisions = tracking.map((spec) => ({ spec, decision: trackDecision(spec.track, push, ctx.home) }));
+  const inRegistry = decisions.filter(({ decision }) => decision.match || decision.reason !== 'registry-not-allowed');
+  if (inRegistry.length === 0) {
+    const first = decisions[0].decision;
+    return rejected(ctx, first.match ? 'registry not allowed' : first.message, facts);
+  }
+  if (push.tag === undefined) return rejected(ctx, 'digest-only push: no tag for a tag policy to follow', facts);
+
+  ctx.log.info('Image push received', { ...facts, runtimes: inRegistry.length });
+  const subjectOf = (runtimeId: string): RedeploySubject => ({ runtimeId, push });
+
+  const matching = inRegistry.filter(({ decision }) => decision.match);
+  const skipped: RuntimeOutcome[] = [];
+  for (const { spec, decision } of inRegistry) {
+    if (decision.match) continue;
+    const runtimeId = spec.id ?? spec.name ?? '';
+    skipped.push({ runtimeId, status: 'skipped', reason: decision.reason, message: decision.message });
+    ctx.log.info('Runtime skipped', { runtimeId, reason: decision.reason, message: decision.message });
+    await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: decision.reason, message: decision.message }));
+  }
+
+  const pushTags = matching.length > 0 ? await tagsOfDigest(ctx, push.repository, push.digest, push.account) : undefined;
+  const settled = await mapWithConcurrency(matching, ctx.config.redeploy.concurrency, async ({ spec }): Promise<RuntimeOutcome> => {
+    let runtimeId: string;
+    try {
+      runtimeId = await resolveRuntimeId(ctx, spec);
+    } catch (err) {
+      const ref = spec.id ?? spec.name ?? '';
+      const retryable = isRetryableAwsError(err);
+      ctx.log.error('Runtime not resolved', { runtime: ref, error: describeError(err) });
+      await publish(ctx, redeployFailed(subjectOf(ref), { reason: 'runtime-not-found', error: err }));
+      return { runtimeId: ref, status: 'failed', reason: 'runtime-not-found', error: describeError(err), retryable };
+    }
+    return applyRuntimeUpdate(ctx, {
+      runtimeId,
+      subject: subjectOf(runtimeId),
+      redeployToken: true,
+      dryRun: false,
+      promote: spec.track.promote,
+      decide: async (live) => {
+        const liveTags = await liveTagsFor(ctx, spec.track, live as LiveRuntimeLike, push);
+        const [d] = planRedeploy({
+          push,
+          home: ctx.home,
+          pushTags,
+          runtimes: [{ runtimeId, rule: spec.track, live: live as LiveRuntimeLike, ...(liveTags !== undefined && { liveTags }) }],
+        });
+        if (d.action === 'skip' || d.newUri === undefined) return { action: 'skip', reason: d.reason, message: d.message };
+        return { action: 'update', change: { containerUri: d.newUri }, reason: d.reason, message: d.message };
+      },
+    });
+  });
+  const outcomes = [...skipped, ...settled.map((s, i) => (s.status === 'fulfilled' ? s.value : unexpected(matching[i].spec, s.reason)))];
+  return finish(ctx, { status: 'processed', push: { repository: push.repository, digest: push.digest, ...(push.tag !== undefined && { tag: push.tag }) }, outcomes });
+}
+
+function unexpected(spec: { id?: string; name?: string }, err: unknown): RuntimeOutcome {
+  return { runtimeId: spec.id ?? spec.name ?? '', status: 'failed', reason: 'internal-error', error: describeError(err), retryable: false };
+}
+
+function finish(ctx: RedeployContext, result: Extract<RedeployResult, { status: 'processed' }>): RedeployResult {
+  const summary = result.outcomes.map((o) => ({ runtimeId: o.runtimeId, status: o.status, reason: o.reason, toVersion: o.toVersion }));
+  ctx.log.info('Redeploy finished', { outcomes: summary });
+  const retry = result.outcomes.filter((o) => o.status === 'failed' && o.retryable);
+  if (retry.length > 0) {
+    throw new RedeployIncompleteError(`${retry.length} runtime(s) could not be updated within the time budget; the event will be retried`, {
+      details: { runtimes: retry.map((o) => o.runtimeId), outcomes: summary },
+    });
+  }
+  return result;
+}
+
+// ---- change request ---------------------------------------------------------------------------
+
+function specFor(config: Config, runtimeId: string, name?: string): RuntimeSpec | undefined {
+  return config.runtimes.find((r) => (r.id !== undefined && r.id === runtimeId) || (name !== undefined && r.name === name));
+}
+
+/**
+ * Handles one `Runtime Change Requested` event: the schema-validated partial change is applied
+ * losslessly (read-merge-write). When the runtime's tracking rule promotes endpoints, the new
+ * version is promoted like an image push. Refused events make no API call.
+ */
+export async function applyChangeRequest(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
+  const parsed = parseChangeRequest(event);
+  if (!parsed.ok) return rejected(ctx, parsed.reason);
+  const { request } = parsed;
+  const ref = 'id' in request.runtime ? request.runtime.id : request.runtime.name;
+  const subject = (runtimeId: string): RedeploySubject => ({
+    runtimeId,
+    eventId: request.eventId,
+    ...(request.requestId !== undefined && { requestId: request.requestId }),
+  });
+  ctx.log.info('Change request received', {
+    runtime: ref,
+    requestId: request.requestId,
+    eventId: request.eventId,
+    dryRun: request.dryRun,
+    fields: changedFieldNames(request.change),
+  });
+  let runtimeId: string;
+  try {
+    runtimeId = 'id' in request.runtime ? request.runtime.id : await resolveRuntimeId(ctx, { name: request.runtime.name });
+  } catch (err) {
+    const retryable = isRetryableAwsError(err);
+    ctx.log.error('Runtime not resolved', { runtime: ref, error: describeError(err) });
+    if (!request.dryRun) await publish(ctx, redeployFailed(subject(ref), { reason: 'runtime-not-found', error: err }));
+    return finish(ctx, { status: 'processed', outcomes: [{ runtimeId: ref, status: 'failed', reason: 'runtime-not-found', error: describeError(err), retryable }] });
+  }
+  const spec = specFor(ctx.config, runtimeId, 'name' in request.runtime ? request.runtime.name : undefined);
+  const outcome = await applyRuntimeUpdate(ctx, {
+    runtimeId,
+    subject: subject(runtimeId),
+    redeployToken: request.change.containerUri !== undefined,
+    dryRun: request.dryRun,
+    promote: spec?.track?.promote,
+    decide: () => ({ action: 'update', change: request.change, reason: 'change-request', message: `change requested${request.requestId ? ` (${request.requestId})` : ''}` }),
+  });
+  return finish(ctx, { status: 'processed', outcomes: [outcome] });
+}
+
+/** Top-level fields a change touches (names only). */
+function changedFieldNames(change: RuntimeChange): string[] {
+  const fields = new Set<string>();
+  if (change.containerUri !== undefined) fields.add('agentRuntimeArtifact');
+  if (change.environmentVariables !== undefined) fields.add('environmentVariables');
+  for (const k of Object.keys(change.set ?? {})) fields.add(k);
+  for (const k of change.unset ?? []) fields.add(k);
+  return [...fields];
+}
+
+// ---- manual redeploy (CLI) --------------------------------------------------------------------
+
+/** Bad input to a manual redeploy (image URI, unknown tag...). */
+export class InvalidRedeployRequestError extends AutopilotError {}
+
+/** A fully pinned image: where it lives and its digest. */
+export interface ResolvedImage {
+  uri: string;
+  account: string;
+  region: string;
+  repository: string;
+  digest: string;
+  tag?: string;
+}
+
+/**
+ * Resolves `--image`: a private ECR URI with a tag and/or digest. A tag-only URI is resolved to the
+ * digest the tag points to now (DescribeImages). Returns the pinned URI (`repo@sha256:...`, or
+ * `repo:tag@sha256:...` with keepTag).
+ */
+export async function resolveImage(ctx: RedeployContext, image: string, keepTag: boolean): Promise<ResolvedImage> {
+  const ref = parseImageUri(image);
+  if (!ref) throw new InvalidRedeployRequestError('--image is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag][@sha256:<64 hex>])');
+  if (ref.isPublic || ref.account === undefined || ref.region === undefined) {
+    throw new InvalidRedeployRequestError('--image must be a private ECR image (public.ecr.aws is not supported)');
+  }
+  let digest = ref.digest;
+  if (digest === undefined) {
+    if (ref.tag === undefined) throw new InvalidRedeployRequestError('--image needs a tag or a digest');
+    try {
+      digest = await ctx.adapters.ecr.getImageDigest(ref.repository, ref.tag, { registryId: ref.account });
+    } catch (err) {
+      if (err instanceof ResourceNotFoundError) {
+        throw new InvalidRedeployRequestError(`no image tagged ${ref.tag} in ECR repository ${ref.repository}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+  if (!DIGEST_PATTERN.test(digest)) throw new InvalidRedeployRequestError('the image digest is not sha256:<64 hex>');
+  const uri = pinnedUri({ account: ref.account, region: ref.region, repository: ref.repository, digest, tag: ref.tag, keepTag });
+  return { uri, account: ref.account, region: ref.region, repository: ref.repository, digest, ...(ref.tag !== undefined && { tag: ref.tag }) };
+}
+
+export interface ManualRedeployArgs {
+  runtimeId: string;
+  image: ResolvedImage;
+  dryRun: boolean;
+}
+
+/** `autopilot redeploy`: the same update an image push would make, for one runtime, by hand. */
+export async function redeployManually(ctx: RedeployContext, args: ManualRedeployArgs): Promise<RuntimeOutcome> {
+  const spec = specFor(ctx.config, args.runtimeId);
+  const { image } = args;
+  return applyRuntimeUpdate(ctx, {
+    runtimeId: args.runtimeId,
+    subject: { runtimeId: args.runtimeId },
+    redeployToken: true,
+    dryRun: args.dryRun,
+    promote: spec?.track?.promote,
+    decide: (live) => {
+      if (sameImage(containerUriOf(live), image)) return { action: 'skip', reason: 'already-on-digest', message: `already runs ${image.digest}` };
+      return { action: 'update', change: { containerUri: image.uri }, reason: 'manual', message: `deploy ${image.repository}${image.tag ? `:${image.tag}` : ''} (${image.digest})` };
+    },
+  });
+}
+
+/** The configured tracking rule of a runtime, if any (keepTag and promotion for manual redeploys). */
+export function trackRuleOf(config: Config, runtimeId: string): TrackRule | undefined {
+  return specFor(config, runtimeId)?.track;
+}

@@ -1,0 +1,27 @@
+/**
+ * onImagePush: `ECR Image Action` (PUSH, SUCCESS) -> every runtime whose tracking rule follows the
+ * pushed tag is updated to the image pinned by digest (functions/app/redeploy.ts). Refused events
+ * are logged with their reason and return normally (no retry); a runtime that stayed busy or
+ * throttled beyond the time budget fails the invocation, so the rule's retry policy and DLQ apply.
+ */
+import type { Context } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { redeployImagePush, type RedeployContext, type RedeployResult } from '../app/redeploy.ts';
+import { redeployContextFor } from '../app/redeploy-lambda.ts';
+import { createLogger } from '../lib/logger.ts';
+import { withMiddleware } from '../lib/middy.ts';
+
+export interface OnImagePushDeps {
+  logger: Logger;
+  /** The orchestration context of one invocation. */
+  context: (lambda: Context, logger: Logger) => Promise<RedeployContext>;
+}
+
+export function createHandler(deps: OnImagePushDeps) {
+  return withMiddleware<unknown, RedeployResult>(async (event, context) => redeployImagePush(await deps.context(context, deps.logger), event), {
+    logger: deps.logger,
+  });
+}
+
+const logger = createLogger();
+export const handler = createHandler({ logger, context: (lambda, log) => redeployContextFor(lambda, log) });

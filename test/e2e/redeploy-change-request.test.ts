@@ -1,0 +1,121 @@
+/**
+ * onChangeRequest end to end: a `Runtime Change Requested` event on the bus -> serverless.yml rule
+ * -> real handler -> lossless UpdateAgentRuntime on the emulator.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BILLING, REGISTRY, SECRET, SUPPORT, captureLogs, configOf, digest, exampleStack, getEndpoint, getRuntime, outcomeEvents } from './redeploy-helpers.ts';
+
+const NEW_SECRET = 'n3w-S3CR3T-never-logged';
+
+let stack: Awaited<ReturnType<typeof exampleStack>>;
+let logs: ReturnType<typeof captureLogs>;
+beforeEach(async () => {
+  logs = captureLogs();
+  stack = await exampleStack();
+});
+afterEach(async () => {
+  logs.restore();
+  // What autopilot wrote: logs, its outcome events, its handlers' results (the request itself carries the value).
+  const ours = stack.events.events.filter((e) => e.event['detail-type'].startsWith('Runtime Redeploy'));
+  const everything = logs.text() + JSON.stringify(ours) + JSON.stringify(stack.events.deliveries.map((d) => [d.result, d.errors]));
+  await stack.close();
+  expect(everything).not.toContain(SECRET);
+  expect(everything).not.toContain(NEW_SECRET);
+});
+
+function request(detail: Record<string, unknown>, id = crypto.randomUUID()) {
+  return {
+    version: '0' as const, id, source: 'agentcore-autopilot', 'detail-type': 'Runtime Change Requested',
+    account: '123456789012', region: 'us-east-1', time: '2026-11-16T03:00:00Z', resources: [] as string[], detail,
+  };
+}
+const results = () => stack.events.deliveries.filter((d) => d.targetId === 'onChangeRequest').map((d) => d.result as any);
+
+describe('onChangeRequest', () => {
+  it('applies image, env set/unset and other fields losslessly, publishes a redacted diff and promotes', async () => {
+    const before = await getRuntime(stack.agentcore_, SUPPORT);
+    const uri = `${REGISTRY}/support-agent:1.8.0@${digest('8')}`;
+    stack.events.put(request({
+      runtime: { id: SUPPORT },
+      change: {
+        containerUri: uri,
+        environmentVariables: { set: { LOG_LEVEL: 'debug', NEW_TOKEN: NEW_SECRET }, unset: ['MODEL_ID'] },
+        set: { lifecycleConfiguration: { idleRuntimeSessionTimeout: 600, maxLifetime: 3600 } },
+        unset: ['description'],
+      },
+      requestId: 'ticket-4711',
+    }));
+    await stack.settle();
+
+    const after = await getRuntime(stack.agentcore_, SUPPORT, '2');
+    expect(after.agentRuntimeArtifact).toEqual({ containerConfiguration: { containerUri: uri } });
+    expect(after.environmentVariables).toEqual({ LOG_LEVEL: 'debug', API_TOKEN: SECRET, NEW_TOKEN: NEW_SECRET });
+    expect(after.lifecycleConfiguration).toEqual({ idleRuntimeSessionTimeout: 600, maxLifetime: 3600 });
+    expect(after.description).toBeUndefined();
+    const { environmentVariables: _e1, lifecycleConfiguration: _l1, description: _d1, ...restAfter } = configOf(after);
+    const { environmentVariables: _e2, lifecycleConfiguration: _l2, description: _d2, ...restBefore } = configOf(before);
+    expect(restAfter).toEqual(restBefore);
+
+    const started = outcomeEvents(stack, 'Runtime Redeploy Started')[0].detail;
+    expect(started).toMatchObject({ runtimeId: SUPPORT, trigger: 'change-request', requestId: 'ticket-4711', fromVersion: '1', toVersion: '2' });
+    const byPath = Object.fromEntries(started.changes.map((c: any) => [c.path, c]));
+    expect(byPath['/environmentVariables/NEW_TOKEN']).toEqual({ path: '/environmentVariables/NEW_TOKEN', kind: 'added', to: '<redacted>' });
+    expect(byPath['/environmentVariables/LOG_LEVEL']).toEqual({ path: '/environmentVariables/LOG_LEVEL', kind: 'changed', from: '<redacted>', to: '<redacted>' });
+    expect(byPath['/environmentVariables/MODEL_ID']).toEqual({ path: '/environmentVariables/MODEL_ID', kind: 'removed', from: '<redacted>' });
+    expect(byPath['/description']).toEqual({ path: '/description', kind: 'removed', from: '<redacted>' });
+    expect(byPath['/lifecycleConfiguration/maxLifetime']).toMatchObject({ kind: 'changed', from: 28800, to: 3600 });
+    expect(Object.keys(byPath)).not.toContain('/environmentVariables/API_TOKEN');
+    // supportAgent's rule promotes prod: the requested version is promoted like a pushed one.
+    expect((await getEndpoint(stack.agentcore_, SUPPORT, 'prod')).liveVersion).toBe('2');
+  });
+
+  it('resolves a runtime by name; a duplicate delivery makes no second version', async () => {
+    const event = request({ runtime: { name: 'billingAgent' }, change: { environmentVariables: { set: { LOG_LEVEL: 'error' } } } });
+    stack.events.put(event);
+    await stack.settle();
+    stack.events.put(event);
+    await stack.settle();
+    expect(stack.agentcore.getRuntime(BILLING).versions.map((v) => v.version)).toEqual([1, 2]);
+    expect((await getRuntime(stack.agentcore_, BILLING)).environmentVariables).toEqual({ LOG_LEVEL: 'error' });
+    expect(results().map((r) => r.outcomes[0].status)).toEqual(['updated', 'skipped']);
+    expect(results()[1].outcomes[0].reason).toBe('no-change');
+  });
+
+  it('dryRun plans without writing', async () => {
+    stack.events.put(request({ runtime: { id: BILLING }, change: { set: { description: 'x' } }, dryRun: true }));
+    await stack.settle();
+    expect(stack.emulator.count('UpdateAgentRuntime')).toBe(0);
+    const [outcome] = results()[0].outcomes;
+    expect(outcome).toMatchObject({ status: 'planned', changes: [{ path: '/description', kind: 'added', to: '<redacted>' }] });
+    expect(outcomeEvents(stack)).toEqual([]);
+  });
+
+  it('refuses invalid requests with a specific reason and no API call', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ runtime: { id: SUPPORT }, change: { unset: ['roleArn'] } }, /roleArn is required and cannot be cleared/],
+      [{ runtime: { id: SUPPORT }, change: { set: { agentRuntimeName: 'x' } } }, /agentRuntimeName is not an UpdateAgentRuntime field/],
+      [{ runtime: { id: SUPPORT }, change: { environmentVariables: { set: { A: NEW_SECRET }, unset: ['A'] } } }, /both sets and unsets A/],
+      [{ runtime: { id: SUPPORT }, change: { containerUri: 'docker.io/library/nginx:latest' } }, /containerUri is not an ECR image URI/],
+      [{ runtime: { id: SUPPORT }, change: {} }, /change is empty/],
+      [{ runtime: { id: SUPPORT, name: 'x' }, change: { set: { description: 'y' } } }, /exactly one of id or name/],
+      [{ change: { set: { description: 'y' } } }, /missing runtime/],
+      [{ runtime: { id: SUPPORT }, change: { set: { protocolConfiguration: { serverProtocol: 'SMTP' } } } }, /protocolConfiguration/],
+    ];
+    for (const [detail, reason] of cases) {
+      stack.emulator.resetCounters();
+      const result = await stack.lambda.invoke('onChangeRequest', request(detail)) as { status: string; reason: string };
+      expect(result.status, String(reason)).toBe('rejected');
+      expect(result.reason).toMatch(reason);
+      expect(stack.emulator.requests).toEqual([]);
+    }
+    expect(logs.items().filter((l) => l.message === 'Event rejected')).toHaveLength(cases.length);
+  });
+
+  it('an unknown runtime is a Failed outcome, not a retry', async () => {
+    stack.events.put(request({ runtime: { id: 'nobodyHere-abcdefghij' }, change: { set: { description: 'y' } } }));
+    await stack.settle();
+    expect(results()[0].outcomes[0]).toMatchObject({ status: 'failed', reason: 'runtime-not-found', retryable: false });
+    expect(outcomeEvents(stack, 'Runtime Redeploy Failed')).toHaveLength(1);
+    expect(stack.deadLetters).toEqual([]);
+  });
+});
