@@ -1,0 +1,137 @@
+/**
+ * `autopilot rollout` through the CLI's `main`, against the local stack (AWS_ENDPOINT_URL in the
+ * command's environment), running the real state machine and handlers.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../cli/autopilot.ts';
+import type { CliIO } from '../../cli/types.ts';
+import {
+  ENGINE_ARN, GATEWAY_ID, GatedClock, finished, gatewayUpdates, liveGateway, rolloutStack, scriptPolicyMetrics, type RolloutStack,
+} from '../e2e/rollout-fixture.ts';
+
+let r: RolloutStack | undefined;
+afterEach(async () => {
+  await r?.close();
+  r = undefined;
+});
+
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = {
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    env: { ...(r ? r.stack.env : {}), AUTOPILOT_CONFIG_FILE: r?.stack.configFile ?? '', USER: 'alice', ...env },
+    isTTY: false,
+  };
+  const code = await main(['rollout', ...argv], io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('autopilot rollout', () => {
+  it('--help lists the subcommands and exit codes; usage errors exit 2 with no AWS call', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const word of ['start', 'status', 'approve', 'reject', 'abort', 'Exit codes', '--bake-minutes', '--dry-run', '--wait']) {
+      expect(help.out).toContain(word);
+    }
+    expect((await cli([])).code).toBe(2);
+    expect((await cli(['launch'])).err).toContain("unknown subcommand 'launch'");
+    const noGateway = await cli(['start']);
+    expect(noGateway.code).toBe(2);
+    expect(noGateway.err).toContain('--gateway');
+    expect((await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', 'soon'])).err).toContain('--bake-minutes must be a number');
+    expect((await cli(['status', '--bogus'])).code).toBe(2);
+  });
+
+  it('start --wait runs to ENFORCED; the same request again is refused as already ran (exit 3); bad settings exit 1', async () => {
+    r = await rolloutStack();
+    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    const run = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '20', '--enforce-bake-minutes', '10', '--wait', '--poll-ms', '5']);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('-> ENFORCED');
+    expect(run.out).toMatch(/Shadow +PASS \(PROCEED\): \d+ decisions, deny ratio 0\.99%/);
+    expect((await liveGateway(r)).policyEngineConfiguration).toEqual({ arn: ENGINE_ARN, mode: 'ENFORCE' });
+
+    const again = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '20', '--enforce-bake-minutes', '10', '--json']);
+    expect(again.code).toBe(3);
+    expect(JSON.parse(again.out)).toMatchObject({ status: 'ALREADY_RAN', executionStatus: 'SUCCEEDED' });
+
+    const bad = await cli(['start', '--gateway', GATEWAY_ID, '--max-deny-ratio', '7', '--attempt', 'x']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('InvalidRolloutInputError');
+    expect(bad.err).toContain('settings.maxDenyRatio');
+  });
+
+  it('status shows the stage, time left in the bake and the last figures', async () => {
+    // Freeze time at the 45-minute shadow bake, then at the approval.
+    const clock = new GatedClock(45 * 60_000);
+    r = await rolloutStack({ clock });
+    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    const started = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '45', '--approval', '--json']);
+    expect(started.code).toBe(0);
+    const { executionArn } = JSON.parse(started.out) as { executionArn: string };
+    // The clock stopped when the bake's Wait began.
+    for (let i = 0; i < 500 && r.stack.sfn.getExecution(executionArn)!.history.at(-1)?.type !== 'WaitStateEntered'; i++) {
+      await new Promise((res) => setTimeout(res, 5));
+    }
+
+    const baking = await cli(['status', '--gateway', GATEWAY_ID, '--json']);
+    expect(baking.code).toBe(0);
+    expect(JSON.parse(baking.out)).toMatchObject({ status: 'RUNNING', stage: 'SHADOW_BAKE', state: 'BakeShadow', bakeSecondsLeft: 45 * 60, approvalPending: false });
+    await clock.inner.advance(15 * 60_000);
+    const human = await cli(['status', '--gateway', GATEWAY_ID]);
+    expect(human.out).toContain('Stage    SHADOW_BAKE (BakeShadow)');
+    expect(human.out).toContain('Bake     30m 00s left');
+
+    // Let the bake finish; the approval (60 min by default) then runs out unanswered.
+    clock.resume();
+    const done = await finished(r, executionArn);
+    expect(done.output).toMatchObject({ outcome: 'ABORTED', approval: { Error: 'States.Timeout' } });
+    const final = await cli(['status', '--execution', executionArn]);
+    expect(final.out).toContain('Status   SUCCEEDED -> ABORTED');
+    expect(final.out).toMatch(/Shadow +PASS \(PROCEED\): [\d.]+ decisions, deny ratio 0\.99%/);
+    expect(gatewayUpdates(r.stack)).toEqual([]);
+  });
+
+  it('approve / reject answer the pending approval; abort stops and restores', async () => {
+    const clock = new GatedClock(24 * 3600_000);
+    r = await rolloutStack({ clock });
+    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    const args = ['--gateway', GATEWAY_ID, '--approval', '--approval-timeout-minutes', String(24 * 60)];
+    const startAndPark = async (attempt: string) => {
+      clock.resume();
+      expect((await cli(['start', ...args, '--attempt', attempt])).code).toBe(0);
+      await r!.stack.settle();
+      const status = JSON.parse((await cli(['status', '--gateway', GATEWAY_ID, '--json'])).out);
+      expect(status).toMatchObject({ status: 'RUNNING', stage: 'AWAITING_APPROVAL', approvalPending: true, shadow: { verdict: 'PASS' } });
+      expect(status.shadow.report.decisions).toBeGreaterThanOrEqual(600);
+      return status.executionArn as string;
+    };
+
+    // Rejected: ABORTED, nothing enforced.
+    const first = await startAndPark('1');
+    expect((await cli(['reject', '--execution', first, '--reason', 'not today'])).code).toBe(0);
+    clock.resume();
+    expect((await finished(r, first)).output).toMatchObject({ outcome: 'ABORTED', approval: { Error: 'ApprovalRejectedError', Cause: 'alice: not today' } });
+    expect((await cli(['reject', '--execution', first])).code).toBe(3);
+
+    // Aborted while waiting: it changed nothing, so nothing is restored.
+    await startAndPark('2');
+    const aborted = await cli(['abort', '--gateway', GATEWAY_ID, '--json']);
+    expect(aborted.code).toBe(0);
+    expect(JSON.parse(aborted.out).restoredFields).toEqual([]);
+    expect(JSON.parse((await cli(['status', '--gateway', GATEWAY_ID, '--json'])).out).status).toBe('ABORTED');
+    expect((await cli(['abort', '--gateway', GATEWAY_ID])).code).toBe(3);
+    expect(gatewayUpdates(r.stack)).toEqual([]);
+
+    // Approved: ENFORCED, with who and why.
+    const third = await startAndPark('3');
+    const approved = await cli(['approve', '--gateway', GATEWAY_ID, '--comment', 'looks good']);
+    expect(approved.code).toBe(0);
+    clock.resume();
+    const done = await finished(r, third);
+    expect(done.output).toMatchObject({ outcome: 'ENFORCED', approval: { approved: true, answer: { approvedBy: 'alice', comment: 'looks good' } } });
+    expect((await cli(['approve', '--gateway', GATEWAY_ID])).code).toBe(3);
+  });
+});
