@@ -19,6 +19,10 @@ function register(name: string, summary: string, load: () => Promise<{ default: 
 // (commands are added here as they land)
 register('emulator', 'Serve the local AgentCore emulator (AWS wire protocol) until interrupted', () => import('./commands/emulator.ts'));
 register('invoke', 'Run one Lambda handler locally and print its result', () => import('./commands/invoke.ts'));
+register('rollout', 'Staged policy rollouts: start, status, approve, reject, abort', () => import('./commands/rollout.ts'));
+register('plan', 'Show drift between the config and the live resources (exit 0 in sync, 2 drift, 1 error)', () => import('./commands/plan.ts'));
+register('apply', 'Correct drift: show the plan, confirm (or --yes), apply with progress', () => import('./commands/apply.ts'));
+register('redeploy', 'Deploy an image to one runtime by hand (pinned by digest, lossless, with promotion)', () => import('./commands/redeploy.ts'));
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length), 8);
