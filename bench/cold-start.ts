@@ -1,0 +1,128 @@
+/**
+ * Benchmark 4: cold start. Each handler file serverless.yml names is bundled the way
+ * serverless-esbuild does it (custom.esbuild: ESM, minify, node22, platform node, keepNames, the
+ * same banner, the AWS SDK bundled), then imported in a fresh Node process. Bundle size and import
+ * time are divided by the same figures for a bundle of the bare AgentCore Control client alone
+ * (one client instance, no command), built and timed in the same run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type BuildOptions } from 'esbuild';
+import { loadServerlessConfig } from '../local/lambda/serverless-config.ts';
+import { REPO_ROOT } from '../local/stack.ts';
+import { Scratch } from './lib/world.ts';
+import { median, round, type BenchContext, type BenchResult, type Figure } from './lib/report.ts';
+
+const BASELINE_SOURCE = `import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore-control';
+export const client = new BedrockAgentCoreControlClient({});
+export const handler = async () => ({});
+`;
+
+/** serverless.yml's custom.esbuild, as esbuild build options. */
+export function esbuildOptions(): BuildOptions {
+  const config = loadServerlessConfig(path.join(REPO_ROOT, 'serverless.yml'), { stage: 'dev', region: 'us-east-1' });
+  const custom = (config.resolved.custom as Record<string, unknown> | undefined)?.esbuild as Record<string, unknown> | undefined;
+  const banner = (custom?.banner as { js?: string } | undefined)?.js;
+  return {
+    bundle: custom?.bundle !== false,
+    format: (custom?.format as 'esm' | undefined) ?? 'esm',
+    target: (custom?.target as string | undefined) ?? 'node22',
+    platform: (custom?.platform as 'node' | undefined) ?? 'node',
+    minify: custom?.minify !== false,
+    keepNames: custom?.keepNames !== false,
+    mainFields: (custom?.mainFields as string[] | undefined) ?? ['module', 'main'],
+    outExtension: { '.js': (custom?.outputFileExtension as string | undefined) ?? '.mjs' },
+    ...(banner ? { banner: { js: banner } } : {}),
+    logLevel: 'silent',
+  };
+}
+
+/** Handler files (relative, without extension) -> the function keys that use them. */
+export function handlerFiles(): Map<string, string[]> {
+  const config = loadServerlessConfig(path.join(REPO_ROOT, 'serverless.yml'), { stage: 'dev', region: 'us-east-1' });
+  const files = new Map<string, string[]>();
+  for (const f of Object.values(config.functions)) {
+    const list = files.get(f.handler.file) ?? [];
+    list.push(f.key);
+    files.set(f.handler.file, list);
+  }
+  return files;
+}
+
+/** Imports `file` in a fresh Node process `runs` times; the median import time in ms. */
+function importTimeMs(file: string, runs: number, env: Record<string, string>): { medianMs: number; runsMs: number[] } {
+  const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t0));`;
+  const runsMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: path.dirname(file) });
+    if (r.status !== 0) throw new Error(`importing ${path.basename(file)} failed: ${r.stderr.slice(0, 2000)}`);
+    runsMs.push(Number(r.stdout));
+  }
+  return { medianMs: median(runsMs), runsMs: runsMs.map((v) => round(v, 1)) };
+}
+
+export async function coldStart(ctx: BenchContext): Promise<BenchResult> {
+  const scratch = new Scratch('autopilot-bench-cold-');
+  const notes: string[] = [];
+  try {
+    const options = esbuildOptions();
+    const runs = ctx.quick ? 3 : 7;
+    // A Lambda-like environment: the config file next to the bundle, a region, dummy credentials.
+    const env = {
+      AUTOPILOT_CONFIG_FILE: path.join(REPO_ROOT, 'autopilot.config.yaml'),
+      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
+      POWERTOOLS_SERVICE_NAME: 'agentcore-autopilot',
+      ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench',
+      PROMOTION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench',
+    };
+
+    const baselineEntry = scratch.write('baseline.ts', BASELINE_SOURCE);
+    const baselineOut = path.join(scratch.dir, 'out', 'baseline.mjs');
+    await build({ ...options, entryPoints: [baselineEntry], outfile: baselineOut, nodePaths: [path.join(REPO_ROOT, 'node_modules')], absWorkingDir: REPO_ROOT });
+    const baselineBytes = statSync(baselineOut).size;
+    const baselineImport = importTimeMs(baselineOut, runs, env);
+    ctx.log(`  baseline (bare AgentCore client): ${round(baselineBytes / 1024, 1)} KiB, import ${round(baselineImport.medianMs, 1)} ms (median of ${runs})`);
+
+    const figures: Figure[] = [];
+    let largest = 0;
+    let slowest = 0;
+    for (const [file, keys] of handlerFiles()) {
+      const source = ['.ts', '.mts', '.js', '.mjs'].map((e) => path.join(REPO_ROOT, file + e)).find((p) => existsSync(p));
+      if (!source) {
+        notes.push(`${file}: no source yet (functions ${keys.join(', ')}), not measured`);
+        ctx.log(`  ${file}: not found, skipped`);
+        continue;
+      }
+      const out = path.join(scratch.dir, 'out', `${file.replace(/[\\/]/g, '_')}.mjs`);
+      await build({ ...options, entryPoints: [source], outfile: out, absWorkingDir: REPO_ROOT });
+      const bytes = statSync(out).size;
+      const imported = importTimeMs(out, runs, env);
+      const sizeRatio = bytes / baselineBytes;
+      const timeRatio = imported.medianMs / baselineImport.medianMs;
+      largest = Math.max(largest, sizeRatio);
+      slowest = Math.max(slowest, timeRatio);
+      const name = path.basename(file);
+      figures.push({
+        key: `coldStart.${name}.size`,
+        label: `bundle size / bare client bundle (${round(bytes / 1024, 1)} KiB; ${keys.join(', ')})`,
+        ratio: sizeRatio,
+        raw: { bytes, baselineBytes, functions: keys },
+      });
+      figures.push({
+        key: `coldStart.${name}.import`,
+        label: `fresh-process import time / bare client's (${round(imported.medianMs, 1)} ms)`,
+        ratio: timeRatio,
+        raw: { medianMs: round(imported.medianMs, 2), runsMs: imported.runsMs, baselineMedianMs: round(baselineImport.medianMs, 2), baselineRunsMs: baselineImport.runsMs },
+      });
+    }
+    if (figures.length > 0) {
+      figures.push({ key: 'coldStart.maxSize', label: 'largest handler bundle / bare client bundle', ratio: largest, raw: {} });
+      figures.push({ key: 'coldStart.maxImport', label: 'slowest handler import / bare client import', ratio: slowest, raw: {} });
+    }
+    return { name: 'cold start (bundle size, import time)', figures, notes };
+  } finally {
+    scratch.dispose();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Reliability: secret hygiene. Sentinel values sit in runtime environment variables (live, declared
+ * in the config, requested by a change request, rejected in a bad one) and in the handlers' own
+ * process environment (AWS credentials). Then every job runs through its public entry point:
+ * image push with promotion (success and UPDATE_FAILED rollback), change requests, drift plan and
+ * correction, a policy rollout, the CLI `plan --json`. Everything they emit is collected: stdout,
+ * stderr and console output (the Powertools logger writes there), events on the bus, handler
+ * results and errors, dead letters, Step Functions inputs, outputs and histories, CLI output.
+ * None may contain a sentinel.
+ */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { VirtualClock } from '../../local/clock.ts';
+import { startStack } from '../../local/stack.ts';
+import { main as cli } from '../../cli/autopilot.ts';
+import { scriptHealthyPolicyMetrics } from '../../bench/rollout.ts';
+import { ACCOUNT, REGION, REGISTRY, TRACKED_REPOSITORIES, buildWorld, digestOf, gatewayId, policyEngineArn, runtimeId, Scratch } from '../../bench/lib/world.ts';
+import { autopilotEvents, captureOutput, errorText, newFigures, printFigures, safeJson, sfnClient } from './harness.ts';
+
+const figures = newFigures();
+afterAll(() => printFigures('secret hygiene', figures));
+
+const S = {
+  live: 'SENTINEL-live-7f3a9c1e',
+  live2: 'SENTINEL-live2-b8d2e410',
+  declared: 'SENTINEL-declared-c4e6a2b9',
+  requested: 'SENTINEL-requested-9e1d7f53',
+  rejected: 'SENTINEL-rejected-2a8c6e04',
+  awsSecret: 'SENTINEL-aws-secret-5b7d9f11',
+  session: 'SENTINEL-session-token-3c5e7a99',
+};
+const SENTINELS = Object.values(S);
+
+describe('secret hygiene', () => {
+  it('no log line, plan, event, result, error, execution history or CLI output contains a sentinel value', async () => {
+    const REPO = TRACKED_REPOSITORIES[0];
+    const world = buildWorld({
+      runtimes: [
+        // Promoted on push (success path), with a secret.
+        { index: 0, options: { env: { API_TOKEN: S.live, LOG_LEVEL: 'info' } }, endpoints: [{ name: 'prod', liveVersion: 1 }],
+          spec: { track: { repository: REPO, tagPolicy: { glob: 'ok-*' }, promote: { endpoints: ['prod'], rollbackOnFailure: true } } } },
+        // Promoted on push of a failing image (rollback path).
+        { index: 1, options: { env: { API_TOKEN: S.live2 } }, endpoints: [{ name: 'prod', liveVersion: 1 }],
+          spec: { track: { repository: REPO, tagPolicy: { glob: 'bad-*' }, promote: { endpoints: ['prod'], rollbackOnFailure: true } } } },
+        // Drift: a declared secret differs from the live one (the plan must not show either).
+        { index: 2, options: { env: { API_TOKEN: S.live } }, spec: { drift: 'correct', desired: { environmentVariables: { API_TOKEN: S.declared } } } },
+        // Change requests target this one.
+        { index: 3, options: { env: { API_TOKEN: S.live2 } }, spec: {} },
+      ],
+      gateways: [{ index: 0, options: { policyEngine: { index: 0, mode: 'LOG_ONLY' } }, spec: { policyEngine: { arn: policyEngineArn(0), mode: 'ENFORCE' } } }],
+      policyEngines: [0],
+      drift: { mode: 'correct', maxCorrectionsPerRun: 50 },
+    });
+    const scratch = new Scratch('autopilot-secrets-');
+    const configFile = scratch.writeConfig(world.config);
+    const capture = captureOutput();
+    const texts: string[] = [];
+    const stack = await startStack({
+      seed: world.seed,
+      configFile,
+      env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', AWS_SECRET_ACCESS_KEY: S.awsSecret, AWS_SESSION_TOKEN: S.session },
+    });
+    const clock = stack.clock as VirtualClock;
+    try {
+      const invoke = async (key: string, event: unknown) => {
+        try {
+          texts.push(safeJson(await stack.lambda.invoke(key, event)));
+        } catch (err) {
+          texts.push(errorText(err));
+        }
+      };
+      const changeRequest = (detail: unknown, id: string) => ({
+        version: '0', id, 'detail-type': 'Runtime Change Requested', source: 'agentcore-autopilot', account: ACCOUNT, region: REGION,
+        time: '2026-11-20T10:00:00Z', resources: [], detail,
+      });
+
+      // Redeploy: success with promotion, then a failing image with rollback.
+      stack.pushImage({ repository: REPO, tags: ['ok-1'], digest: digestOf('secrets-ok') });
+      await stack.settle();
+      await clock.advance(10 * 60_000);
+      await stack.settle();
+      stack.agentcore.markImageFailing(`${REGISTRY}/${REPO}@${digestOf('secrets-bad')}`);
+      stack.pushImage({ repository: REPO, tags: ['bad-1'], digest: digestOf('secrets-bad') });
+      await stack.settle();
+      await clock.advance(10 * 60_000);
+      await stack.settle();
+
+      // Change requests: one setting a secret (dry run and real), one rejected carrying a secret.
+      await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } }, dryRun: true }, 'cr-dry'));
+      stack.events.put(changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } } }, 'cr-real') as never);
+      await stack.settle();
+      await clock.advance(10 * 60_000);
+      await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { [`K_${S.rejected}`]: 5 } } } }, 'cr-bad-type'));
+      await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { TOKEN: `${S.rejected}${'x'.repeat(6000)}` } } } }, 'cr-bad-size'));
+      await invoke('onChangeRequest', changeRequest({ runtime: { id: 'ghostAgent-zzzzzzzzzz' }, change: { environmentVariables: { set: { TOKEN: S.rejected } } } }, 'cr-ghost'));
+
+      // Drift: report-only first (plan), then a correcting run; plus a run under 500s (error paths).
+      await invoke('correctDrift', { 'detail-type': 'Drift Check Requested', detail: { reportOnly: true } });
+      stack.emulator.faults.setPlan({ seed: 7, rules: [{ service: 'bedrock-agentcore-control', operation: 'Update*', errorRate: 1 }] });
+      await invoke('correctDrift', { trigger: 'schedule' });
+      stack.emulator.faults.clear();
+      await clock.advance(10 * 60_000);
+      await invoke('correctDrift', { trigger: 'schedule' });
+
+      // A policy rollout.
+      scriptHealthyPolicyMetrics(stack, gatewayId(0));
+      await sfnClient(stack).send(new StartExecutionCommand({
+        stateMachineArn: stack.stateMachineArn('policyRollout'), name: 'secrets-rollout',
+        input: JSON.stringify({ gatewayId: gatewayId(0), policyEngineArn: policyEngineArn(0), settings: { bakeMinutes: 10 } }),
+      }));
+      await stack.settle();
+
+      // The CLI plan, human and JSON.
+      const cliOut: string[] = [];
+      const io = { stdout: (l: string) => cliOut.push(l), stderr: (l: string) => cliOut.push(l), env: { ...process.env, ...stack.env, AWS_SECRET_ACCESS_KEY: S.awsSecret }, isTTY: false };
+      for (const args of [['plan', '--config', configFile], ['plan', '--config', configFile, '--json']]) {
+        try {
+          const code = await cli(args, io);
+          cliOut.push(`exit ${code}`);
+        } catch (err) {
+          cliOut.push(errorText(err));
+        }
+      }
+      texts.push(cliOut.join('\n'));
+      figures.cliRuns = 2;
+    } finally {
+      await stack.settle().catch(() => undefined);
+      const logs = capture.stop();
+      texts.push(logs);
+      figures.logLines = logs.split('\n').filter((l) => l.trim()).length;
+      // Events autopilot published (the inputs the test itself put on the bus are excluded).
+      texts.push(safeJson(autopilotEvents(stack)));
+      texts.push(safeJson(stack.events.deliveries.map((d) => ({ result: d.result, errors: d.errors }))));
+      texts.push(safeJson(stack.deadLetters));
+      const executions = stack.sfn.listExecutions();
+      figures.executions = executions.length;
+      texts.push(safeJson(executions.map((e) => ({ input: e.input, output: e.output, error: e.error, cause: e.cause, history: e.history }))));
+      figures.eventsChecked = autopilotEvents(stack).length;
+      await stack.close();
+      scratch.dispose();
+    }
+
+    // The run did exercise the jobs (a test that cannot fail proves nothing).
+    expect(figures.logLines).toBeGreaterThan(20);
+    expect(figures.executions).toBeGreaterThanOrEqual(3);
+    expect(figures.eventsChecked).toBeGreaterThan(5);
+
+    const leaks: string[] = [];
+    for (const t of texts) {
+      for (const s of SENTINELS) {
+        let at = t.indexOf(s);
+        while (at >= 0) {
+          leaks.push(`${s} in: ...${t.slice(Math.max(0, at - 160), at + s.length + 40).replace(/\s+/g, ' ')}...`);
+          at = t.indexOf(s, at + 1);
+        }
+      }
+    }
+    figures.secretLeaks = leaks.length;
+    figures.textsChecked = texts.length;
+    figures.bytesChecked = texts.reduce((n, t) => n + t.length, 0);
+    if (leaks.length) console.log(leaks.slice(0, 20).join('\n'));
+    expect(leaks).toEqual([]);
+  });
+});
