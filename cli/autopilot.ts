@@ -23,6 +23,7 @@ register('rollout', 'Staged policy rollouts: start, status, approve, reject, abo
 register('plan', 'Show drift between the config and the live resources (exit 0 in sync, 2 drift, 1 error)', () => import('./commands/plan.ts'));
 register('apply', 'Correct drift: show the plan, confirm (or --yes), apply with progress', () => import('./commands/apply.ts'));
 register('redeploy', 'Deploy an image to one runtime by hand (pinned by digest, lossless, with promotion)', () => import('./commands/redeploy.ts'));
+register('events', 'Print or tail the events on the local stack\'s bus (--follow)', () => import('./commands/events.ts'));
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length), 8);

@@ -395,12 +395,40 @@ export class EventBridgeStandIn implements ServiceStandIn {
       operations: {
         PutEvents: (input) => this.putEventsOp(input),
         TestEventPattern: (input) => this.testEventPatternOp(input),
+        // Local only (AWS has no read API for a bus): `autopilot events` tails the log with it.
+        LocalListEvents: (input) => this.localListEventsOp(input),
       },
     });
   }
 
   renderError(err: AwsError): EmulatorResponse {
     return renderJsonError(err, { version: '1.1', aliases: { InternalServerException: 'InternalException' } });
+  }
+
+  /**
+   * `AWSEvents.LocalListEvents` (not an AWS operation): the event log from `AfterSequence`
+   * (exclusive; sequence = index in `events` + 1), optionally filtered by Source / DetailType / bus,
+   * at most `Limit` (default 100, max 1000) entries. `NextSequence` is where the next call resumes.
+   */
+  private localListEventsOp(input: Record<string, unknown>): unknown {
+    const after = input.AfterSequence === undefined ? 0 : Number(input.AfterSequence);
+    if (!Number.isInteger(after) || after < 0) throw new AwsError('ValidationException', 400, 'AfterSequence must be a non-negative integer');
+    const limit = input.Limit === undefined ? 100 : Number(input.Limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AwsError('ValidationException', 400, 'Limit must be an integer from 1 to 1000');
+    const source = typeof input.Source === 'string' ? input.Source : undefined;
+    const detailType = typeof input.DetailType === 'string' ? input.DetailType : undefined;
+    const bus = typeof input.EventBusName === 'string' ? this.busName(input.EventBusName) : undefined;
+    const out: { Sequence: number; At: number; EventBusName: string; Via: string; Event: AwsEvent }[] = [];
+    let next = after;
+    for (let i = after; i < this.events.length && out.length < limit; i++) {
+      next = i + 1;
+      const e = this.events[i];
+      if (source !== undefined && e.event.source !== source) continue;
+      if (detailType !== undefined && e.event['detail-type'] !== detailType) continue;
+      if (bus !== undefined && e.bus !== bus) continue;
+      out.push({ Sequence: i + 1, At: e.at / 1000, EventBusName: e.bus, Via: e.via, Event: e.event });
+    }
+    return { Events: out, NextSequence: next, Now: this.clock.now() / 1000 };
   }
 
   /**
