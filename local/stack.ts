@@ -51,8 +51,14 @@ export interface StackOptions {
   serverlessFile?: string;
   /** serverless stage (default dev). */
   stage?: string;
-  /** Extra environment for every handler (wins over serverless.yml). */
+  /** Extra environment for every handler (wins over serverless.yml and `logLevel`). */
   env?: Record<string, string>;
+  /**
+   * The handlers' POWERTOOLS_LOG_LEVEL. Default: AUTOPILOT_TEST_LOG_LEVEL from the process
+   * environment, else SILENT under vitest (tests that read the handlers' logs ask for a level),
+   * else serverless.yml's (the stage's `logLevel` param).
+   */
+  logLevel?: string;
   /** Fire the `schedule` rules from the clock (default false: tests trigger runs themselves). */
   schedules?: boolean;
   /** Validate state machine definitions with asl-validator at registration (default true). */
@@ -103,6 +109,11 @@ function loadStackSeed(seed: string | StackSeed | undefined): { agentcore?: Seed
   return { agentcore: agentcore as Seed, ecr, cloudwatch };
 }
 
+/** The handlers' log level when the caller names none: quiet under vitest, serverless.yml's elsewhere. */
+function defaultLogLevel(): string | undefined {
+  return process.env.AUTOPILOT_TEST_LOG_LEVEL || (process.env.VITEST ? 'SILENT' : undefined);
+}
+
 /** Starts the emulator with every stand-in and the serverless.yml wiring. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const clock = opts.clock ?? new VirtualClock({ mode: 'auto' });
@@ -143,9 +154,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const account = emulator.state.settings.account;
     const region = emulator.state.settings.region;
     const serverless = loadServerlessConfig(serverlessFile, { stage: opts.stage ?? 'dev', region, accountId: account, env: { ...process.env, ...opts.env } });
+    const logLevel = opts.logLevel ?? defaultLogLevel();
     // The handlers read the config from an absolute path (serverless.yml packages it next to the bundle).
     for (const f of Object.values(serverless.functions)) {
-      f.environment = { ...f.environment, AUTOPILOT_CONFIG_FILE: configFile, ...opts.env };
+      f.environment = { ...f.environment, AUTOPILOT_CONFIG_FILE: configFile, ...(logLevel && { POWERTOOLS_LOG_LEVEL: logLevel }), ...opts.env };
     }
     // Handlers are real code running in real time: their timeout is measured in wall time (an
     // auto-advancing clock would expire it while they await I/O).

@@ -15,20 +15,28 @@
  * the staged rollout (or is restored to ENFORCE at once). Each success bumps the resource's
  * correction history tag, which the next runs turn into exponential backoff.
  *
+ * Run (`runCorrectDrift`, the `correctDrift` Lambda's use case): read, apply, publish `Drift Detected`
+ * / `Drift Corrected` / `Drift Correction Failed` with the redacted diff, and write one summary log
+ * line with counts; policy-engine tampering is logged at error level as well.
+ *
  * Nothing here logs or returns a secret value: the plan is redacted by planDrift, and the
  * unredacted live resources stay inside the `DriftRun` (its `targets` are never serialised).
  */
+import type { Context } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ImageDetail } from '@aws-sdk/client-ecr';
 import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { AgentCoreAdapter } from '../adapters/agentcore.ts';
+import type { Adapters } from '../adapters/index.ts';
 import type { EcrAdapter } from '../adapters/ecr.ts';
 import type { SfnAdapter } from '../adapters/sfn.ts';
 import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
 import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
+import { now as clockNow, sleep } from '../lib/time.ts';
 import { mapWithConcurrency } from '../lib/concurrency.ts';
-import { buildRuntimeUpdate, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../domain/runtime-update.ts';
+import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../domain/runtime-update.ts';
 import { buildGatewayUpdate, GATEWAY_UPDATE_FIELDS, type GatewayChange } from '../domain/gateway-update.ts';
 import { compareDeclared, normalizeRuntimeFields } from '../domain/drift/compare.ts';
 import {
@@ -41,6 +49,8 @@ import { isRolloutOfGateway } from '../domain/rollout/execution-name.ts';
 import { startPolicyRollout } from '../domain/rollout/start.ts';
 import { RolloutInProgressError } from '../domain/rollout/errors.ts';
 import { buildPromotionInput, promotionExecutionName } from '../domain/redeploy/promotion.ts';
+import { detectedEvents, outcomeEvents, summarize, type DriftEvent, type DriftSummary } from '../domain/drift/report.ts';
+import { adaptersFor, configFor, envValue, homeOf } from './lambda-env.ts';
 
 const SERVICE = 'bedrock-agentcore-control';
 
@@ -145,65 +155,57 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
   const gatewayList = once(async () => (await retrying(deps, () => deps.agentCore.listGateways())).map((g) => ({ id: g.gatewayId, name: g.name })));
   const report = (spec: RuntimeSpec | GatewaySpec) => (options.reportOnly && spec.drift === 'correct' ? { ...spec, drift: 'report' as const } : spec);
 
-  const runtimeTargets: Target[] = [];
-  const runtimeObs = (await mapWithConcurrency(config.runtimes, concurrency, async (declared, i): Promise<RuntimeObservation> => {
-    const spec = report(declared) as RuntimeSpec;
-    const target: Target = { kind: 'runtime', spec: declared };
-    runtimeTargets[i] = target;
+  /**
+   * Reads one declared resource into `targets[i]`: resolves its id, gets it (missing -> no live
+   * state) and reads its correction history. Errors become the observation's `error`.
+   */
+  const readOne = async <S extends RuntimeSpec | GatewaySpec>(
+    kind: Target['kind'], declared: S, targets: Target[], i: number,
+    read: { list: () => Promise<{ id?: string; name?: string }[]>; get: (id: string) => Promise<object>; arnField: string },
+  ): Promise<{ spec: S; live?: Record<string, unknown>; error?: string }> => {
+    const spec = report(declared) as S;
+    const target: Target = { kind, spec: declared };
+    targets[i] = target;
     try {
-      const id = await resolveId(spec, runtimeList, 'runtime');
+      const id = await resolveId(spec, read.list, kind);
       if (id === undefined) return { spec };
       let live: Record<string, unknown>;
       try {
-        live = strip(await retrying(deps, () => deps.agentCore.getRuntime(id)));
+        live = strip(await retrying(deps, () => read.get(id)));
       } catch (err) {
         if (err instanceof ResourceNotFoundError) return { spec };
         throw err;
       }
       target.live = live;
-      target.arn = live.agentRuntimeArn as string | undefined;
+      target.arn = live[read.arnField] as string | undefined;
       if (target.arn) {
-        try { target.history = decodeHistory(await readTags(deps, target.arn)); } catch (err) { notes.push(`runtime ${spec.id ?? spec.name}: could not read tags (${errorText(err)}); no backoff history`); }
-      }
-      const obs: RuntimeObservation = { spec, live };
-      if (spec.track) {
-        try {
-          obs.newestImage = await newestImageFor(deps, spec);
-        } catch (err) {
-          notes.push(`runtime ${spec.id ?? spec.name}: safety net skipped, ECR lookup failed (${errorText(err)})`);
-        }
-      }
-      return obs;
-    } catch (err) {
-      return { spec, error: errorText(err) };
-    }
-  })).map((r, i) => (r.status === 'fulfilled' ? r.value : { spec: config.runtimes[i], error: errorText(r.reason) }));
-
-  const gatewayTargets: Target[] = [];
-  const gatewayObs = (await mapWithConcurrency(config.gateways, concurrency, async (declared, i): Promise<GatewayObservation> => {
-    const spec = report(declared) as GatewaySpec;
-    const target: Target = { kind: 'gateway', spec: declared };
-    gatewayTargets[i] = target;
-    try {
-      const id = await resolveId(spec, gatewayList, 'gateway');
-      if (id === undefined) return { spec };
-      let live: Record<string, unknown>;
-      try {
-        live = strip(await retrying(deps, () => deps.agentCore.getGateway(id)));
-      } catch (err) {
-        if (err instanceof ResourceNotFoundError) return { spec };
-        throw err;
-      }
-      target.live = live;
-      target.arn = live.gatewayArn as string | undefined;
-      if (target.arn) {
-        try { target.history = decodeHistory(await readTags(deps, target.arn)); } catch (err) { notes.push(`gateway ${spec.id ?? spec.name}: could not read tags (${errorText(err)}); no backoff history`); }
+        try { target.history = decodeHistory(await readTags(deps, target.arn)); } catch (err) { notes.push(`${kind} ${spec.id ?? spec.name}: could not read tags (${errorText(err)}); no backoff history`); }
       }
       return { spec, live };
     } catch (err) {
       return { spec, error: errorText(err) };
     }
-  })).map((r, i) => (r.status === 'fulfilled' ? r.value : { spec: config.gateways[i], error: errorText(r.reason) }));
+  };
+
+  const runtimeTargets: Target[] = [];
+  const runtimeRead = { list: runtimeList, get: (id: string) => deps.agentCore.getRuntime(id), arnField: 'agentRuntimeArn' };
+  const runtimeObs = (await mapWithConcurrency(config.runtimes, concurrency, async (declared, i): Promise<RuntimeObservation> => {
+    const obs: RuntimeObservation = await readOne('runtime', declared, runtimeTargets, i, runtimeRead);
+    if (obs.live && obs.spec.track) {
+      try {
+        obs.newestImage = await newestImageFor(deps, obs.spec);
+      } catch (err) {
+        notes.push(`runtime ${obs.spec.id ?? obs.spec.name}: safety net skipped, ECR lookup failed (${errorText(err)})`);
+      }
+    }
+    return obs;
+  })).map((r, i) => (r.status === 'fulfilled' ? r.value : { spec: config.runtimes[i], error: errorText(r.reason) }));
+
+  const gatewayTargets: Target[] = [];
+  const gatewayRead = { list: gatewayList, get: (id: string) => deps.agentCore.getGateway(id), arnField: 'gatewayArn' };
+  const gatewayObs = (await mapWithConcurrency(config.gateways, concurrency, (declared, i): Promise<GatewayObservation> =>
+    readOne('gateway', declared, gatewayTargets, i, gatewayRead)))
+    .map((r, i) => (r.status === 'fulfilled' ? r.value : { spec: config.gateways[i], error: errorText(r.reason) }));
 
   let rolloutsInProgress: string[] = [];
   const watched = gatewayTargets.filter((t) => t.live && (t.spec as GatewaySpec).policyEngine).map((t) => t.live!.gatewayId as string);
@@ -357,7 +359,7 @@ async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings:
     const set = correctionFields('runtime', spec.desired as Record<string, unknown>, fresh, ignore, drifted);
     if (Object.keys(set).length > 0) change.set = set as RuntimeChange['set'];
     if (r.redeploy) {
-      const liveUri = (fresh.agentRuntimeArtifact as { containerConfiguration?: { containerUri?: string } } | undefined)?.containerConfiguration?.containerUri;
+      const liveUri = containerUriOf(fresh);
       if (!liveUri?.endsWith(`@${r.redeploy.digest}`)) change.containerUri = r.redeploy.toUri;
     }
     if (!change.set && !change.containerUri) return { status: 'skipped', reason: 'already in sync on re-read' };
@@ -439,4 +441,96 @@ async function startEnforceRollout(deps: DriftDeps, config: Config | undefined, 
     if (err instanceof RolloutInProgressError) return { name: '', alreadyRunning: true, status: 'ALREADY_RUNNING' };
     throw err;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// run: the correctDrift Lambda
+
+export interface CorrectDriftDeps {
+  adapters: Pick<Adapters, 'agentCore' | 'ecr' | 'sfn' | 'events'>;
+  loadConfig: () => Promise<Config>;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  rolloutStateMachineArn?: string;
+  promotionStateMachineArn?: string;
+  /** AUTOPILOT_EVENT_BUS (else the config's events.busName). */
+  eventBusName?: string;
+  home: { account?: string; region?: string };
+  logger: Logger;
+  /** First backoff step for resources that keep drifting back (default 1 hour). */
+  backoffBaseMs?: number;
+}
+
+/** What starts a run: the schedule's `{trigger}` input, or a `Drift Check Requested` event. */
+export interface DriftRunEvent {
+  trigger?: string;
+  'detail-type'?: string;
+  detail?: { reportOnly?: boolean };
+}
+
+export interface CorrectDriftResult {
+  trigger: string;
+  summary: DriftSummary;
+  /** The redacted plan. */
+  plan: DriftPlan;
+  outcomes: ApplyResult['outcomes'];
+  eventsPublished: number;
+}
+
+/** The run's deps from the Lambda environment and context (read per invocation). */
+export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
+  return {
+    adapters: adaptersFor(env),
+    loadConfig: () => configFor(env),
+    now: () => clockNow().getTime(),
+    sleep,
+    rolloutStateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
+    promotionStateMachineArn: envValue('PROMOTION_STATE_MACHINE_ARN', env),
+    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
+    home: homeOf(lambda, env),
+    logger,
+  };
+}
+
+/** One drift pass: read and plan, apply what the config allows, publish the events, log a summary. */
+export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEvent): Promise<CorrectDriftResult> {
+  const trigger = event.trigger ?? (event['detail-type'] === 'Drift Check Requested' ? 'on-demand' : 'unknown');
+  const reportOnly = event.detail?.reportOnly === true;
+  const config = await deps.loadConfig();
+  const driftDeps: DriftDeps = {
+    agentCore: deps.adapters.agentCore, ecr: deps.adapters.ecr, sfn: deps.adapters.sfn,
+    rolloutStateMachineArn: deps.rolloutStateMachineArn, promotionStateMachineArn: deps.promotionStateMachineArn,
+    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs,
+  };
+  const run = await readDrift(driftDeps, config, { reportOnly });
+  for (const note of run.notes) deps.logger.warn('Drift read problem', { note });
+  for (const r of run.plan.resources) {
+    if (r.tamper) {
+      deps.logger.error('Policy engine tampering detected', {
+        gatewayId: r.id, declared: r.tamper.declared, live: r.tamper.live, response: r.tamper.response, action: r.action,
+      });
+    }
+  }
+
+  const applied = await applyDrift(driftDeps, run);
+  for (const o of applied.outcomes) {
+    if (o.status === 'failed') deps.logger.warn('Drift correction failed', { resourceType: o.kind, ref: o.ref, error: o.error });
+  }
+
+  const tamperRefs = new Set(run.plan.resources.filter((r) => r.tamper).map((r) => `${r.kind}:${r.ref}`));
+  const events: DriftEvent[] = [...detectedEvents(run.plan, trigger), ...outcomeEvents(applied.outcomes, trigger, tamperRefs)];
+  let published = 0;
+  const busName = deps.eventBusName ?? config.events.busName;
+  for (const detailType of new Set(events.map((e) => e.detailType))) {
+    const details = events.filter((e) => e.detailType === detailType).map((e) => e.detail);
+    try {
+      published += (await deps.adapters.events.publish(detailType, details, { source: config.events.source, busName })).length;
+    } catch (err) {
+      deps.logger.error('Publishing drift events failed', { detailType, count: details.length, error: err instanceof Error ? err.name : String(err) });
+    }
+  }
+
+  const summary = summarize(run.plan, applied.outcomes, applied.stopped);
+  deps.logger.info('Drift run summary', { trigger, reportOnly, ...summary, eventsPublished: published });
+  return { trigger, summary, plan: run.plan, outcomes: applied.outcomes, eventsPublished: published };
 }

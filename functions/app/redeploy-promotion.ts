@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Adapters } from '../adapters/index.ts';
-import { buildRuntimeUpdate, type LiveRuntime } from '../domain/runtime-update.ts';
+import { buildRuntimeUpdate, containerUriOf, type LiveRuntime } from '../domain/runtime-update.ts';
 import {
   AlarmNotOkError,
   EndpointUpdateFailedError,
@@ -21,6 +21,7 @@ import type { PromotionOutcome } from '../domain/redeploy/promotion.ts';
 import type { EventsSettings } from '../lib/config/index.ts';
 import { ResourceNotFoundError } from '../lib/errors.ts';
 import { retryWithBackoff, RetryBudgetExceededError } from '../lib/retry.ts';
+import { sleep } from '../lib/time.ts';
 import { isRetryableAwsError, type Log } from './redeploy.ts';
 
 export interface PromotionTaskContext {
@@ -54,7 +55,7 @@ function retrying<T>(ctx: PromotionTaskContext, operation: string, fn: () => Pro
     baseMs: 250,
     maxMs: 5_000,
     deadline: ctx.remainingMs,
-    sleep: ctx.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms))),
+    sleep: ctx.sleep ?? sleep,
     random: ctx.random,
     onRetry: ({ attempt, waitMs, error }) => ctx.log.warn('Retrying a busy or throttled call', { operation, attempt, waitMs, error: describeError(error).name }),
   });
@@ -156,11 +157,6 @@ export async function moveEndpoint(ctx: PromotionTaskContext, input: unknown): P
     ctx.log.info('Endpoint move requested', { runtimeId, endpointName, fromVersion: ep.liveVersion, targetVersion });
   });
   return { endpointName, targetVersion };
-}
-
-function containerUriOf(o: { agentRuntimeArtifact?: unknown }): string | undefined {
-  const uri = (o.agentRuntimeArtifact as { containerConfiguration?: { containerUri?: unknown } } | undefined)?.containerConfiguration?.containerUri;
-  return typeof uri === 'string' ? uri : undefined;
 }
 
 /**

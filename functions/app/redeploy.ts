@@ -15,7 +15,7 @@ import type { UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-age
 import type { Adapters } from '../adapters/index.ts';
 import { diffConfig, type FieldChange } from '../domain/diff.ts';
 import { redactChanges } from '../domain/redact.ts';
-import { buildRuntimeUpdate, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
+import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
 import { parseChangeRequest, parseEcrImageAction, type ImagePush } from '../domain/redeploy/events.ts';
 import { isDuplicateRedeploy, withRedeployClientToken } from '../domain/redeploy/idempotency.ts';
 import { DIGEST_PATTERN, parseImageUri, pinnedUri, sameImage } from '../domain/redeploy/image-ref.ts';
@@ -41,6 +41,7 @@ import {
   ThrottledError,
 } from '../lib/errors.ts';
 import { retryWithBackoff, RetryBudgetExceededError } from '../lib/retry.ts';
+import { sleep } from '../lib/time.ts';
 
 export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -122,11 +123,6 @@ export function requestDiff(live: LiveRuntime, request: UpdateAgentRuntimeComman
   return redactChanges(diffConfig(updateFields(live as Record<string, unknown>), updateFields(request as unknown as Record<string, unknown>)));
 }
 
-function containerUriOf(o: { agentRuntimeArtifact?: unknown } | undefined): string | undefined {
-  const uri = (o?.agentRuntimeArtifact as { containerConfiguration?: { containerUri?: unknown } } | undefined)?.containerConfiguration?.containerUri;
-  return typeof uri === 'string' ? uri : undefined;
-}
-
 function stripMetadata<T extends object>(output: T): LiveRuntime {
   const { $metadata: _m, ...rest } = output as T & { $metadata?: unknown };
   return rest as LiveRuntime;
@@ -148,7 +144,7 @@ function retryOptions(ctx: RedeployContext, runtimeId: string, operation: string
     baseMs: backoff.baseMs,
     maxMs: backoff.maxMs,
     deadline: ctx.remainingMs,
-    sleep: ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    sleep: ctx.sleep ?? sleep,
     random: ctx.random,
     onRetry: ({ attempt, waitMs, error }: { attempt: number; waitMs: number; error: unknown }) =>
       ctx.log.warn('Retrying a busy or throttled call', { runtimeId, operation, attempt, waitMs, error: describeError(error).name }),

@@ -19,6 +19,7 @@ import {
   assertAllLiveFieldsMapped,
   assertChangeKeys,
   assertValidRequest,
+  carryFields,
   liveValue,
   parseSetUnset,
 } from './update-common.ts';
@@ -195,15 +196,7 @@ export function buildGatewayUpdate(live: LiveGateway, change: GatewayChange): Up
     });
   }
 
-  const request: Record<string, unknown> = { [GATEWAY_IDENTITY_FIELD]: gatewayId };
-  for (const field of GATEWAY_UPDATE_FIELDS) {
-    if (set.has(field)) request[field] = deepCopy(set.get(field));
-    else if (unset.has(field)) continue;
-    else {
-      const v = liveValue(liveRecord, field);
-      if (v !== undefined) request[field] = deepCopy(v);
-    }
-  }
+  const request: Record<string, unknown> = { [GATEWAY_IDENTITY_FIELD]: gatewayId, ...carryFields(liveRecord, GATEWAY_UPDATE_FIELDS, { set, unset }) };
 
   if (policyEngine?.kind === 'detach') delete request.policyEngineConfiguration;
   else if (policyEngine?.kind === 'attach') request.policyEngineConfiguration = deepCopy(policyEngine.value);

@@ -10,12 +10,13 @@ import type {
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { validateShape } from '../lib/model/validate.ts';
 import { runtimeClientToken } from './client-token.ts';
-import { deepCopy, isPlainObject, isPresent } from './json.ts';
+import { isPlainObject, isPresent } from './json.ts';
 import { assertNoUnknownUnions } from './unknown-unions.ts';
 import {
   assertAllLiveFieldsMapped,
   assertChangeKeys,
   assertValidRequest,
+  carryFields,
   liveValue,
   parseSetUnset,
 } from './update-common.ts';
@@ -186,6 +187,12 @@ function parseEnvPatch(patch: unknown): { set: [string, string][]; unset: string
   return { set: setEntries, unset: unsetKeys };
 }
 
+/** The container image URI of a runtime (a GetAgentRuntime output or an update request), if it runs a container. */
+export function containerUriOf(runtime: { agentRuntimeArtifact?: unknown } | undefined): string | undefined {
+  const uri = (runtime?.agentRuntimeArtifact as { containerConfiguration?: { containerUri?: unknown } } | undefined)?.containerConfiguration?.containerUri;
+  return typeof uri === 'string' ? uri : undefined;
+}
+
 const LIVE_KNOWN_FIELDS: readonly string[] = [RUNTIME_IDENTITY_FIELD, ...RUNTIME_UPDATE_FIELDS, ...RUNTIME_GET_ONLY_FIELDS];
 
 /**
@@ -225,15 +232,7 @@ export function buildRuntimeUpdate(live: LiveRuntime, change: RuntimeChange): Up
     throw new LiveRoleArnMissingError('live runtime has no roleArn and the change does not set one', { details: { field: 'roleArn' } });
   }
 
-  const request: Record<string, unknown> = { [RUNTIME_IDENTITY_FIELD]: runtimeId };
-  for (const field of RUNTIME_UPDATE_FIELDS) {
-    if (parsed.set.has(field)) request[field] = deepCopy(parsed.set.get(field));
-    else if (parsed.unset.has(field)) continue;
-    else {
-      const v = liveValue(liveRecord, field);
-      if (v !== undefined) request[field] = deepCopy(v);
-    }
-  }
+  const request: Record<string, unknown> = { [RUNTIME_IDENTITY_FIELD]: runtimeId, ...carryFields(liveRecord, RUNTIME_UPDATE_FIELDS, parsed) };
 
   if (parsed.containerUri !== undefined) {
     const artifact = request.agentRuntimeArtifact as Record<string, unknown>;

@@ -4,7 +4,7 @@
  */
 import { agentCoreModel, validateShape } from '../lib/model/validate.ts';
 import { assertNoUnknownUnions } from './unknown-unions.ts';
-import { hasOwn, isPlainObject, isPresent } from './json.ts';
+import { deepCopy, hasOwn, isPlainObject, isPresent } from './json.ts';
 import {
   InvalidChangeError,
   InvalidUpdateRequestError,
@@ -111,4 +111,25 @@ export function assertValidRequest(requestShape: string, request: Record<string,
 /** Reads a live member, treating undefined and null alike as absent. */
 export function liveValue(live: Record<string, unknown>, field: string): unknown {
   return hasOwn(live, field) && isPresent(live[field]) ? live[field] : undefined;
+}
+
+/**
+ * The request body `fields` of an update: each one the change sets (deep copy), else, unless the
+ * change unsets it, the live value (deep copy, absent when the live resource has none).
+ */
+export function carryFields(
+  live: Record<string, unknown>,
+  fields: readonly string[],
+  { set, unset }: ParsedSetUnset,
+): Record<string, unknown> {
+  const request: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (set.has(field)) request[field] = deepCopy(set.get(field));
+    else if (unset.has(field)) continue;
+    else {
+      const v = liveValue(live, field);
+      if (v !== undefined) request[field] = deepCopy(v);
+    }
+  }
+  return request;
 }

@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as tasks from '../app/redeploy-promotion.ts';
 import type { PromotionTaskContext } from '../app/redeploy-promotion.ts';
-import { adaptersFor, budgetOf, configFor } from '../app/redeploy-lambda.ts';
+import { adaptersFor, budgetOf, configFor } from '../app/lambda-env.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
 

@@ -69,21 +69,56 @@ export function redactForLog(value: unknown, options: RedactionOptions = {}): un
   return JSON.parse(JSON.stringify(value, (key, v) => replacer(key, typeof v === 'bigint' ? v.toString() : v)));
 }
 
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The level Powertools takes from an environment: POWERTOOLS_LOG_LEVEL, then LOG_LEVEL, else INFO. */
+export function environmentLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const value = (env.POWERTOOLS_LOG_LEVEL?.trim() || env.LOG_LEVEL?.trim() || '') as LogLevel;
+  return LOG_LEVELS.includes(value) ? value : 'INFO';
+}
+
 export interface LoggerOptions extends RedactionOptions {
   /** Defaults to POWERTOOLS_SERVICE_NAME, then `agentcore-autopilot`. */
   serviceName?: string;
-  /** Defaults to POWERTOOLS_LOG_LEVEL (Powertools reads it), then INFO. */
-  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | 'CRITICAL';
+  /**
+   * Fixed level. Without it the level is the environment's (environmentLogLevel), read when the
+   * logger is created and again per invocation (followEnvironmentLogLevel).
+   */
+  logLevel?: LogLevel;
   /** Keys added to every log line. */
   persistentKeys?: Record<string, unknown>;
 }
 
+/** Loggers created without a fixed level -> the environment's level when they were created. */
+const levelAtCreation = new WeakMap<Logger, LogLevel>();
+
 /** Creates a Powertools Logger whose output never contains environment variable or sensitive values. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return new Logger({
+  const logger = new Logger({
     serviceName: options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'agentcore-autopilot',
     ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
     ...(options.persistentKeys !== undefined && { persistentKeys: options.persistentKeys }),
     jsonReplacerFn: redactingReplacer(options),
   });
+  if (options.logLevel === undefined) levelAtCreation.set(logger, environmentLogLevel());
+  return logger;
+}
+
+/**
+ * Sets a logger made by createLogger without a fixed level to the level of `env` (the current
+ * invocation's environment); withMiddleware calls it at the start of every invocation.
+ *
+ * A handler module creates its logger once, at load time, in whatever environment loads it. In
+ * Lambda that is the function's own environment and never changes: the level equals the one at
+ * creation and nothing is touched (Powertools' injectLambdaContext restores the creation level and
+ * its debug sampling on every warm invocation). The local Lambda runner serves every function and
+ * every stack of a process from one module graph and gives each invocation its own environment:
+ * there the level must be read per invocation, or the first loader's level would stick.
+ */
+export function followEnvironmentLogLevel(logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
+  const created = levelAtCreation.get(logger);
+  if (created === undefined) return;
+  const level = environmentLogLevel(env);
+  if (level !== created) logger.setLogLevel(level);
 }

@@ -1,5 +1,6 @@
 /**
  * The one middy stack every Lambda uses: Lambda context in the logs (keys reset per invocation),
+ * the log level of the invocation's environment (followEnvironmentLogLevel),
  * optional schema parsing of the event at the edge, and one error log line per failed invocation
  * before the error is rethrown unchanged (its `name` is what the state machines' Retry/Catch match).
  */
@@ -10,6 +11,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import { AutopilotError, InvalidEventError } from './errors.ts';
+import { followEnvironmentLogLevel } from './logger.ts';
 
 export interface MiddlewareOptions<TEvent> {
   logger: Logger;
@@ -39,6 +41,8 @@ export function withMiddleware<TEvent, TResult>(
   const { logger, schema } = options;
   const wrapped = middy<TEvent, TResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    // After injectLambdaContext, whose `before` puts the level back to the one at creation.
+    .use({ before: () => followEnvironmentLogLevel(logger) })
     // Registered after injectLambdaContext so its onError runs first, while the context keys are set.
     .use({
       onError: (request) => {

@@ -17,3 +17,8 @@ export function setTimeSource(next: (() => number) | undefined): (() => number) 
   source = next;
   return previous;
 }
+
+/** Waits `ms` of real time (the default `sleep` of retries; tests inject their own). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

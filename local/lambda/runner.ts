@@ -24,7 +24,9 @@
  * Retry/Catch match on the name.
  *
  * Shared module state: all functions share one module graph (a real Lambda has one process per
- * function); a handler module's top-level code runs once, in the environment of its first call.
+ * function); a handler module's top-level code runs once per process, when the first invocation
+ * loads it, outside that invocation's environment. Whatever depends on a function's environment
+ * is read per invocation (the log level: followEnvironmentLogLevel in functions/lib/logger.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';

@@ -7,7 +7,7 @@ import type { CliIO } from '../../cli/types.ts';
 import { BILLING, LIVE_SUPPORT_DIGEST, REGISTRY, SECRET, SUPPORT, digest, exampleStack, getEndpoint, getRuntime } from '../e2e/redeploy-helpers.ts';
 
 let stack: Awaited<ReturnType<typeof exampleStack>>;
-beforeEach(async () => { stack = await exampleStack(); });
+beforeEach(async () => { stack = await exampleStack({ logLevel: 'SILENT' }); });
 afterEach(async () => { await stack.close(); });
 
 function io(extra: Partial<CliIO> = {}): CliIO & { out: string[]; err: string[] } {

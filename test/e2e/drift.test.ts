@@ -22,12 +22,14 @@ let output: string[];
 
 beforeEach(async () => {
   output = [];
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  // The handlers' logs are captured (secret hygiene, summary lines), not printed.
+  const record = ((chunk: string | Uint8Array) => {
     output.push(String(chunk));
-    return write(chunk as string, ...(rest as []));
-  }) as typeof process.stdout.write);
-  stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()) });
+    return true;
+  }) as typeof process.stdout.write;
+  vi.spyOn(process.stdout, 'write').mockImplementation(record);
+  vi.spyOn(process.stderr, 'write').mockImplementation(record);
+  stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()), logLevel: 'DEBUG' });
   // The handlers see the stack's virtual time (backoff history, change windows).
   setTimeSource(() => stack.clock.now());
 });

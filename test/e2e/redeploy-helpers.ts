@@ -36,8 +36,9 @@ export function exampleSeed(mutate?: (seed: any) => void): StackSeed {
   return seed;
 }
 
+/** The example stack; its handlers log at DEBUG, since the redeploy tests read their logs (captureLogs). */
 export async function exampleStack(opts: StackOptions = {}): Promise<Stack & { agentcore_: BedrockAgentCoreControlClient }> {
-  const stack = await startStack({ seed: exampleSeed(), ...opts });
+  const stack = await startStack({ seed: exampleSeed(), logLevel: 'DEBUG', ...opts });
   const client = new BedrockAgentCoreControlClient({
     endpoint: stack.url, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });

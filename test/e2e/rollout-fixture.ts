@@ -37,7 +37,6 @@ export async function rolloutStack(options: { seed?: StackSeed; configFile?: str
     seed: options.seed ?? exampleSeed(),
     configFile: options.configFile,
     clock: options.clock,
-    env: { POWERTOOLS_LOG_LEVEL: process.env.ROLLOUT_TEST_LOG_LEVEL ?? 'SILENT' },
   });
   const previous = setTimeSource(() => stack.clock.now());
   const clientConfig = {

@@ -137,6 +137,57 @@ describe('withMiddleware', () => {
   });
 });
 
+describe('withMiddleware: log level of the invocation environment', () => {
+  let out: ReturnType<typeof captureOutput>;
+  beforeEach(() => {
+    vi.stubEnv('POWERTOOLS_DEV', '');
+    out = captureOutput();
+  });
+  afterEach(() => {
+    out.restore();
+    vi.unstubAllEnvs();
+  });
+
+  it("logs at the level each invocation's environment names, whatever the level at module load", async () => {
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+    const logger = createLogger({ serviceName: 'test' });
+    const handler = withMiddleware(async (event: { n: number }) => {
+      logger.info('info line', { n: event.n });
+      logger.warn('warn line', { n: event.n });
+    }, { logger });
+
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    await handler({ n: 1 }, lambdaContext('req-1'));
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
+    await handler({ n: 2 }, lambdaContext('req-2'));
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
+    await handler({ n: 3 }, lambdaContext('req-3'));
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'not-a-level');
+    await handler({ n: 4 }, lambdaContext('req-4'));
+
+    expect(out.items().map((i) => `${i.message}:${i.n}`)).toEqual([
+      'warn line:2',
+      'info line:3', 'warn line:3',
+      'info line:4', 'warn line:4',
+    ]);
+  });
+
+  it('keeps a level given to createLogger', async () => {
+    const logger = createLogger({ serviceName: 'test', logLevel: 'WARN' });
+    const handler = withMiddleware(async () => {
+      logger.info('info line');
+      logger.warn('warn line');
+    }, { logger });
+
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
+    await handler({}, lambdaContext('req-1'));
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    await handler({}, lambdaContext('req-2'));
+
+    expect(out.items().map((i) => i.message)).toEqual(['warn line', 'warn line']);
+  });
+});
+
 describe('describeError', () => {
   it('describes non-Error throws without their value', () => {
     expect(describeError(SECRET)).toEqual({ name: 'string', message: 'non-Error value thrown' });

@@ -5,7 +5,7 @@
  */
 import type { GatewaySpec, RuntimeSpec, ChangeWindow, DriftSettings, PolicyEngineMode } from '../../lib/config/types.ts';
 import { agentCoreModel } from '../../lib/model/validate.ts';
-import { RUNTIME_UPDATE_FIELDS } from '../runtime-update.ts';
+import { containerUriOf, RUNTIME_UPDATE_FIELDS } from '../runtime-update.ts';
 import { GATEWAY_UPDATE_FIELDS } from '../gateway-update.ts';
 import { REDACTED } from '../redact.ts';
 import { STREAK_RESET_MS } from './history.ts';
@@ -194,8 +194,7 @@ function planRuntime(obs: RuntimeObservation, input: PlanInput): ResourcePlan {
 
   let redeploy: RedeployFinding | undefined;
   if (spec.track && obs.newestImage) {
-    const liveUri = (live.agentRuntimeArtifact as { containerConfiguration?: { containerUri?: string } } | undefined)
-      ?.containerConfiguration?.containerUri;
+    const liveUri = containerUriOf(live);
     if (!liveUri || !liveUri.endsWith(`@${obs.newestImage.digest}`)) {
       redeploy = { fromUri: liveUri, toUri: obs.newestImage.uri, digest: obs.newestImage.digest, tag: obs.newestImage.tag };
       fields.push({ path: '/agentRuntimeArtifact/containerConfiguration/containerUri', from: liveUri, to: obs.newestImage.uri, action: gate.action === 'correct' ? 'redeploy' : gate.action });

@@ -3,51 +3,46 @@
  * whole numbers the state machine waits and counts with (ASL cannot do arithmetic beyond
  * States.MathAdd, so every duration arrives precomputed).
  *
- * `RolloutSettings` mirrors the config schema's type of the same name (functions/lib/config/),
- * field for field; it is declared here so this pure module does not depend on the config loader.
+ * `RolloutSettings` is the config's type of the same name (functions/lib/config/types.ts) with its
+ * metric gates in the domain's form: the comparison as an operator (`<`, `<=`, `>`, `>=`) and no
+ * per-gate period (one MetricStat covers the whole window). `rolloutSettingsFromConfig` maps one
+ * to the other.
  */
+import type { MetricGate, RolloutSettings as ConfiguredRolloutSettings } from '../../lib/config/types.ts';
+import { COMPARISON_OPERATORS } from '../../lib/config/rollout.ts';
 import { InvalidRolloutInputError } from './errors.ts';
 
 /** How a gate compares its value with its threshold: the condition under which the gate PASSES. */
-export type GateComparison = '<' | '<=' | '>' | '>=';
+export type GateComparison = (typeof COMPARISON_OPERATORS)[keyof typeof COMPARISON_OPERATORS];
 
 /** A user-defined CloudWatch metric gate (one GetMetricData MetricStat over the whole window). */
-export interface RolloutMetricGate {
-  /** The operator's name for the gate; reported as `metric:<id>`. */
-  id: string;
-  namespace: string;
-  metricName: string;
+export interface RolloutMetricGate extends Omit<MetricGate, 'dimensions' | 'comparison' | 'periodSeconds'> {
   /** Dimension name -> value; the metric's complete dimension set (CloudWatch matches it exactly). */
   dimensions?: Record<string, string>;
-  /** CloudWatch statistic: Sum, SampleCount, Average, Minimum, Maximum, pNN... */
-  stat: string;
-  threshold: number;
   /** The gate passes when `value <comparison> threshold` holds. */
   comparison: GateComparison;
 }
 
-export interface RolloutSettings {
-  /** LOG_ONLY (shadow) bake, minutes; also the dry run's look-back window. */
-  bakeMinutes: number;
-  /** ENFORCE bake, minutes. */
-  enforceBakeMinutes: number;
-  /** Shadow gate: DenyDecisions / (AllowDecisions + DenyDecisions) must be <= this (0..1). */
-  maxDenyRatio: number;
-  maxMismatchErrors: number;
-  maxNoDeterminingPolicies: number;
-  /** Fewer decisions than this in a window makes the verdict INCONCLUSIVE. */
-  minDecisions: number;
-  /** How many times an INCONCLUSIVE bake is extended (by one more bake each) before stopping. */
-  maxBakeExtensions: number;
-  /** Enforce gate: enforce deny ratio must be <= maxDenySpikeRatio x the shadow deny ratio. */
-  maxDenySpikeRatio: number;
-  maxSystemErrors: number;
-  /** How long a gateway update may take to reach READY. */
-  readyTimeoutMinutes: number;
-  /** CloudWatch alarm names that must all be in state OK. */
-  alarms: string[];
+/** The configured rollout settings with the metric gates in the domain's form. */
+export interface RolloutSettings extends Omit<ConfiguredRolloutSettings, 'metrics'> {
   metrics: RolloutMetricGate[];
-  approval: { required: boolean; timeoutMinutes: number };
+}
+
+/** Config-syntax rollout settings -> the domain's (comparison operators, no per-gate period); input untouched. */
+export function rolloutSettingsFromConfig(settings: ConfiguredRolloutSettings): RolloutSettings {
+  return {
+    ...structuredClone(settings),
+    metrics: settings.metrics.map((m) => ({
+      id: m.id,
+      namespace: m.namespace,
+      metricName: m.metricName,
+      dimensions: { ...m.dimensions },
+      stat: m.stat,
+      threshold: m.threshold,
+      comparison: COMPARISON_OPERATORS[m.comparison],
+    })),
+    approval: { ...settings.approval },
+  };
 }
 
 /** Seconds between two readiness polls (GetGateway). */

@@ -94,7 +94,7 @@ export interface ApprovalSettings {
 
 /** Settings of a staged LOG_ONLY -> ENFORCE policy rollout. */
 export interface RolloutSettings {
-  /** Shadow (LOG_ONLY) bake before the verify. */
+  /** Shadow (LOG_ONLY) bake before the verify, minutes; also the dry run's look-back window. */
   bakeMinutes: number;
   /** Bake after switching to ENFORCE before the post-enforce verify. */
   enforceBakeMinutes: number;
@@ -104,11 +104,14 @@ export interface RolloutSettings {
   maxNoDeterminingPolicies: number;
   /** Below this many decisions the verify is INCONCLUSIVE (the bake is extended). */
   minDecisions: number;
+  /** How many times an INCONCLUSIVE bake is extended (by one more bake each) before stopping. */
   maxBakeExtensions: number;
   /** The post-enforce deny ratio may be at most this multiple of the shadow baseline (>= 1). */
   maxDenySpikeRatio: number;
   maxSystemErrors: number;
+  /** How long a gateway update may take to reach READY. */
   readyTimeoutMinutes: number;
+  /** CloudWatch alarm names that must all be in state OK. */
   alarms: string[];
   metrics: MetricGate[];
   approval: ApprovalSettings;

@@ -27,11 +27,12 @@ describe('correctDrift on the schedule rule', () => {
 
   it('runs from the schedule: corrects, publishes redacted events and one summary line', async () => {
     const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string, ...rest: []) => { lines.push(String(chunk)); return write(chunk, ...rest); }) as typeof process.stdout.write);
+    const record = ((chunk: string) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    vi.spyOn(process.stdout, 'write').mockImplementation(record);
+    vi.spyOn(process.stderr, 'write').mockImplementation(record);
     // A manual clock: time moves only when the test says, so exactly one scheduled run fires.
     const clock = new VirtualClock({ mode: 'manual' });
-    stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()), schedules: true, clock });
+    stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()), schedules: true, clock, logLevel: 'DEBUG' });
     setTimeSource(() => clock.now());
     for (let i = 0; i < 24 * 60 && !stack.events.deliveries.some((d) => d.targetId === 'correctDrift'); i++) await clock.advance(60_000);
     await stack.settle();
@@ -68,5 +69,28 @@ describe('correctDrift on the schedule rule', () => {
     stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()) });
     await expect(stack.lambda.invoke('correctDrift', { detail: { reportOnly: 'yes' } })).rejects.toMatchObject({ name: 'InvalidEventError' });
     expect(stack.emulator.count('UpdateAgentRuntime') + stack.emulator.count('GetAgentRuntime')).toBe(0);
+  });
+
+  it("logs at the level of the stack's environment, whichever stack loaded the handler first", async () => {
+    const lines: string[] = [];
+    const record = ((chunk: string) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+    vi.spyOn(process.stdout, 'write').mockImplementation(record);
+    vi.spyOn(process.stderr, 'write').mockImplementation(record);
+    const invalid = { detail: { reportOnly: 'yes' } };
+    stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()), logLevel: 'DEBUG' });
+    await expect(stack.lambda.invoke('correctDrift', invalid)).rejects.toMatchObject({ name: 'InvalidEventError' });
+    expect(lines.filter((l) => l.includes('"Invocation failed"'))).toHaveLength(1);
+    await stack.close();
+
+    stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()), logLevel: 'SILENT' });
+    await expect(stack.lambda.invoke('correctDrift', invalid)).rejects.toMatchObject({ name: 'InvalidEventError' });
+    await expect(stack.lambda.invoke('correctDrift', { trigger: 'schedule' })).resolves.toMatchObject({ trigger: 'schedule' });
+    await stack.close();
+
+    stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()), logLevel: 'ERROR' });
+    await expect(stack.lambda.invoke('correctDrift', { trigger: 'schedule' })).resolves.toMatchObject({ trigger: 'schedule' });
+    await expect(stack.lambda.invoke('correctDrift', invalid)).rejects.toMatchObject({ name: 'InvalidEventError' });
+    expect(lines.filter((l) => l.includes('"Invocation failed"'))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes('"Drift run summary"'))).toHaveLength(0);
   });
 });

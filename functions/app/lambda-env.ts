@@ -1,0 +1,64 @@
+/**
+ * Lambda-side wiring shared by every handler's default deps: adapters over the process
+ * environment's endpoint and region, the config (cached per file), the home account and region
+ * from the invoked function ARN, and the time budget from the Lambda context. Tests pass their own.
+ */
+import type { Context } from 'aws-lambda';
+import { createAdapters, type Adapters } from '../adapters/index.ts';
+import { lazyClients } from '../lib/clients.ts';
+import { loadConfig, type Config } from '../lib/config/index.ts';
+
+/** Time kept back from the Lambda timeout for publishing outcomes and returning. */
+export const SAFETY_MARGIN_MS = 10_000;
+
+const adapterCache = new Map<string, Adapters>();
+
+/**
+ * Adapters for the current environment, reused across warm invocations. Keyed by endpoint and
+ * region: `AWS_ENDPOINT_URL` is read when a client is built, so a process serving several local
+ * stacks one after the other must not keep a client of an old one.
+ */
+export function adaptersFor(env: NodeJS.ProcessEnv = process.env): Adapters {
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const key = `${endpoint ?? ''}|${region ?? ''}`;
+  let adapters = adapterCache.get(key);
+  if (!adapters) {
+    adapters = createAdapters(lazyClients({ endpoint, region }));
+    adapterCache.set(key, adapters);
+  }
+  return adapters;
+}
+
+const configCache = new Map<string, Promise<Config>>();
+
+/** The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file. */
+export function configFor(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
+  let config = configCache.get(key);
+  if (!config) {
+    config = loadConfig(undefined, { env });
+    configCache.set(key, config);
+    // A broken file is read again on the next invocation.
+    config.catch(() => configCache.delete(key));
+  }
+  return config;
+}
+
+/** Account and region of the function itself: what an empty `registry` list in a rule allows. */
+export function homeOf(context: Pick<Context, 'invokedFunctionArn'>, env: NodeJS.ProcessEnv = process.env): { account?: string; region?: string } {
+  const parts = (context.invokedFunctionArn ?? '').split(':');
+  const account = /^[0-9]{12}$/.test(parts[4] ?? '') ? parts[4] : undefined;
+  const region = env.AWS_REGION || parts[3] || undefined;
+  return { ...(account && { account }), ...(region && { region }) };
+}
+
+/** Milliseconds the invocation may still spend on retries. */
+export function budgetOf(context: Pick<Context, 'getRemainingTimeInMillis'>, marginMs = SAFETY_MARGIN_MS): () => number {
+  return () => Math.max(0, context.getRemainingTimeInMillis() - marginMs);
+}
+
+/** A non-empty environment variable, else undefined (serverless renders unset values as ''). */
+export function envValue(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[name] || undefined;
+}

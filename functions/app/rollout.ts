@@ -1,0 +1,282 @@
+/**
+ * Policy rollout use cases: the six tasks of the policy-rollout state machine
+ * (statemachines/policy-rollout.asl.yaml) and the start of a rollout. Each gathers facts from AWS,
+ * hands them to the rollout domain (functions/domain/rollout/) and does what it decides.
+ * Inputs and outputs: functions/domain/rollout/contract.ts. Errors keep their names (the ASL's
+ * Retry/Catch match them): the domain's (errors.ts) and the adapters' (ThrottledError,
+ * ConflictError, ServiceUnavailableError...).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Adapters } from '../adapters/index.ts';
+import { ConfigError } from '../lib/config/config-error.ts';
+import { parseRolloutOverrides } from '../lib/config/rollout.ts';
+import type { Config, RolloutSettings as ConfigRolloutSettings } from '../lib/config/types.ts';
+import { ResourceNotFoundError } from '../lib/errors.ts';
+import { validateShape } from '../lib/model/validate.ts';
+import { now as clockNow } from '../lib/time.ts';
+import { buildGatewayUpdate } from '../domain/gateway-update.ts';
+import { restoreChange } from '../domain/rollout/restore.ts';
+import type {
+  ApplyModeInput,
+  CheckGatewayInput,
+  PreflightInput,
+  PublishInput,
+  ReadinessProgress,
+  RestoreInput,
+  RolloutState,
+  VerifyInput,
+  VerifyResult,
+} from '../domain/rollout/contract.ts';
+import { InvalidRolloutInputError } from '../domain/rollout/errors.ts';
+import { metricQueries, windowFigures } from '../domain/rollout/gates.ts';
+import type { AlarmState } from '../domain/rollout/gates.ts';
+import { ROLLOUT_EVENT_SOURCE, rolloutEvent } from '../domain/rollout/outcome.ts';
+import type { RolloutDetailType } from '../domain/rollout/outcome.ts';
+import { preflight as decidePreflight } from '../domain/rollout/preflight.ts';
+import { assessReadiness, startReadiness } from '../domain/rollout/readiness.ts';
+import { rolloutSettingsFromConfig } from '../domain/rollout/settings.ts';
+import { configuredSettings, gatewaySpecOf, startPolicyRollout } from '../domain/rollout/start.ts';
+import type { StartRolloutRequest, StartRolloutResult } from '../domain/rollout/start.ts';
+import { verifyResult, windowForVerify } from '../domain/rollout/verify.ts';
+import { adaptersFor, configFor, envValue } from './lambda-env.ts';
+
+export interface RolloutDeps {
+  adapters: Pick<Adapters, 'agentCore' | 'cloudWatch' | 'events' | 'sfn'>;
+  loadConfig: () => Promise<Config>;
+  now: () => Date;
+  /** AUTOPILOT_EVENT_BUS (else the config's events.busName). */
+  eventBusName?: string;
+  /** ROLLOUT_STATE_MACHINE_ARN (else derived from the execution ARN). */
+  stateMachineArn?: string;
+  logger: Logger;
+}
+
+/** The tasks' deps from the Lambda environment (read per invocation). */
+export function rolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): RolloutDeps {
+  return {
+    adapters: adaptersFor(env),
+    loadConfig: () => configFor(env),
+    now: clockNow,
+    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
+    stateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
+    logger,
+  };
+}
+
+/** A JSON copy (Dates become ISO strings, `$metadata` dropped): what a task returns and Step Functions stores. */
+function plain<T>(value: T): Record<string, unknown> {
+  const { $metadata: _m, ...rest } = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  return rest;
+}
+
+function policyEngineId(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
+}
+
+function stateMachineOf(executionArn: string): string {
+  const m = /^(arn:[^:]+:states:[^:]+:[^:]+):execution:([^:]+):[^:]+$/.exec(executionArn);
+  if (!m) throw new InvalidRolloutInputError(`Not an execution ARN: ${executionArn}`);
+  return `${m[1]}:stateMachine:${m[2]}`;
+}
+
+// --- the six tasks ---------------------------------------------------------------------------
+
+export async function preflight(deps: RolloutDeps, input: PreflightInput): Promise<RolloutState> {
+  const request = input?.request;
+  if (typeof request !== 'object' || request === null || typeof input.executionArn !== 'string') {
+    throw new InvalidRolloutInputError('The preflight needs {request, executionArn}');
+  }
+  const config = await deps.loadConfig();
+  // Overrides (config syntax) are validated like the config before any AWS call.
+  let settings: ConfigRolloutSettings;
+  try {
+    settings = parseRolloutOverrides(request.settings ?? {}, configuredSettings(config, request.gatewayId), 'settings');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new InvalidRolloutInputError(`Invalid rollout settings: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      details: { problems: err.issues.map((i) => `${i.path}: ${i.message}`) },
+    });
+  }
+  const { settings: _overrides, ...bare } = request;
+  // Shape errors (bad ids) surface from the domain before AWS is asked anything.
+  checkRequestIds(bare);
+  const gateway = plain(await deps.adapters.agentCore.getGateway(bare.gatewayId));
+  let policyEngine: { policyEngineArn?: string; status?: string } | null = null;
+  try {
+    policyEngine = plain(await deps.adapters.agentCore.getPolicyEngine(policyEngineId(bare.policyEngineArn)));
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundError)) throw err;
+  }
+  const stateMachineArn = deps.stateMachineArn ?? stateMachineOf(input.executionArn);
+  const runningExecutions = (await deps.adapters.sfn.listExecutions(stateMachineArn, 'RUNNING')).map((e) => ({
+    name: e.name ?? '',
+    executionArn: e.executionArn ?? '',
+  }));
+  const state = decidePreflight({
+    request: bare,
+    executionArn: input.executionArn,
+    gateway,
+    policyEngine,
+    runningExecutions,
+    settings: rolloutSettingsFromConfig(settings),
+    eventBusName: deps.eventBusName ?? config.events.busName,
+  });
+  deps.logger.info('Rollout preflight passed', {
+    rolloutId: state.rollout.rolloutId,
+    gatewayId: state.rollout.gatewayId,
+    startMode: state.rollout.startMode,
+    dryRun: state.rollout.dryRun,
+    configured: gatewaySpecOf(config, bare.gatewayId) !== undefined,
+  });
+  return state;
+}
+
+/** The request's ids, checked against the service model before any AWS call. */
+function checkRequestIds(request: PreflightInput['request']): void {
+  const problems: string[] = [];
+  if (typeof request.gatewayId !== 'string' || validateShape('GatewayIdentifier', request.gatewayId).length > 0) {
+    problems.push('gatewayId is not a gateway id');
+  }
+  if (typeof request.policyEngineArn !== 'string' || validateShape('PolicyEngineArn', request.policyEngineArn).length > 0) {
+    problems.push('policyEngineArn is not a policy engine ARN');
+  }
+  if (problems.length > 0) throw new InvalidRolloutInputError(`Invalid rollout request: ${problems.join('; ')}`, { details: { problems } });
+}
+
+export async function applyMode(deps: RolloutDeps, input: ApplyModeInput): Promise<ReadinessProgress> {
+  const live = plain(await deps.adapters.agentCore.getGateway(input.gatewayId));
+  const current = live.policyEngineConfiguration as { arn?: string; mode?: string } | undefined;
+  const changed = current?.arn !== input.policyEngineArn || current?.mode !== input.mode;
+  if (changed) {
+    const request = buildGatewayUpdate(live, { policyEngine: { arn: input.policyEngineArn, mode: input.mode } });
+    await deps.adapters.agentCore.updateGateway(request);
+    deps.logger.info('Policy engine mode applied', { gatewayId: input.gatewayId, mode: input.mode, from: current?.mode ?? null });
+  } else {
+    deps.logger.info('Policy engine already in mode; no update', { gatewayId: input.gatewayId, mode: input.mode });
+  }
+  return startReadiness(deps.now(), input.readyTimeoutSeconds, changed);
+}
+
+export async function checkGateway(deps: RolloutDeps, input: CheckGatewayInput): Promise<ReadinessProgress> {
+  const live = await deps.adapters.agentCore.getGateway(input.gatewayId);
+  return assessReadiness({
+    gatewayId: input.gatewayId,
+    status: String(live.status),
+    attempt: input.attempt,
+    maxAttempts: input.maxAttempts,
+    deadline: input.deadline,
+    now: deps.now(),
+  });
+}
+
+export async function verify(deps: RolloutDeps, input: VerifyInput): Promise<VerifyResult> {
+  const window = windowForVerify(input, deps.now());
+  const plan = metricQueries({ gatewayArn: input.gatewayArn }, input.settings, window);
+  const series = await deps.adapters.cloudWatch.getMetricData({
+    queries: plan.queries,
+    start: new Date(plan.startTime),
+    end: new Date(plan.endTime),
+  });
+  const results = series.map((s) => ({ Id: s.id, Values: s.points.map((p) => p.value) }));
+  const alarms: Record<string, AlarmState> = {};
+  if (input.settings.alarms.length > 0) {
+    for (const alarm of await deps.adapters.cloudWatch.describeAlarms(input.settings.alarms)) {
+      // A missing alarm stays absent: its gate reports it as not found (never as OK).
+      if (alarm.state !== 'MISSING') alarms[alarm.name] = alarm.state as AlarmState;
+    }
+  }
+  const result = verifyResult(input, windowFigures(plan, results, alarms), window);
+  deps.logger.info('Rollout verification', {
+    stage: result.stage,
+    verdict: result.verdict,
+    decision: result.decision,
+    decisions: result.report.decisions,
+    denyRatio: result.report.denyRatio,
+    reasons: result.report.reasons,
+  });
+  return result;
+}
+
+export async function restore(deps: RolloutDeps, input: RestoreInput): Promise<ReadinessProgress> {
+  const live = plain(await deps.adapters.agentCore.getGateway(input.gatewayId));
+  const change = restoreChange(live, input.rollbackPoint);
+  // Even when the fields match, a gateway left UPDATE_UNSUCCESSFUL is rewritten to get it READY.
+  const rewrite = change ?? (live.status === 'READY' ? null : { set: {} });
+  if (rewrite) {
+    await deps.adapters.agentCore.updateGateway(buildGatewayUpdate(live, rewrite));
+    deps.logger.warn('Gateway configuration restored to the rollback point', {
+      gatewayId: input.gatewayId,
+      fields: [...Object.keys(rewrite.set ?? {}), ...(rewrite.unset ?? [])],
+    });
+  }
+  return startReadiness(deps.now(), input.readyTimeoutSeconds, rewrite !== null);
+}
+
+export async function publish(deps: RolloutDeps, input: PublishInput): Promise<{ published: true; eventIds: string[] }> {
+  const { detailType, detail } = rolloutEvent(input.detailType as RolloutDetailType, { state: input.state, stage: input.stage });
+  const eventIds = await deps.adapters.events.publish(detailType, detail, {
+    source: ROLLOUT_EVENT_SOURCE,
+    busName: input.state.rollout.eventBusName,
+    resources: [input.state.rollout.gatewayArn],
+  });
+  deps.logger.info('Rollout event published', { detailType, stage: detail.stage, rolloutId: detail.rolloutId });
+  return { published: true, eventIds };
+}
+
+// --- start -------------------------------------------------------------------------------------
+
+export const ROLLOUT_REQUESTED_DETAIL_TYPE = 'Policy Rollout Requested';
+
+export interface StartRolloutHandlerDeps {
+  adapters: Pick<Adapters, 'agentCore' | 'sfn'>;
+  loadConfig: () => Promise<Config>;
+  stateMachineArn: string | undefined;
+  now: () => Date;
+  logger: Logger;
+}
+
+/** The start's deps from the Lambda environment (read per invocation). */
+export function startRolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): StartRolloutHandlerDeps {
+  return {
+    adapters: adaptersFor(env),
+    loadConfig: () => configFor(env),
+    stateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
+    now: clockNow,
+    logger,
+  };
+}
+
+/** The request inside an EventBridge event (its `detail`), or the direct invocation payload itself. */
+export function requestOf(event: unknown): StartRolloutRequest {
+  if (typeof event === 'object' && event !== null && 'detail-type' in event) {
+    const e = event as { 'detail-type': unknown; detail?: unknown };
+    if (e['detail-type'] !== ROLLOUT_REQUESTED_DETAIL_TYPE) {
+      throw new InvalidRolloutInputError(`Unexpected event detail-type ${JSON.stringify(e['detail-type'])}; expected "${ROLLOUT_REQUESTED_DETAIL_TYPE}"`);
+    }
+    return e.detail as StartRolloutRequest;
+  }
+  return event as StartRolloutRequest;
+}
+
+/** Starts the rollout an event or direct invocation asks for (see functions/domain/rollout/start.ts). */
+export async function startRollout(deps: StartRolloutHandlerDeps, event: unknown): Promise<StartRolloutResult> {
+  if (!deps.stateMachineArn) throw new InvalidRolloutInputError('ROLLOUT_STATE_MACHINE_ARN is not set');
+  const request = requestOf(event);
+  const result = await startPolicyRollout(
+    {
+      sfn: deps.adapters.sfn,
+      agentCore: deps.adapters.agentCore,
+      stateMachineArn: deps.stateMachineArn,
+      config: await deps.loadConfig(),
+      now: deps.now,
+    },
+    request,
+  );
+  deps.logger.info('Policy rollout start', {
+    status: result.status,
+    executionName: result.executionName,
+    gatewayId: result.gatewayId,
+    dryRun: result.dryRun,
+  });
+  return result;
+}
