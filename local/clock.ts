@@ -48,6 +48,7 @@ export class VirtualClock implements Clock {
   private timer: NodeJS.Timeout | undefined;
   private mode: 'manual' | 'auto';
   private readonly idleMs: number;
+  private holds = 0;
 
   constructor(opts: VirtualClockOptions = {}) {
     this.current = opts.start ?? Date.UTC(2026, 0, 1);
@@ -62,6 +63,31 @@ export class VirtualClock implements Clock {
   /** Number of pending sleepers (useful to wait until a workflow is parked on a Wait). */
   pending(): number {
     return this.sleepers.length;
+  }
+
+  /**
+   * Keeps an auto clock from jumping until the returned release is called (idempotent). The local
+   * stack holds it while a Lambda handler runs: real code awaiting real I/O must not see hours pass
+   * between two lines. Waits inside the handler release the hold while they sleep.
+   */
+  hold(): () => void {
+    this.holds++;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.schedule();
+    };
+  }
+
+  /** Whether something holds the clock (see hold()). */
+  held(): boolean {
+    return this.holds > 0;
   }
 
   setMode(mode: 'manual' | 'auto'): void {
@@ -107,11 +133,12 @@ export class VirtualClock implements Clock {
   private schedule(): void {
     if (this.mode !== 'auto') return;
     if (this.timer) clearTimeout(this.timer);
-    if (this.sleepers.length === 0) return;
+    this.timer = undefined;
+    if (this.sleepers.length === 0 || this.holds > 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const next = this.sleepers[0];
-      if (!next) return;
+      if (!next || this.holds > 0) return;
       void this.set(next.wakeAt).then(() => this.schedule());
     }, this.idleMs);
   }

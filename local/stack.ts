@@ -29,7 +29,8 @@ import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventb
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
 import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
 import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
-import { setTimeSource } from '../functions/lib/time.ts';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setSleepSource, setTimeSource } from '../functions/lib/time.ts';
 
 /** The repository root (serverless.yml, autopilot.config.yaml, local/seed/...). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -161,7 +162,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     // Handlers are real code running in real time: their timeout is measured in wall time (an
     // auto-advancing clock would expire it while they await I/O).
-    runner = createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } });
+    runner = holdingClock(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } }), clock);
     sfn.registerFromConfig(serverless);
 
     const deadLetters: DeadLetter[] = [];
@@ -191,6 +192,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (opts.schedules) events.startSchedules();
     // The in-process handlers see the stack's time (bake windows, deadlines, change windows).
     const previousTimeSource = setTimeSource(() => clock.now());
+    // ...and their retry waits follow it, letting go of the clock while they sleep.
+    const previousSleepSource = setSleepSource(async (ms) => {
+      const release = insideHandler.getStore();
+      if (!release) return clock.sleep(ms);
+      release.pause();
+      try {
+        await clock.sleep(ms);
+      } finally {
+        release.resume();
+      }
+    });
 
     const settle = async (o: { timeoutMs?: number } = {}): Promise<void> => {
       const deadline = Date.now() + (o.timeoutMs ?? 120_000);
@@ -233,6 +245,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       settle,
       async close(): Promise<void> {
         setTimeSource(previousTimeSource);
+        setSleepSource(previousSleepSource);
         await events.stopSchedules();
         await emulator.close();
       },
@@ -241,6 +254,43 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await emulator.close();
     throw err;
   }
+}
+
+/** The clock hold of the handler invocation the current code runs in (see holdingClock). */
+const insideHandler = new AsyncLocalStorage<{ pause(): void; resume(): void }>();
+
+/**
+ * A runner whose invocations hold an auto VirtualClock: while a handler awaits real I/O, hours
+ * must not pass between two of its lines (a bake window or deadline it computes would be wrong).
+ * Its own waits (functions/lib/time.ts sleep) release the hold while any of them sleeps.
+ */
+function holdingClock(runner: LambdaRunner, clock: Clock): LambdaRunner {
+  if (!(clock instanceof VirtualClock)) return runner;
+  return {
+    resolve: (target) => runner.resolve(target),
+    get invocations() {
+      return runner.invocations;
+    },
+    async invoke(target, event, o) {
+      // Held unless one of the handler's own waits is pending: with concurrent branches, holding
+      // while one branch sleeps could leave that sleeper waiting for a clock nobody lets move.
+      let release = clock.hold();
+      let sleeping = 0;
+      const hold = {
+        pause: () => {
+          if (sleeping++ === 0) release();
+        },
+        resume: () => {
+          if (--sleeping === 0) release = clock.hold();
+        },
+      };
+      try {
+        return await insideHandler.run(hold, () => runner.invoke(target, event, o));
+      } finally {
+        release();
+      }
+    },
+  };
 }
 
 /** True when the execution's latest task is a `.waitForTaskToken` one still waiting for its answer. */

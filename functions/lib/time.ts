@@ -5,6 +5,7 @@
  * the clock here with `setTimeSource`. One source per process: a real Lambda never sets it.
  */
 let source: (() => number) | undefined;
+let sleepSource: ((ms: number) => Promise<void>) | undefined;
 
 /** Now, from the installed time source or the system clock. */
 export function now(): Date {
@@ -18,7 +19,19 @@ export function setTimeSource(next: (() => number) | undefined): (() => number) 
   return previous;
 }
 
-/** Waits `ms` of real time (the default `sleep` of retries; tests inject their own). */
+/**
+ * Installs (or, with undefined, removes) the process-wide sleep: the local stack makes the
+ * handlers' retry waits follow its clock, so a backoff waits for the emulator's UPDATING -> READY
+ * as it would in AWS. Returns the previous one.
+ */
+export function setSleepSource(next: ((ms: number) => Promise<void>) | undefined): ((ms: number) => Promise<void>) | undefined {
+  const previous = sleepSource;
+  sleepSource = next;
+  return previous;
+}
+
+/** Waits `ms` (real time unless a sleep source is installed; the default `sleep` of retries). */
 export function sleep(ms: number): Promise<void> {
+  if (sleepSource) return sleepSource(ms);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -30,4 +30,25 @@ describe('VirtualClock', () => {
     await expect(p).rejects.toThrow('stop');
     expect(clock.pending()).toBe(0);
   });
+
+  it('does not auto-advance while held, and resumes when every hold is released', async () => {
+    const clock = new VirtualClock({ start: 0, mode: 'auto' });
+    const a = clock.hold();
+    const b = clock.hold();
+    let woke = false;
+    void clock.sleep(5_000).then(() => { woke = true; });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(woke).toBe(false);
+    expect(clock.now()).toBe(0);
+    a();
+    a(); // releasing twice is a no-op: b still holds
+    await new Promise((r) => setTimeout(r, 30));
+    expect(woke).toBe(false);
+    expect(clock.held()).toBe(true);
+    b();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(woke).toBe(true);
+    expect(clock.now()).toBe(5_000);
+    expect(clock.held()).toBe(false);
+  });
 });
