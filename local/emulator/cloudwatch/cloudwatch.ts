@@ -424,18 +424,19 @@ export class CloudWatchStandIn implements ServiceStandIn {
     const defaultPeriod = statPeriods.length > 0 ? Math.max(...statPeriods) : 60;
     const values = new Map<string, MathValue>();
     const visiting = new Set<string>();
+    // As GetMetricData does: periods start at StartTime (rounded down to the whole minute, the
+    // rule for data less than 15 days old), and only datapoints inside [StartTime, EndTime) count.
+    const anchor = Math.floor(start / 60_000) * 60_000;
     const gridFor = (periodS: number): number[] => {
       const p = periodS * 1000;
       const out: number[] = [];
-      for (let t = Math.floor(start / p) * p; t < end && t <= now; t += p) out.push(t);
+      for (let t = anchor; t < end && t <= now; t += p) out.push(t);
       return out;
     };
     const seriesOf = (q: Query): Map<number, number> => {
       const ms = q.MetricStat!;
-      const p = ms.Period * 1000;
-      const from = Math.floor(start / p) * p;
-      const pts = this.metrics.range(ms.Metric, from, Math.min(end, now + 1));
-      return aggregate(pts, p, ms.Stat);
+      const pts = this.metrics.range(ms.Metric, anchor, Math.min(end, now + 1));
+      return aggregate(pts, ms.Period * 1000, ms.Stat, anchor);
     };
     const valueOf = (id: string, from?: string): MathValue => {
       const cached = values.get(id);

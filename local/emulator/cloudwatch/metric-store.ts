@@ -82,10 +82,10 @@ export function isSupportedStat(stat: string): boolean {
 }
 
 /** Aggregates datapoints into `stat` per bucket (bucket start = floor(t / period) * period). */
-export function aggregate(points: Datapoint[], periodMs: number, stat: string): Map<number, number> {
+export function aggregate(points: Datapoint[], periodMs: number, stat: string, anchor = 0): Map<number, number> {
   const buckets = new Map<number, Datapoint[]>();
   for (const p of points) {
-    const b = Math.floor(p.t / periodMs) * periodMs;
+    const b = anchor + Math.floor((p.t - anchor) / periodMs) * periodMs;
     (buckets.get(b) ?? buckets.set(b, []).get(b)!).push(p);
   }
   const out = new Map<number, number>();

@@ -50,6 +50,21 @@ function decisionQueries(period = 60): MetricDataQuery[] {
 }
 
 describe('CloudWatch stand-in over the real SDK (awsJson1_0, query-compatible)', () => {
+  it('starts periods at StartTime (whole minute) and counts only datapoints inside the window', async () => {
+    // One datapoint a minute for the last 4 hours.
+    cw.scriptSeries({ namespace: NS, metricName: 'AllowDecisions', dimensions: DIMS, from: '-4h', to: '0s', value: 1 });
+    // A 120-minute window that starts off any 2-hour boundary, read as one 7200 s period.
+    const start = new Date(T0 - 161 * MIN + 15_000); // rounded down to T0 - 161 min
+    const end = new Date(T0 - 41 * MIN);
+    const out = await client.send(new GetMetricDataCommand({
+      StartTime: start, EndTime: end,
+      MetricDataQueries: [{ Id: 'allow', MetricStat: { Metric: { Namespace: NS, MetricName: 'AllowDecisions', Dimensions: [{ Name: 'OperationName', Value: 'AuthorizeAction' }] }, Period: 7200, Stat: 'Sum' } }],
+    }));
+    const r = out.MetricDataResults![0];
+    expect(r.Timestamps).toEqual([new Date(T0 - 161 * MIN)]);
+    expect(r.Values).toEqual([120]);
+  });
+
   it('sends GraniteServiceVersion20100801 targets with the JSON 1.0 content type', async () => {
     cw.scriptSeries({ namespace: NS, metricName: 'AllowDecisions', dimensions: DIMS, from: '-5m', to: '0s', value: 1 });
     const seen: Record<string, string | string[] | undefined>[] = [];
