@@ -178,9 +178,6 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
       }
       target.live = live;
       target.arn = live[read.arnField] as string | undefined;
-      if (target.arn) {
-        try { target.history = decodeHistory(await readTags(deps, target.arn)); } catch (err) { notes.push(`${kind} ${spec.id ?? spec.name}: could not read tags (${errorText(err)}); no backoff history`); }
-      }
       return { spec, live };
     } catch (err) {
       return { spec, error: errorText(err) };
@@ -219,15 +216,28 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
   }
 
   const targets = [...runtimeTargets, ...gatewayTargets];
-  const history: Record<string, CorrectionHistory> = {};
-  for (const t of targets) {
-    const id = t.live?.[t.kind === 'runtime' ? 'agentRuntimeId' : 'gatewayId'];
-    if (t.history && typeof id === 'string') history[historyKey(t.kind, id)] = t.history;
-  }
-  const plan = planDrift({
+  const planWith = (history: Record<string, CorrectionHistory>) => planDrift({
     drift: config.drift, runtimes: runtimeObs, gateways: gatewayObs, now: deps.now(), history,
     backoffBaseMs: deps.backoffBaseMs, rolloutsInProgress,
   });
+  // The correction history (backoff) only matters for drifted resources: read their tags alone, so
+  // a resource in sync costs one Get, then plan again with the history.
+  let plan = planWith({});
+  const drifted = new Set(plan.resources.filter((r) => r.status === 'drifted' && r.id).map((r) => historyKey(r.kind, r.id!)));
+  if (drifted.size > 0) {
+    const history: Record<string, CorrectionHistory> = {};
+    await mapWithConcurrency(targets, concurrency, async (t) => {
+      const id = t.live?.[t.kind === 'runtime' ? 'agentRuntimeId' : 'gatewayId'];
+      if (typeof id !== 'string' || !t.arn || !drifted.has(historyKey(t.kind, id))) return;
+      try {
+        t.history = decodeHistory(await readTags(deps, t.arn));
+        if (t.history) history[historyKey(t.kind, id)] = t.history;
+      } catch (err) {
+        notes.push(`${t.kind} ${t.spec.id ?? t.spec.name}: could not read tags (${errorText(err)}); no backoff history`);
+      }
+    });
+    if (Object.keys(history).length > 0) plan = planWith(history);
+  }
   const run = { plan, notes, settings: config.drift } as DriftRun;
   Object.defineProperty(run, 'targets', { value: targets, enumerable: false });
   Object.defineProperty(run, 'config', { value: config, enumerable: false });

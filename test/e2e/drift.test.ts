@@ -52,6 +52,21 @@ async function checkViaBus(detail: Record<string, unknown>): Promise<Result> {
 const run = async (): Promise<Result> => (await stack.lambda.invoke('correctDrift', { trigger: 'schedule' })) as Result;
 const paths = (r: Result, ref: string) => r.plan.resources.find((x) => x.ref === ref)!.fields.map((f) => f.path).sort();
 
+describe('drift API cost', () => {
+  it('reads each resource in sync with one Get and nothing else', async () => {
+    await run();
+    await settleResources(stack);
+    await passTime(stack);
+    stack.emulator.resetCounters();
+    const r = await run();
+    expect(r.plan.inSync).toBe(true);
+    const declared = r.plan.resources.length;
+    expect(stack.emulator.count('GetAgentRuntime') + stack.emulator.count('GetGateway')).toBe(declared);
+    expect(stack.emulator.count('ListTagsForResource')).toBe(0);
+    expect(stack.emulator.count('UpdateAgentRuntime') + stack.emulator.count('UpdateGateway') + stack.emulator.count('TagResource')).toBe(0);
+  });
+});
+
 describe('drift across every declarable field', () => {
   it('plans exactly the drifted fields, reports without changing, converges on apply, then plans nothing', async () => {
     // Baseline: the seed lacks some declared fields; the first run converges them.
