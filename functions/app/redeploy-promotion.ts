@@ -206,6 +206,28 @@ interface PromotionState {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** Errors whose messages are ours and value-free (task errors and the ASL's own timeout). */
+const OWN_FAILURES = new Set(['RuntimeVersionFailedError', 'AlarmNotOkError', 'EndpointUpdateFailedError', 'PromotionTimeoutError', 'RollbackFailedError', 'InvalidPromotionInputError']);
+
+/**
+ * What went wrong, for the event's `message`: the error name, plus its message when the error is
+ * one of ours (a Lambda failure's Cause is `{errorType, errorMessage, trace}`; an ASL Pass state's
+ * Cause is plain text). Foreign errors travel by name only: their messages may echo values.
+ */
+export function failureMessage(failure: PromotionState['failure']): string {
+  const name = str(failure?.Error) ?? 'PromotionFailed';
+  const cause = str(failure?.Cause);
+  if (!OWN_FAILURES.has(name) || cause === undefined) return name;
+  let text: string | undefined = cause;
+  try {
+    const parsed = JSON.parse(cause) as unknown;
+    text = isObject(parsed) ? str(parsed.errorMessage) : undefined;
+  } catch {
+    // plain text Cause (the ASL's timeout states)
+  }
+  return text ? `${name}: ${text.slice(0, 400)}` : name;
+}
+
 /** The outcome event of a finished promotion. */
 export function promotionEvent(outcome: PromotionOutcome, state: PromotionState): OutcomeEvent {
   const runtimeId = field(state, 'runtimeId', RUNTIME_ID);
@@ -214,7 +236,9 @@ export function promotionEvent(outcome: PromotionOutcome, state: PromotionState)
   const newVersion = str(state.newVersion);
   const previousVersion = str(state.previousVersion);
   const failure = str(state.failure?.Error) ?? 'PromotionFailed';
+  const why = failureMessage(state.failure);
   if (outcome === 'PROMOTED') {
+    // endpoints [] (a runtime without `promote`): the new version is READY and serving DEFAULT.
     return redeployPromoted(subject, { fromVersion: previousVersion, toVersion: newVersion ?? '', endpoints, toUri: str(state.newUri) });
   }
   if (outcome === 'ROLLED_BACK') {
@@ -224,13 +248,16 @@ export function promotionEvent(outcome: PromotionOutcome, state: PromotionState)
       fromUri: str(state.newUri) ?? '',
       toUri: str(state.previousUri),
       reason: failure,
+      message: why,
       endpoints,
     });
   }
-  const why = [failure, str(state.rollbackError?.Error) && `rollback: ${str(state.rollbackError?.Error)}`, str(state.restoreError?.Error) && `restore: ${str(state.restoreError?.Error)}`]
+  const message = [why, str(state.rollbackError?.Error) && `rollback: ${str(state.rollbackError?.Error)}`, str(state.restoreError?.Error) && `restore: ${str(state.restoreError?.Error)}`]
     .filter(Boolean)
     .join('; ');
-  return redeployFailed(subject, { reason: 'promotion-failed', message: why, fromVersion: previousVersion, toVersion: newVersion, endpoints });
+  // The new version itself failed (e.g. UPDATE_FAILED) vs. a later step of the promotion.
+  const reason = failure === 'RuntimeVersionFailedError' ? 'version-failed' : 'promotion-failed';
+  return redeployFailed(subject, { reason, message, fromVersion: previousVersion, toVersion: newVersion, endpoints });
 }
 
 /** {outcome, promotion} -> publishes Runtime Redeploy Promoted / Rolled Back / Failed. */

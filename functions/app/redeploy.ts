@@ -2,8 +2,16 @@
  * The redeploy orchestration shared by the onImagePush and onChangeRequest handlers and the
  * `autopilot redeploy` command: read the live runtime -> decide (plan) -> build the lossless update
  * -> UpdateAgentRuntime (retried on ConflictException / throttling inside a time budget, re-reading
- * the runtime before every attempt so a concurrent update is never overwritten) -> publish the
- * outcome event -> start the runtime-promotion state machine when the tracking rule names endpoints.
+ * the runtime before every attempt so a concurrent update is never overwritten) -> start the
+ * runtime-promotion state machine, which follows the new version (and moves the endpoints the
+ * tracking rule names; with none, it only waits for READY and reports Promoted / Failed) -> publish
+ * the outcome event.
+ *
+ * Replays: concurrent deliveries of one push send the same client token, and the service answers the
+ * later ones with the first one's version. The execution name is per runtime version and its input
+ * carries a per-invocation claim, so only the first delivery starts the execution; the others get
+ * ExecutionAlreadyExists and report `Runtime Redeploy Skipped` (reason `duplicate`), not a second
+ * Started. A response version not newer than the version read before the call is a replay too.
  *
  * Nothing here reads the environment or a clock of its own: the caller passes adapters, the loaded
  * config, a logger, the time budget and the sleep function. Environment variable values never reach
@@ -16,7 +24,8 @@ import type { Adapters } from '../adapters/index.ts';
 import { diffConfig, type FieldChange } from '../domain/diff.ts';
 import { redactChanges } from '../domain/redact.ts';
 import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
-import { parseChangeRequest, parseEcrImageAction, type ImagePush } from '../domain/redeploy/events.ts';
+import { randomUUID } from 'node:crypto';
+import { parseChangeRequest, parseEcrImageAction, requestedImageUri, type ImagePush } from '../domain/redeploy/events.ts';
 import { isDuplicateRedeploy, withRedeployClientToken } from '../domain/redeploy/idempotency.ts';
 import { DIGEST_PATTERN, parseImageUri, pinnedUri, sameImage } from '../domain/redeploy/image-ref.ts';
 import {
@@ -27,8 +36,8 @@ import {
   type OutcomeEvent,
   type RedeploySubject,
 } from '../domain/redeploy/outcome-events.ts';
-import { planRedeploy, trackDecision, type HomeRegistry, type LiveRuntimeLike } from '../domain/redeploy/plan.ts';
-import { buildPromotionInput, promotionExecutionName, type PromoteSettings } from '../domain/redeploy/promotion.ts';
+import { planRedeploy, requestedImageRefusal, trackDecision, type HomeRegistry, type LiveRuntimeLike } from '../domain/redeploy/plan.ts';
+import { buildPromotionInput, promotionExecutionName, VERIFY_ONLY, type PromoteSettings } from '../domain/redeploy/promotion.ts';
 import { tagPolicyKind, tagVersion } from '../domain/redeploy/tag-policy.ts';
 import { mapWithConcurrency } from '../lib/concurrency.ts';
 import type { Config, RuntimeSpec, TrackRule } from '../lib/config/index.ts';
@@ -62,6 +71,8 @@ export interface RedeployContext {
   retry?: { baseMs: number; maxMs: number };
   /** Poll interval of the promotion state machine (default: the contract's 15 s). */
   pollSeconds?: number;
+  /** Unique id of this invocation's promotion claim (default: a random UUID). */
+  claimId?: () => string;
 }
 
 export type OutcomeStatus = 'updated' | 'skipped' | 'failed' | 'planned';
@@ -103,6 +114,11 @@ export interface ApplyArgs {
   /** Plan only: no UpdateAgentRuntime, no event, no promotion. */
   dryRun: boolean;
   promote?: PromoteSettings;
+  /**
+   * Follow the new version even without `promote` (VERIFY_ONLY: the state machine waits for READY
+   * and reports a failed version). The event-driven triggers set it; `autopilot redeploy` does not.
+   */
+  follow?: boolean;
 }
 
 const DEFAULT_RETRY = { baseMs: 250, maxMs: 5_000 };
@@ -202,7 +218,7 @@ export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs):
   const fromUri = containerUriOf(attempt.live);
   if (attempt.kind === 'skip') {
     const outcome: RuntimeOutcome = { runtimeId, status: 'skipped', reason: attempt.reason, message: attempt.message, fromVersion, fromUri };
-    ctx.log.info('Runtime skipped', { runtimeId, reason: attempt.reason, message: attempt.message, fromVersion });
+    ctx.log.info('Runtime skipped', { runtimeId, reason: attempt.reason, explanation: attempt.message, fromVersion });
     if (!args.dryRun) await publish(ctx, redeploySkipped(subject, { reason: attempt.reason, message: attempt.message, fromVersion, fromUri }));
     return outcome;
   }
@@ -225,21 +241,61 @@ export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs):
     return outcome;
   }
 
+  const duplicate = async (why: string): Promise<RuntimeOutcome> => {
+    const skipped: RuntimeOutcome = { runtimeId, status: 'skipped', reason: 'duplicate', message: why, fromVersion, fromUri, toUri };
+    if (outcome.toVersion !== undefined) skipped.toVersion = outcome.toVersion;
+    ctx.log.info('Runtime skipped', { runtimeId, reason: 'duplicate', explanation: why, fromVersion, toVersion: outcome.toVersion });
+    await publish(ctx, redeploySkipped(subject, { reason: 'duplicate', message: why, fromVersion, fromUri }));
+    return skipped;
+  };
+  if (isReplayedVersion(fromVersion, outcome.toVersion)) {
+    return duplicate(`the update was a replay: version ${outcome.toVersion} existed before this request`);
+  }
+
+  const follow = args.promote ?? (args.follow ? VERIFY_ONLY : undefined);
+  const promotion = follow ? await startPromotion(ctx, outcome, follow) : undefined;
+  if (promotion?.kind === 'duplicate') {
+    return duplicate(`version ${outcome.toVersion} is already being followed by another delivery of the same update`);
+  }
+
   ctx.log.info('Runtime update accepted', { runtimeId, fromVersion, toVersion: outcome.toVersion, changedFields: attempt.changes.map((c) => c.path) });
   await publish(ctx, redeployStarted(subject, { fromVersion, toVersion: outcome.toVersion, fromUri, toUri, changes: attempt.changes, endpoints }));
-  if (args.promote && endpoints.length > 0) outcome.promotion = await startPromotion(ctx, subject, outcome, args.promote);
+  if (promotion?.kind === 'started') {
+    outcome.promotion = promotion.promotion;
+  } else if (promotion?.kind === 'not-started') {
+    const { reason, error } = promotion;
+    ctx.log.error('Promotion not started', { runtimeId, reason, error: error === undefined ? undefined : describeError(error) });
+    await publish(ctx, redeployFailed(subject, { reason: 'promotion-not-started', message: reason, error, fromVersion, toVersion: outcome.toVersion, endpoints }));
+    outcome.promotion = { name: promotion.name, endpoints: [...endpoints], started: false, reason };
+  } else if (promotion?.kind === 'not-followed') {
+    ctx.log.warn('New version not followed', { runtimeId, toVersion: outcome.toVersion, reason: promotion.reason });
+  }
   return outcome;
 }
 
-async function startPromotion(ctx: RedeployContext, subject: RedeploySubject, outcome: RuntimeOutcome, promote: PromoteSettings): Promise<NonNullable<RuntimeOutcome['promotion']>> {
+/** UpdateAgentRuntime answered with a version that is not newer than the one read before the call. */
+function isReplayedVersion(fromVersion: string | undefined, toVersion: string | undefined): boolean {
+  const from = Number(fromVersion);
+  const to = Number(toVersion);
+  return fromVersion !== undefined && toVersion !== undefined && Number.isInteger(from) && Number.isInteger(to) && to <= from;
+}
+
+type PromotionStart =
+  | { kind: 'started'; promotion: NonNullable<RuntimeOutcome['promotion']> }
+  /** Another delivery owns the execution of this version: this one is a replay. */
+  | { kind: 'duplicate' }
+  /** A promoting rule whose execution could not be started: reported as Failed. */
+  | { kind: 'not-started'; name: string; reason: string; error?: unknown }
+  /** A rule without `promote` where no state machine is configured: logged only. */
+  | { kind: 'not-followed'; reason: string };
+
+/** Starts the execution that follows (and, with endpoints, promotes) the new version. Never throws. */
+async function startPromotion(ctx: RedeployContext, outcome: RuntimeOutcome, promote: PromoteSettings): Promise<PromotionStart> {
   const endpoints = [...promote.endpoints];
   const { runtimeId } = outcome;
   const name = outcome.toVersion ? promotionExecutionName(runtimeId, outcome.toVersion) : '';
-  const notStarted = async (reason: string, err?: unknown) => {
-    ctx.log.error('Promotion not started', { runtimeId, reason, error: err === undefined ? undefined : describeError(err) });
-    await publish(ctx, redeployFailed(subject, { reason: 'promotion-not-started', message: reason, error: err, fromVersion: outcome.fromVersion, toVersion: outcome.toVersion, endpoints }));
-    return { name, endpoints, started: false, reason };
-  };
+  const notStarted = (reason: string, error?: unknown): PromotionStart =>
+    endpoints.length === 0 && error === undefined ? { kind: 'not-followed', reason } : { kind: 'not-started', name, reason, ...(error !== undefined && { error }) };
   if (!ctx.promotionStateMachineArn) return notStarted('PROMOTION_STATE_MACHINE_ARN is not set');
   if (!outcome.toVersion || !outcome.fromVersion || !outcome.fromUri || !outcome.toUri) {
     return notStarted('the update did not report the versions and images a promotion needs');
@@ -253,6 +309,7 @@ async function startPromotion(ctx: RedeployContext, subject: RedeploySubject, ou
       previousUri: outcome.fromUri,
       newUri: outcome.toUri,
       promote,
+      claim: (ctx.claimId ?? randomUUID)(),
       ...(ctx.pollSeconds !== undefined && { pollSeconds: ctx.pollSeconds }),
     });
   } catch (err) {
@@ -263,13 +320,14 @@ async function startPromotion(ctx: RedeployContext, subject: RedeploySubject, ou
       try {
         return await ctx.adapters.sfn.startExecution({ stateMachineArn: ctx.promotionStateMachineArn!, name, input });
       } catch (err) {
-        // A redelivered event already started this promotion: one execution per runtime version.
-        if (err instanceof ExecutionAlreadyExistsError) return { executionArn: undefined };
+        // Another delivery (its own claim in the input) started this version's execution first.
+        if (err instanceof ExecutionAlreadyExistsError) return undefined;
         throw err;
       }
     }, retryOptions(ctx, runtimeId, 'StartExecution'));
-    ctx.log.info('Promotion started', { runtimeId, execution: name, endpoints });
-    return { name, endpoints, started: true, ...(started.executionArn !== undefined && { executionArn: started.executionArn }) };
+    if (started === undefined) return { kind: 'duplicate' };
+    ctx.log.info(endpoints.length > 0 ? 'Promotion started' : 'Following the new version', { runtimeId, execution: name, endpoints });
+    return { kind: 'started', promotion: { name, endpoints, started: true, ...(started.executionArn !== undefined && { executionArn: started.executionArn }) } };
   } catch (err) {
     return notStarted('StartExecution failed', err);
   }
@@ -343,7 +401,7 @@ export async function redeployImagePush(ctx: RedeployContext, event: unknown): P
     if (decision.match) continue;
     const runtimeId = spec.id ?? spec.name ?? '';
     skipped.push({ runtimeId, status: 'skipped', reason: decision.reason, message: decision.message });
-    ctx.log.info('Runtime skipped', { runtimeId, reason: decision.reason, message: decision.message });
+    ctx.log.info('Runtime skipped', { runtimeId, reason: decision.reason, explanation: decision.message });
     await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: decision.reason, message: decision.message }));
   }
 
@@ -365,6 +423,7 @@ export async function redeployImagePush(ctx: RedeployContext, event: unknown): P
       redeployToken: true,
       dryRun: false,
       promote: spec.track.promote,
+      follow: true,
       decide: async (live) => {
         const liveTags = await liveTagsFor(ctx, spec.track, live as LiveRuntimeLike, push);
         const [d] = planRedeploy({
@@ -406,14 +465,23 @@ function specFor(config: Config, runtimeId: string, name?: string): RuntimeSpec 
 
 /**
  * Handles one `Runtime Change Requested` event: the schema-validated partial change is applied
- * losslessly (read-merge-write). When the runtime's tracking rule promotes endpoints, the new
- * version is promoted like an image push. Refused events make no API call.
+ * losslessly (read-merge-write). A requested image must pass the push rules: the Docker tag grammar
+ * (checked by the parser) and the registry scope of the runtime's tracking rule (its registry
+ * accounts/regions, or the home account/region). The new version is followed like an image push's
+ * (promoted when the tracking rule names endpoints). Refused events make no write call.
  */
 export async function applyChangeRequest(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
   const parsed = parseChangeRequest(event);
   if (!parsed.ok) return rejected(ctx, parsed.reason);
   const { request } = parsed;
   const ref = 'id' in request.runtime ? request.runtime.id : request.runtime.name;
+  const selectorName = 'name' in request.runtime ? request.runtime.name : undefined;
+  const image = requestedImageUri(request.change);
+  // The image must come from where the runtime's tracking rule allows pushes from (home by default).
+  const imageRefusal = (runtimeSpec: RuntimeSpec | undefined) =>
+    image === undefined ? undefined : requestedImageRefusal(image, runtimeSpec?.track?.registry, ctx.home);
+  const early = imageRefusal(specFor(ctx.config, 'id' in request.runtime ? request.runtime.id : '', selectorName));
+  if (early !== undefined) return rejected(ctx, early, { runtime: ref, requestId: request.requestId, eventId: request.eventId });
   const subject = (runtimeId: string): RedeploySubject => ({
     runtimeId,
     eventId: request.eventId,
@@ -435,13 +503,16 @@ export async function applyChangeRequest(ctx: RedeployContext, event: unknown): 
     if (!request.dryRun) await publish(ctx, redeployFailed(subject(ref), { reason: 'runtime-not-found', error: err }));
     return finish(ctx, { status: 'processed', outcomes: [{ runtimeId: ref, status: 'failed', reason: 'runtime-not-found', error: describeError(err), retryable }] });
   }
-  const spec = specFor(ctx.config, runtimeId, 'name' in request.runtime ? request.runtime.name : undefined);
+  const spec = specFor(ctx.config, runtimeId, selectorName);
+  const late = imageRefusal(spec);
+  if (late !== undefined) return rejected(ctx, late, { runtime: ref, runtimeId, requestId: request.requestId, eventId: request.eventId });
   const outcome = await applyRuntimeUpdate(ctx, {
     runtimeId,
     subject: subject(runtimeId),
     redeployToken: request.change.containerUri !== undefined,
     dryRun: request.dryRun,
     promote: spec?.track?.promote,
+    follow: true,
     decide: () => ({ action: 'update', change: request.change, reason: 'change-request', message: `change requested${request.requestId ? ` (${request.requestId})` : ''}` }),
   });
   return finish(ctx, { status: 'processed', outcomes: [outcome] });

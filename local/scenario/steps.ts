@@ -195,9 +195,10 @@ const step1: StepDefinition = {
       const p = eventsOf(stack, 'Runtime Redeploy Promoted', (d) => d.runtimeId === IDS.supportAgent, ev0);
       return [p.length === 1, `${p.length} promoted event(s)`];
     }));
-    checks.push(safeCheck('the canary (no promote rule) started no promotion', () => {
-      const ex = executionsOf(stack, 'runtimePromotion', (i) => i.runtimeId === IDS.supportCanary);
-      return [ex.length === 0, `${ex.length} execution(s)`];
+    checks.push(safeCheck('the canary (no promote rule) had its new version followed to READY, no endpoint moved', () => {
+      const ex = executionsOf(stack, 'runtimePromotion', (i) => i.runtimeId === IDS.supportCanary && Array.isArray(i.endpoints) && i.endpoints.length === 0);
+      const outcome = outputOf(ex[0]).outcome;
+      return [ex.length === 1 && outcome === 'PROMOTED', `${ex.length} follow-up execution(s) with no endpoints, outcome ${String(outcome ?? '-')}`];
     }));
 
     // The older semver push.
@@ -381,7 +382,7 @@ const step4: StepDefinition = {
     if (s) checks.push(s);
 
     checks.push(safeCheck('the promotion failed verification on the alarm and rolled back', () => {
-      const ex = stack.sfn.listExecutions().filter((e) => !exec0.has(e.executionArn) && e.stateMachineArn === stack.stateMachineArn('runtimePromotion'));
+      const ex = executionsOf(stack, 'runtimePromotion', (i) => i.runtimeId === IDS.supportAgent).filter((e) => !exec0.has(e.executionArn));
       const out = outputOf(ex[0]);
       return [ex.length === 1 && out.outcome === 'ROLLED_BACK' && String(out.error ?? '').includes('Alarm'),
         `${ex.length} promotion(s), outcome ${String(out.outcome ?? '-')}, error ${String(out.error ?? '-')}`];

@@ -96,6 +96,15 @@ describe('onChangeRequest', () => {
       [{ runtime: { id: SUPPORT }, change: { set: { agentRuntimeName: 'x' } } }, /agentRuntimeName is not an UpdateAgentRuntime field/],
       [{ runtime: { id: SUPPORT }, change: { environmentVariables: { set: { A: NEW_SECRET }, unset: ['A'] } } }, /both sets and unsets A/],
       [{ runtime: { id: SUPPORT }, change: { containerUri: 'docker.io/library/nginx:latest' } }, /containerUri is not an ECR image URI/],
+      // Passes the service model's pattern, not the Docker tag grammar pushes follow.
+      [{ runtime: { id: SUPPORT }, change: { containerUri: `${REGISTRY}/support-agent:$(id)` } }, /containerUri has an invalid image tag/],
+      [{ runtime: { id: SUPPORT }, change: { set: { agentRuntimeArtifact: { containerConfiguration: { containerUri: `${REGISTRY}/support-agent:-x` } } } } }, /containerUri has an invalid image tag/],
+      // Outside the tracking rule's registry (accounts ['123456789012'], regions [us-east-1]).
+      [{ runtime: { id: SUPPORT }, change: { containerUri: `999999999999.dkr.ecr.us-east-1.amazonaws.com/support-agent@${digest('1')}` } }, /registry account 999999999999 is not allowed/],
+      [{ runtime: { id: SUPPORT }, change: { containerUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/support-agent@${digest('1')}` } }, /registry region eu-west-1 is not allowed/],
+      [{ runtime: { id: SUPPORT }, change: { containerUri: 'public.ecr.aws/someone/agent:1.0' } }, /not in a private ECR registry/],
+      // No registry in billing's rule: the home account/region only, as for pushes.
+      [{ runtime: { id: BILLING }, change: { containerUri: `999999999999.dkr.ecr.us-east-1.amazonaws.com/billing/agent@${digest('1')}` } }, /registry account 999999999999 is not allowed/],
       [{ runtime: { id: SUPPORT }, change: {} }, /change is empty/],
       [{ runtime: { id: SUPPORT, name: 'x' }, change: { set: { description: 'y' } } }, /exactly one of id or name/],
       [{ change: { set: { description: 'y' } } }, /missing runtime/],

@@ -54,14 +54,34 @@ describe('onImagePush', () => {
     expect(logs.text()).not.toContain(SECRET);
   });
 
-  it('no-promotion rule: updates only the DEFAULT-following runtime and starts no execution', async () => {
+  it('no-promotion rule: updates only the DEFAULT-following runtime; its new version is followed to READY, no endpoint moved', async () => {
     stack.pushImage({ repository: 'billing/agent', tags: ['release-2026-02-01'], digest: digest('c') });
     await stack.settle();
     const billing = await getRuntime(stack.agentcore_, BILLING);
     expect(billing.agentRuntimeArtifact.containerConfiguration.containerUri).toBe(`${REGISTRY}/billing/agent@${digest('c')}`);
     expect((await getRuntime(stack.agentcore_, SUPPORT)).agentRuntimeVersion).toBe('1');
-    expect(stack.sfn.listExecutions()).toEqual([]);
-    expect(outcomeEvents(stack).map((e) => e.detailType)).toEqual(['Runtime Redeploy Started']);
+    const executions = stack.sfn.listExecutions();
+    expect(executions.map((e) => e.name)).toEqual([`promote-${BILLING}-v2`]);
+    expect(JSON.parse(executions[0].input)).toMatchObject({ endpoints: [], alarms: [], rollbackOnFailure: false });
+    expect(JSON.parse((await stack.sfn.waitForExecution(executions[0].executionArn)).output!)).toMatchObject({ outcome: 'PROMOTED', version: '2', endpoints: [] });
+    expect(stack.emulator.count('UpdateAgentRuntimeEndpoint')).toBe(0);
+    expect(outcomeEvents(stack).map((e) => e.detailType)).toEqual(['Runtime Redeploy Started', 'Runtime Redeploy Promoted']);
+    expect(outcomeEvents(stack, 'Runtime Redeploy Promoted')[0].detail).toMatchObject({ runtimeId: BILLING, fromVersion: '1', toVersion: '2', endpoints: [] });
+  });
+
+  it('no-promotion rule: a new version ending UPDATE_FAILED is reported (Failed, version-failed) and left as is', async () => {
+    const broken = `${REGISTRY}/billing/agent@${digest('9')}`;
+    stack.agentcore.markImageFailing(broken);
+    stack.pushImage({ repository: 'billing/agent', tags: ['release-2026-03-01'], digest: digest('9') });
+    await stack.settle();
+    expect((await getRuntime(stack.agentcore_, BILLING, '2')).status).toBe('UPDATE_FAILED');
+    expect(outcomeEvents(stack).map((e) => e.detailType)).toEqual(['Runtime Redeploy Started', 'Runtime Redeploy Failed']);
+    const failed = outcomeEvents(stack, 'Runtime Redeploy Failed')[0].detail;
+    expect(failed).toMatchObject({ runtimeId: BILLING, reason: 'version-failed', fromVersion: '1', toVersion: '2', endpoints: [] });
+    expect(failed.message).toMatch(/RuntimeVersionFailedError: version 2 of runtime .* is UPDATE_FAILED/);
+    // Only reported: no rollback version, no endpoint call.
+    expect(stack.agentcore.getRuntime(BILLING).versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(stack.emulator.count('UpdateAgentRuntimeEndpoint')).toBe(0);
   });
 
   it('multi-tag push and duplicate delivery produce exactly one new version', async () => {
@@ -79,13 +99,16 @@ describe('onImagePush', () => {
     expect(versions).toEqual([1, 2]);
     expect((await getRuntime(stack.agentcore_, SUPPORT)).agentRuntimeArtifact.containerConfiguration.containerUri).toBe(`${REGISTRY}/support-agent@${pushed}`);
     // Deliveries racing each other may each see their (identical, same-token) update accepted:
-    // the service deduplicates it, so every Started event names the same single new version.
+    // the service answers the replays with the first version; only the delivery that started the
+    // version's execution reports Started, the replays report Skipped (duplicate).
     const started = outcomeEvents(stack, 'Runtime Redeploy Started');
-    expect(started.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(started.map((e) => e.detail.toVersion))).toEqual(new Set(['2']));
+    expect(started.map((e) => e.detail.toVersion)).toEqual(['2']);
     const skipped = outcomeEvents(stack, 'Runtime Redeploy Skipped').map((e) => e.detail.reason).sort();
     expect(skipped).toEqual(expect.arrayContaining(['tag-not-matched']));
-    expect(skipped.filter((r) => r !== 'tag-not-matched').every((r) => r === 'already-on-digest' || r === 'duplicate-request')).toBe(true);
+    expect(skipped.filter((r) => r !== 'tag-not-matched').every((r) => ['already-on-digest', 'duplicate-request', 'duplicate'].includes(String(r)))).toBe(true);
+    // Every accepted update beyond the first was a replay, reported as such.
+    const accepted = stack.emulator.requests.filter((r) => r.operation === 'UpdateAgentRuntime' && r.status < 300).length;
+    expect(skipped.filter((r) => r === 'duplicate')).toHaveLength(accepted - 1);
     expect(stack.sfn.listExecutions()).toHaveLength(1);
   });
 

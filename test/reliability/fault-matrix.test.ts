@@ -37,7 +37,6 @@ const figures = newFigures();
 let violations: string[] = [];
 const allViolations: string[] = [];
 beforeEach(() => { violations = []; });
-const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
 const REPO = TRACKED_REPOSITORIES[0];
 const URI_PATH = '/agentRuntimeArtifact/containerConfiguration/containerUri';
 
@@ -62,7 +61,8 @@ function countLost(where: string, before: Snapshot, after: Snapshot, allowed: (s
 
 async function withStack(world: World, fn: (stack: Stack) => Promise<void>): Promise<void> {
   const scratch = new Scratch('autopilot-reliability-');
-  const stack = await startStack({ seed: world.seed, configFile: scratch.writeConfig(world.config), env: QUIET });
+  // Nothing here reads the handlers' logs (secret-hygiene.test.ts captures them at DEBUG).
+  const stack = await startStack({ seed: world.seed, configFile: scratch.writeConfig(world.config), logLevel: 'SILENT' });
   try {
     await fn(stack);
   } finally {
@@ -198,11 +198,9 @@ describe('fault matrix: redeploy on image push', () => {
     expect(violations).toEqual([]);
   });
 
-  // KNOWN GAP (reported to the lead): a runtime without `promote` whose new version ends
-  // UPDATE_FAILED gets no event at all (onImagePush does not wait for the version, no state
-  // machine watches it, and drift's safety net sees the failed digest as current). `it.fails`
-  // keeps the invariant visible: this test starts failing (pass -> flip to `it`) once it is fixed.
-  it.fails('UPDATE_FAILED without promotion: the failure is reported by an event', async () => {
+  // Runtimes without `promote` have their new version followed too (endpoints: [], no rollback):
+  // a version ending UPDATE_FAILED is reported by a Runtime Redeploy Failed event (version-failed).
+  it('UPDATE_FAILED without promotion: the failure is reported by an event', async () => {
     await redeployScenario('update-failed-unpromoted', undefined, { failing: TRACKING }, (stack, digest) => {
       stack.agentcore.markImageFailing(`${REGISTRY}/${REPO}@${digest}`);
     });

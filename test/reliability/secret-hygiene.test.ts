@@ -55,10 +55,13 @@ describe('secret hygiene', () => {
     const configFile = scratch.writeConfig(world.config);
     const capture = captureOutput();
     const texts: string[] = [];
+    let handlerLogMessages = new Set<string>();
+    // The handlers log at DEBUG (the most they ever write) into the capture, not to the terminal.
     const stack = await startStack({
       seed: world.seed,
       configFile,
-      env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', AWS_SECRET_ACCESS_KEY: S.awsSecret, AWS_SESSION_TOKEN: S.session },
+      logLevel: 'DEBUG',
+      env: { AWS_SECRET_ACCESS_KEY: S.awsSecret, AWS_SESSION_TOKEN: S.session },
     });
     const clock = stack.clock as VirtualClock;
     try {
@@ -128,6 +131,15 @@ describe('secret hygiene', () => {
       const logs = capture.stop();
       texts.push(logs);
       figures.logLines = logs.split('\n').filter((l) => l.trim()).length;
+      handlerLogMessages = new Set(logs.split('\n').flatMap((l) => {
+        try {
+          const item = JSON.parse(l) as { service?: unknown; message?: unknown };
+          return item.service === 'agentcore-autopilot' && typeof item.message === 'string' ? [item.message] : [];
+        } catch {
+          return [];
+        }
+      }));
+      figures.handlerLogLines = logs.split('\n').filter((l) => l.includes('"service":"agentcore-autopilot"')).length;
       // Events autopilot published (the inputs the test itself put on the bus are excluded).
       texts.push(safeJson(autopilotEvents(stack)));
       texts.push(safeJson(stack.events.deliveries.map((d) => ({ result: d.result, errors: d.errors }))));
@@ -140,8 +152,14 @@ describe('secret hygiene', () => {
       scratch.dispose();
     }
 
-    // The run did exercise the jobs (a test that cannot fail proves nothing).
+    // The run did exercise the jobs (a test that cannot fail proves nothing), and the handlers'
+    // own log lines were captured from every job: a silenced logger would leave nothing to check.
     expect(figures.logLines).toBeGreaterThan(20);
+    expect(figures.handlerLogLines).toBeGreaterThan(20);
+    for (const m of ['Image push received', 'Runtime update accepted', 'Runtime version checked', 'Runtime rolled back', 'Change request received', 'Drift run summary', 'Rollout preflight passed']) {
+      expect(handlerLogMessages, `no "${m}" log line captured`).toContain(m);
+    }
+    expect([...handlerLogMessages].filter((m) => m.includes('reserved key'))).toEqual([]);
     expect(figures.executions).toBeGreaterThanOrEqual(3);
     expect(figures.eventsChecked).toBeGreaterThan(5);
 

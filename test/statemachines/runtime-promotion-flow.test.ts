@@ -140,6 +140,21 @@ const reports = (w: ReturnType<typeof world>) => w.calls.filter((c) => c.fn === 
 // ---- behaviour ----------------------------------------------------------------------------
 
 describe('runtime-promotion state machine', () => {
+  it('endpoints [] (a runtime without promote): waits for READY and reports PROMOTED without touching an endpoint', async () => {
+    const w = world({ runtimeStatuses: ['UPDATING', 'READY'] });
+    const out = await run(w, input({ endpoints: [], rollbackOnFailure: false }));
+    expect(out).toEqual({ outcome: 'PROMOTED', runtimeId: 'agent_one-abcdefghij', version: '4', previousVersion: '3', endpoints: [] });
+    expect(calledFns(w)).toEqual(['promotionCheckRuntime', 'promotionCheckRuntime', 'promotionReport']);
+  });
+
+  it('endpoints [] and a failed version: reports FAILED, no rollback (rollbackOnFailure false)', async () => {
+    const w = world({ runtimeStatuses: ['UPDATING', 'UPDATE_FAILED'] });
+    const out = await run(w, input({ endpoints: [], rollbackOnFailure: false }));
+    expect(out).toMatchObject({ outcome: 'FAILED', failedVersion: '4', endpoints: [], error: 'RuntimeVersionFailedError' });
+    expect(calledFns(w)).toEqual(['promotionCheckRuntime', 'promotionCheckRuntime', 'promotionReport']);
+    expect(reports(w)).toEqual(['FAILED']);
+  });
+
   it('waits for READY, checks alarms, moves each endpoint in order and reports PROMOTED', async () => {
     const w = world({ runtimeStatuses: ['UPDATING', 'UPDATING', 'READY'], endpoints: { prod: '3', staging: '2' } });
     const out = await run(w, input({ endpoints: ['prod', 'staging'], alarms: ['agent-errors'] }));

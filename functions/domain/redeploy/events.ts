@@ -200,9 +200,8 @@ export function parseChangeRequest(event: unknown): ParseResult<{ request: Chang
   const change: RuntimeChange = {};
   if (c.containerUri !== undefined) {
     // The model's pattern, plus a sha256 digest when a digest is given (the model accepts any text).
-    if (validateShape('RuntimeContainerUri', c.containerUri).length > 0 || parseImageUri(c.containerUri) === undefined) {
-      return { ok: false, reason: 'change.containerUri is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag][@sha256:<64 hex>])' };
-    }
+    const bad = imageUriReason('change.containerUri', c.containerUri);
+    if (bad) return { ok: false, reason: bad };
     change.containerUri = c.containerUri;
   }
   if (c.environmentVariables !== undefined) {
@@ -230,6 +229,11 @@ export function parseChangeRequest(event: unknown): ParseResult<{ request: Chang
     if (set.agentRuntimeArtifact !== undefined && change.containerUri !== undefined) {
       return { ok: false, reason: 'change sets both containerUri and set.agentRuntimeArtifact' };
     }
+    const artifactUri = containerUriIn(set.agentRuntimeArtifact);
+    if (artifactUri !== undefined) {
+      const bad = imageUriReason('change.set.agentRuntimeArtifact.containerConfiguration.containerUri', artifactUri);
+      if (bad) return { ok: false, reason: bad };
+    }
     if (set.environmentVariables !== undefined && change.environmentVariables !== undefined) {
       return { ok: false, reason: 'change both patches and replaces environmentVariables' };
     }
@@ -254,7 +258,32 @@ export function parseChangeRequest(event: unknown): ParseResult<{ request: Chang
   return { ok: true, request };
 }
 
+/** The image a change request deploys (containerUri, or set.agentRuntimeArtifact's), if any. */
+export function requestedImageUri(change: RuntimeChange): string | undefined {
+  return change.containerUri ?? containerUriIn(change.set?.agentRuntimeArtifact);
+}
+
 // ---- helpers -------------------------------------------------------------------------------
+
+function containerUriIn(artifact: unknown): string | undefined {
+  const container = isObject(artifact) ? artifact.containerConfiguration : undefined;
+  const uri = isObject(container) ? container.containerUri : undefined;
+  return typeof uri === 'string' ? uri : undefined;
+}
+
+/**
+ * Why a requested image URI is refused (undefined when it is fine): the model's pattern, the
+ * parser pushes use (a digest must be sha256:<64 hex>), and the Docker tag grammar pushes follow
+ * (the model accepts any text after ':', e.g. `:$(id)`). The URI itself is never echoed.
+ */
+function imageUriReason(where: string, uri: string): string | undefined {
+  const ref = validateShape('RuntimeContainerUri', uri).length > 0 ? undefined : parseImageUri(uri);
+  if (ref === undefined) return `${where} is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag][@sha256:<64 hex>])`;
+  if (ref.tag !== undefined && !TAG_PATTERN.test(ref.tag)) {
+    return `${where} has an invalid image tag (1-128 of [A-Za-z0-9_.-], not starting with '.' or '-')`;
+  }
+  return undefined;
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

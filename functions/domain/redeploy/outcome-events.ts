@@ -109,7 +109,11 @@ export function redeployStarted(
   return build(REDEPLOY_DETAIL_TYPES.started, subject, x);
 }
 
-/** Nothing to do for this runtime (already on the digest, tag not followed, downgrade...). */
+/**
+ * Nothing to do for this runtime (already on the digest, tag not followed, downgrade...), or
+ * `reason: 'duplicate'`: a replayed delivery whose update the service answered with a version
+ * another delivery already reported as Started.
+ */
 export function redeploySkipped(subject: RedeploySubject, x: { reason: string; message?: string; fromVersion?: string; fromUri?: string }): OutcomeEvent {
   return build(REDEPLOY_DETAIL_TYPES.skipped, subject, x);
 }
@@ -122,7 +126,10 @@ export function redeployFailed(
   return build(REDEPLOY_DETAIL_TYPES.failed, subject, x);
 }
 
-/** Every named endpoint serves the new version. */
+/**
+ * The new version is READY and every named endpoint serves it. `endpoints: []` (a runtime without
+ * `promote`, whose new version autopilot follows too): READY and serving DEFAULT, nothing moved.
+ */
 export function redeployPromoted(subject: RedeploySubject, x: { fromVersion?: string; toVersion: string; endpoints: readonly string[]; toUri?: string }): OutcomeEvent {
   return build(REDEPLOY_DETAIL_TYPES.promoted, subject, x);
 }
@@ -130,7 +137,7 @@ export function redeployPromoted(subject: RedeploySubject, x: { fromVersion?: st
 /** The promotion failed and the previous image was restored as a new version; endpoints stayed put. */
 export function redeployRolledBack(
   subject: RedeploySubject,
-  x: { fromVersion: string; toVersion?: string; fromUri: string; toUri?: string; reason: string; error?: unknown; endpoints?: readonly string[] },
+  x: { fromVersion: string; toVersion?: string; fromUri: string; toUri?: string; reason: string; message?: string; error?: unknown; endpoints?: readonly string[] },
 ): OutcomeEvent {
   return build(REDEPLOY_DETAIL_TYPES.rolledBack, subject, x);
 }

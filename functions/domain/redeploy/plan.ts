@@ -71,17 +71,39 @@ export function trackDecision(rule: TrackRuleLike, push: ImagePush, home?: HomeR
   if (rule.repository !== push.repository) {
     return { match: false, reason: 'repository-not-tracked', message: `rule tracks ${rule.repository}, not ${push.repository}` };
   }
-  if (!inScope(rule.registry.accounts, push.account, home?.account)) {
-    return { match: false, reason: 'registry-not-allowed', message: `registry account ${push.account} is not allowed` };
-  }
-  if (!inScope(rule.registry.regions, push.region, home?.region)) {
-    return { match: false, reason: 'registry-not-allowed', message: `registry region ${push.region} is not allowed` };
-  }
+  const scope = registryScopeRefusal(rule.registry, push.account, push.region, home);
+  if (scope !== undefined) return { match: false, reason: 'registry-not-allowed', message: scope };
   if (push.tag === undefined) return { match: false, reason: 'push-has-no-tag', message: 'digest-only push: no tag for the tag policy to follow' };
   if (!matchesTagPolicy(rule.tagPolicy, push.tag)) {
     return { match: false, reason: 'tag-not-matched', message: `tag ${push.tag} is not followed by the ${tagPolicyKind(rule.tagPolicy)} policy` };
   }
   return { match: true };
+}
+
+/**
+ * Why an image in `account`/`region` is outside a rule's registry scope (undefined when inside).
+ * `scope` undefined (a runtime without a tracking rule) means the home account and region, the
+ * same default an empty list stands for.
+ */
+export function registryScopeRefusal(scope: RegistryScopeLike | undefined, account: string, region: string, home?: HomeRegistry): string | undefined {
+  if (!inScope(scope?.accounts ?? [], account, home?.account)) return `registry account ${account} is not allowed`;
+  if (!inScope(scope?.regions ?? [], region, home?.region)) return `registry region ${region} is not allowed`;
+  return undefined;
+}
+
+/**
+ * Why a change request may not deploy `uri` (undefined when it may): the image must be a private
+ * ECR image inside the registry scope of the runtime's tracking rule (or the home account/region
+ * for runtimes without one), exactly as for pushes. Callers pass a URI the request parser accepted.
+ */
+export function requestedImageRefusal(uri: string, scope: RegistryScopeLike | undefined, home?: HomeRegistry): string | undefined {
+  const ref = parseImageUri(uri);
+  if (ref === undefined) return 'the requested image is not an ECR image URI';
+  if (ref.isPublic || ref.account === undefined || ref.region === undefined) {
+    return 'the requested image is not in a private ECR registry the runtime may pull from (public.ecr.aws is outside every registry scope)';
+  }
+  const refusal = registryScopeRefusal(scope, ref.account, ref.region, home);
+  return refusal === undefined ? undefined : `the requested image's ${refusal} (the tracking rule's registry accounts/regions, or the home account/region when it names none)`;
 }
 
 /** The configured runtimes (entries with a `track` rule) that follow `push`, in their original order. */

@@ -33,7 +33,12 @@ export interface PromotionInput {
   previousVersion: string;
   previousUri: string;
   newUri: string;
-  /** Named endpoints to move, in order (DEFAULT follows the latest version by itself). */
+  /**
+   * Named endpoints to move, in order (DEFAULT follows the latest version by itself). Empty for a
+   * runtime without `promote`: the execution then only follows the new version until it is READY
+   * (reported as Promoted with `endpoints: []`: READY and serving DEFAULT) or failed (reported as
+   * Failed; VERIFY_ONLY never rolls back).
+   */
   endpoints: string[];
   /** CloudWatch alarm names that must all be OK before any endpoint moves. */
   alarms: string[];
@@ -41,6 +46,13 @@ export interface PromotionInput {
   /** Waiting budget per poll loop (runtime version READY; each endpoint live). */
   timeoutSeconds: number;
   pollSeconds: number;
+  /**
+   * Unique per starting invocation. StartExecution with a taken name and another input is
+   * ExecutionAlreadyExists, so of several deliveries that got the same version back from
+   * UpdateAgentRuntime (a client-token replay) exactly one owns the execution and reports Started;
+   * the retries of one invocation send the same input and stay idempotent. Ignored by the ASL.
+   */
+  claim?: string;
 }
 
 /** Final output of every execution that gets as far as reporting. */
@@ -57,6 +69,12 @@ export interface PromoteSettings {
   timeoutMinutes: number;
 }
 
+/**
+ * What a runtime without `promote` gets: its new version is followed until READY (or failed), no
+ * endpoint moves, no alarm is read and nothing is rolled back (only reported).
+ */
+export const VERIFY_ONLY: PromoteSettings = Object.freeze({ endpoints: Object.freeze([]), alarms: Object.freeze([]), rollbackOnFailure: false, timeoutMinutes: 30 });
+
 /** Builds (and checks) the execution input; throws InvalidPromotionInputError. */
 export function buildPromotionInput(args: {
   runtimeId: string;
@@ -66,6 +84,7 @@ export function buildPromotionInput(args: {
   newUri: string;
   promote: PromoteSettings;
   pollSeconds?: number;
+  claim?: string;
 }): PromotionInput {
   const { promote } = args;
   const timeoutSeconds = Math.round(promote.timeoutMinutes * 60);
@@ -77,7 +96,6 @@ export function buildPromotionInput(args: {
   if (args.newVersion === args.previousVersion) {
     throw new InvalidPromotionInputError('newVersion equals previousVersion: nothing to promote', { details: { runtimeId: args.runtimeId } });
   }
-  if (promote.endpoints.length === 0) throw new InvalidPromotionInputError('no endpoints to promote', { details: { runtimeId: args.runtimeId } });
   if (new Set(promote.endpoints).size !== promote.endpoints.length) {
     throw new InvalidPromotionInputError('an endpoint is named twice', { details: { runtimeId: args.runtimeId } });
   }
@@ -98,6 +116,7 @@ export function buildPromotionInput(args: {
     rollbackOnFailure: promote.rollbackOnFailure,
     timeoutSeconds,
     pollSeconds,
+    ...(args.claim !== undefined && { claim: args.claim }),
   };
 }
 

@@ -120,6 +120,21 @@ describe('parseChangeRequest', () => {
 
   const c = (mutate: (change: any) => void) => edit(change(), (e) => mutate(e.detail.change));
 
+  it('refuses image tags outside the Docker tag grammar (which the service model lets through), in either place', () => {
+    const host = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    for (const tag of ['$(id)', '-x', '.x', 'a;b', `a${'b'.repeat(128)}`]) {
+      const direct = parseChangeRequest(c((ch) => (ch.containerUri = `${host}/support-agent:${tag}`)));
+      expect(direct).toEqual({ ok: false, reason: expect.stringMatching(/^change\.containerUri has an invalid image tag/) });
+      const viaSet = parseChangeRequest(c((ch) => {
+        delete ch.containerUri;
+        ch.set = { agentRuntimeArtifact: { containerConfiguration: { containerUri: `${host}/support-agent:${tag}` } } };
+      }));
+      expect(viaSet.ok).toBe(false);
+      expect(!viaSet.ok && viaSet.reason).toMatch(/containerUri (has an invalid image tag|is not an ECR image URI)|agentRuntimeArtifact/);
+    }
+    expect(parseChangeRequest(c((ch) => (ch.containerUri = `${host}/support-agent:v1.2.3_rc-1`))).ok).toBe(true);
+  });
+
   it.each([
     ['null', null, 'event is not an object'],
     ['another source', edit(change(), (e) => (e.source = 'aws.ecr')), 'source is not agentcore-autopilot'],

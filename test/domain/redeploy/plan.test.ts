@@ -3,6 +3,7 @@ import type { ImagePush } from '../../../functions/domain/redeploy/events.ts';
 import {
   matchingRuntimes,
   planRedeploy,
+  requestedImageRefusal,
   trackDecision,
   type LiveRuntimeLike,
   type RuntimeToPlan,
@@ -185,5 +186,21 @@ describe('matchingRuntimes', () => {
   it('accepts the config loader TagPolicy shape (with its kind tag)', () => {
     const withKind = [{ track: rule({ tagPolicy: { kind: 'semver', semver: '^1.0.0' } as never }) }];
     expect(matchingRuntimes(withKind, push())).toHaveLength(1);
+  });
+});
+
+describe('requestedImageRefusal (change-request images)', () => {
+  const scope = { accounts: [ACCOUNT], regions: ['us-east-1'] };
+  const home = { account: ACCOUNT, region: 'us-east-1' };
+  it('accepts an image inside the rule scope, or inside home when the runtime has no rule', () => {
+    expect(requestedImageRefusal(`${HOST}/team/agent@${NEW}`, scope, home)).toBeUndefined();
+    expect(requestedImageRefusal(`${HOST}/other/repo:1.0`, undefined, home)).toBeUndefined();
+    expect(requestedImageRefusal(`999999999999.dkr.ecr.eu-west-1.amazonaws.com/a@${NEW}`, { accounts: ['999999999999'], regions: ['eu-west-1'] }, home)).toBeUndefined();
+  });
+  it('refuses another account or region, public images, and everything when home is unknown', () => {
+    expect(requestedImageRefusal(`999999999999.dkr.ecr.us-east-1.amazonaws.com/team/agent@${NEW}`, scope, home)).toMatch(/registry account 999999999999 is not allowed/);
+    expect(requestedImageRefusal(`${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/agent@${NEW}`, undefined, home)).toMatch(/registry region eu-west-1 is not allowed/);
+    expect(requestedImageRefusal('public.ecr.aws/alias/agent:1.0', scope, home)).toMatch(/not in a private ECR registry/);
+    expect(requestedImageRefusal(`${HOST}/team/agent@${NEW}`, undefined, undefined)).toMatch(/registry account/);
   });
 });
