@@ -36,9 +36,16 @@ export interface VirtualClockOptions {
    * 'auto': when sleepers are pending and `idleMs` of real time passes with no new sleeper, time
    * jumps to the earliest wake-up (fake timers with auto-advance: waits cost ~idleMs of real time).
    */
-  mode?: 'manual' | 'auto';
+  mode?: ClockMode;
   idleMs?: number;
 }
+
+/**
+ * 'manual': time moves only through advance()/set(). 'auto': it jumps to the next wake-up when
+ * idle. 'realtime': it flows with the wall clock from where it is (times `speed`), as for a stack
+ * left running for people to use by hand.
+ */
+export type ClockMode = 'manual' | 'auto' | 'realtime';
 
 /** Controllable time for tests, benchmarks and the local demo. */
 export class VirtualClock implements Clock {
@@ -46,17 +53,22 @@ export class VirtualClock implements Clock {
   private readonly sleepers: Sleeper[] = [];
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
-  private mode: 'manual' | 'auto';
+  private mode: ClockMode;
   private readonly idleMs: number;
   private holds = 0;
+  /** Realtime mode: wall-clock ms at which `current` was the time, and the speed factor. */
+  private realAnchor = 0;
+  private speed = 1;
 
   constructor(opts: VirtualClockOptions = {}) {
     this.current = opts.start ?? Date.UTC(2026, 0, 1);
+    this.realAnchor = Date.now();
     this.mode = opts.mode ?? 'manual';
     this.idleMs = opts.idleMs ?? 2;
   }
 
   now(): number {
+    if (this.mode === 'realtime') return this.current + Math.floor((Date.now() - this.realAnchor) * this.speed);
     return this.current;
   }
 
@@ -72,7 +84,7 @@ export class VirtualClock implements Clock {
    */
   hold(): () => void {
     this.holds++;
-    if (this.timer) {
+    if (this.timer && this.mode === 'auto') {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
@@ -90,8 +102,14 @@ export class VirtualClock implements Clock {
     return this.holds > 0;
   }
 
-  setMode(mode: 'manual' | 'auto'): void {
+  /** Switches mode; 'realtime' flows from the current time at `speed` × wall-clock speed (default 1). */
+  setMode(mode: ClockMode, opts: { speed?: number } = {}): void {
+    this.current = this.now();
+    this.realAnchor = Date.now();
+    this.speed = opts.speed ?? 1;
     this.mode = mode;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.schedule();
   }
 
@@ -99,7 +117,7 @@ export class VirtualClock implements Clock {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (ms <= 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const sleeper: Sleeper = { wakeAt: this.current + ms, seq: this.seq++, resolve, reject };
+      const sleeper: Sleeper = { wakeAt: this.now() + ms, seq: this.seq++, resolve, reject };
       const onAbort = () => {
         const i = this.sleepers.indexOf(sleeper);
         if (i >= 0) this.sleepers.splice(i, 1);
@@ -115,22 +133,38 @@ export class VirtualClock implements Clock {
 
   /** Moves time forward by `ms`, waking every sleeper due on the way, in order. */
   async advance(ms: number): Promise<void> {
-    await this.set(this.current + ms);
+    await this.set(this.now() + ms);
   }
 
   /** Moves time to `t` (never backwards), waking sleepers in wake-time order. */
   async set(t: number): Promise<void> {
     while (this.sleepers.length > 0 && this.sleepers[0].wakeAt <= t) {
       const s = this.sleepers.shift()!;
-      this.current = Math.max(this.current, s.wakeAt);
+      this.moveTo(s.wakeAt);
       s.resolve();
       // Let the woken code run (and maybe sleep again) before moving on.
       await new Promise((r) => setImmediate(r));
     }
-    this.current = Math.max(this.current, t);
+    this.moveTo(t);
+  }
+
+  private moveTo(t: number): void {
+    // In realtime mode time keeps flowing from the new point.
+    if (t > this.now()) this.current += t - this.now();
   }
 
   private schedule(): void {
+    if (this.mode === 'realtime') {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      const next = this.sleepers[0];
+      if (!next) return;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.set(this.now()).then(() => this.schedule());
+      }, Math.max(0, Math.ceil((next.wakeAt - this.now()) / this.speed)));
+      return;
+    }
     if (this.mode !== 'auto') return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

@@ -4,6 +4,7 @@
  * local/scenario/autopilot.config.yaml, plays the four-step scenario on a compressed clock while
  * printing its timeline, writes the HTML report, and exits 0 only if every step ended as expected.
  */
+import { VirtualClock } from './clock.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderReport } from './report/render.ts';
@@ -25,7 +26,10 @@ Options:
   --report FILE    where to write the HTML report (default ./autopilot-report.html)
   --no-report      do not write the report
   --keep-running   leave the stack up afterwards and print how to point the AWS CLI,
-                   the SDKs or \`autopilot\` at it; Ctrl+C stops it
+                   the SDKs or \`autopilot\` at it; Ctrl+C stops it. Its clock then flows
+                   with wall time (times --speed) and the drift schedule fires from it
+  --speed N        clock speed of the kept stack, a multiple of wall time (default 10:
+                   a 30 s runtime update takes 3 s, a 60 min bake 6 min)
   --port N         emulator port (default: any free port)
   --verbose        also print the handlers' own logs
   --no-color       plain output
@@ -33,10 +37,10 @@ Options:
 
 Exit codes: 0 every step ended as expected, 1 a step did not (or the run failed), 2 usage error.`;
 
-interface Flags { report?: string; keepRunning: boolean; port?: number; verbose: boolean; color: boolean }
+interface Flags { report?: string; keepRunning: boolean; port?: number; verbose: boolean; color: boolean; speed: number }
 
 export function parseArgs(argv: string[]): Flags | { help: true } | string {
-  const flags: Flags = { report: 'autopilot-report.html', keepRunning: false, verbose: false, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR };
+  const flags: Flags = { report: 'autopilot-report.html', keepRunning: false, verbose: false, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, speed: 10 };
   for (let i = 0; i < argv.length; i++) {
     const [arg, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
     const value = (): string | undefined => inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') ? argv[++i] : undefined);
@@ -60,6 +64,12 @@ export function parseArgs(argv: string[]): Flags | { help: true } | string {
         const v = value();
         if (v === undefined || !/^\d+$/.test(v) || Number(v) > 65535) return `--port needs a number from 0 to 65535${v === undefined ? '' : ` (got '${v}')`}`;
         flags.port = Number(v);
+        break;
+      }
+      case '--speed': {
+        const v = value();
+        if (v === undefined || !/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0 || Number(v) > 3600) return `--speed needs a number above 0 and at most 3600${v === undefined ? '' : ` (got '${v}')`}`;
+        flags.speed = Number(v);
         break;
       }
       case '--verbose':
@@ -101,11 +111,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   if (stack) {
+    // From now on people drive it by hand: time flows (UPDATING ends, bakes pass, the schedule fires).
+    if (stack.clock instanceof VirtualClock) stack.clock.setMode('realtime', { speed: flags.speed });
+    stack.events.startSchedules();
     out('');
-    out(`The local stack keeps running on ${stack.url}. Point the AWS CLI, an SDK or autopilot at it:`);
+    out(`The local stack keeps running on ${stack.url}; its clock now runs at ${flags.speed}x wall time.`);
+    out('Point the AWS CLI, an SDK or autopilot at it:');
     out(`  export AWS_ENDPOINT_URL=${stack.url}`);
-    out(`  export AWS_REGION=${stack.env.AWS_REGION} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`);
+    out(`  export AWS_REGION=${stack.env.AWS_REGION} AWS_DEFAULT_REGION=${stack.env.AWS_REGION} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`);
     out(`  export AUTOPILOT_CONFIG_FILE=${stack.configFile}`);
+    out(`  export PROMOTION_STATE_MACHINE_ARN=${stack.stateMachineArn('runtimePromotion')}`);
+    out(`  export ROLLOUT_STATE_MACHINE_ARN=${stack.stateMachineArn('policyRollout')}`);
     out('  aws bedrock-agentcore-control list-agent-runtimes');
     out('  npx autopilot events --follow          # tail the local bus');
     out('Press Ctrl+C to stop.');
@@ -119,6 +135,8 @@ export async function main(argv: string[]): Promise<number> {
       process.on('SIGTERM', stop);
     });
     await stack.close();
+    // Nothing waits on the clock any more: stop its timers so the process can exit.
+    if (stack.clock instanceof VirtualClock) stack.clock.setMode('manual');
     out('Stopped.');
   }
   return result.ok ? 0 : 1;

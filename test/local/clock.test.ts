@@ -51,4 +51,26 @@ describe('VirtualClock', () => {
     expect(clock.now()).toBe(5_000);
     expect(clock.held()).toBe(false);
   });
+
+  it('flows with the wall clock in realtime mode, from where it was, waking sleepers on time', async () => {
+    const clock = new VirtualClock({ start: 1_000_000, mode: 'auto' });
+    await clock.sleep(3_600_000); // an hour passes at once in auto mode
+    expect(clock.now()).toBe(4_600_000);
+    clock.setMode('realtime', { speed: 10 });
+    const t0 = clock.now();
+    const started = Date.now();
+    await clock.sleep(500); // 500 ms of clock time at 10x: about 50 ms of wall time
+    const wall = Date.now() - started;
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(500);
+    expect(wall).toBeGreaterThanOrEqual(40);
+    expect(wall).toBeLessThan(2_000);
+    // Time keeps moving without anyone sleeping (lazily computed statuses progress).
+    const before = clock.now();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(clock.now()).toBeGreaterThan(before);
+    // advance() still jumps ahead.
+    const jumped = clock.now();
+    await clock.advance(60_000);
+    expect(clock.now()).toBeGreaterThanOrEqual(jumped + 60_000);
+  });
 });
