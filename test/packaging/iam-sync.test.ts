@@ -25,6 +25,14 @@ describe('serverless.yml params follow autopilot.config.yaml', async () => {
     expect(sorted(params.managedRoleArns)).toEqual(sorted(roles));
   });
 
+  it('the drift schedule and the event bus are the ones the config declares, in every stage', () => {
+    for (const stage of ['dev', 'prod']) {
+      const sls = loadServerlessConfig(serverlessFile, { stage, env: {} });
+      expect(sls.eventRules.find((r) => r.functionKey === 'correctDrift' && r.kind === 'schedule')?.schedule, stage).toBe(config.drift.schedule);
+      for (const f of Object.values(sls.functions)) expect(f.environment.AUTOPILOT_EVENT_BUS, `${stage} ${f.key}`).toBe(config.events.busName);
+    }
+  });
+
   it('trackedRepositories lists exactly the repositories of the tracking rules', () => {
     const repos = config.runtimes.flatMap((r) => (r.track ? [r.track.repository] : []));
     expect(repos.length).toBeGreaterThan(0);
