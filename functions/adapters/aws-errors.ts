@@ -5,6 +5,7 @@
  */
 import {
   AccessDeniedError,
+  AwsConfigurationError,
   AwsServiceError,
   ConflictError,
   ExecutionAlreadyExistsError,
@@ -43,7 +44,7 @@ register(ServiceUnavailableError, [
 register(AccessDeniedError, [
   'AccessDeniedException', 'AccessDenied', 'UnauthorizedException', 'UnrecognizedClientException',
   'ExpiredTokenException', 'InvalidClientTokenId', 'InvalidSignatureException', 'KmsAccessDeniedException',
-  'SubscriptionRequiredException', 'OperationDisabledException', 'CredentialsProviderError',
+  'SubscriptionRequiredException', 'OperationDisabledException',
 ]);
 register(QuotaExceededError, [
   'ServiceQuotaExceededException', 'ResourceLimitExceededException', 'LimitExceededException',
@@ -89,6 +90,13 @@ export function translateAwsError(err: unknown, context: Omit<AwsErrorContext, '
   const httpStatus = e.$metadata?.httpStatusCode;
   const full: AwsErrorContext = { ...context, awsErrorName, httpStatus, requestId: e.$metadata?.requestId };
 
+  if (httpStatus === undefined && isConfigurationProblem(awsErrorName, err)) {
+    const what = context.resource ? ` on ${context.resource}` : '';
+    return new AwsConfigurationError(full, {
+      cause: err,
+      message: `${context.service} ${context.operation}${what} could not be sent: ${sdkMessage(err)} (set AWS_REGION and credentials, or AWS_ENDPOINT_URL for the local stack)`,
+    });
+  }
   if (VALIDATION_NAMES.has(awsErrorName)) {
     const fieldList: RejectedField[] = (e.fieldList ?? []).map((f) => ({
       name: String(f.name ?? ''),
@@ -105,7 +113,22 @@ export function translateAwsError(err: unknown, context: Omit<AwsErrorContext, '
   if (e.$fault === 'server' || (httpStatus !== undefined && httpStatus >= 500)) return new ServiceUnavailableError(full, { cause: err });
   if (e.code !== undefined && NETWORK_CODES.has(e.code)) return new ServiceUnavailableError(full, { cause: err });
   if (httpStatus === 400) return new ValidationRejectedError(full, { cause: err, reason: awsErrorName });
+  if (httpStatus === undefined && sdkMessage(err)) {
+    // Failed before any response (client side): the SDK's own words are the only clue.
+    const what = context.resource ? ` on ${context.resource}` : '';
+    return new AwsServiceError(full, { cause: err, message: `${context.service} ${context.operation}${what} failed: ${awsErrorName}: ${sdkMessage(err)}` });
+  }
   return new AwsServiceError(full, { cause: err });
+}
+
+/** No region, or no credentials anywhere in the provider chain. */
+function isConfigurationProblem(name: string, err: unknown): boolean {
+  return name === 'CredentialsProviderError' || /region is missing|could not load credentials/i.test(sdkMessage(err));
+}
+
+/** The error's message, echoed values masked, bounded. */
+function sdkMessage(err: unknown): string {
+  return err instanceof Error && err.message ? maskEchoedValues(err.message).slice(0, 300) : '';
 }
 
 /** Runs one SDK call, translating whatever it throws. */

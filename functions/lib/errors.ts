@@ -72,6 +72,9 @@ export class ServiceUnavailableError extends AwsServiceError {
   override readonly retryable: boolean = true;
 }
 
+/** The SDK could not even send the call: no region, no credentials found, ... (fix the environment). */
+export class AwsConfigurationError extends AwsServiceError {}
+
 /** The caller lacks permission, or its credentials are invalid or expired. */
 export class AccessDeniedError extends AwsServiceError {}
 

@@ -130,3 +130,40 @@ describe('maskEchoedValues', () => {
     expect(maskEchoedValues('x'.repeat(2000))).toHaveLength(500);
   });
 });
+
+describe('client-side failures keep the SDK\'s own explanation', () => {
+  it('reports a missing region from the real SDK as a configuration error saying what to set', async () => {
+    const { BedrockAgentCoreControlClient, GetAgentRuntimeCommand } = await import('@aws-sdk/client-bedrock-agentcore-control');
+    const { AwsConfigurationError } = await import('../../functions/lib/errors.ts');
+    const client = new BedrockAgentCoreControlClient({ region: undefined, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const saved = { r: process.env.AWS_REGION, d: process.env.AWS_DEFAULT_REGION };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const err = await callAws({ service: 'bedrock-agentcore-control', operation: 'GetAgentRuntime', resource: 'rt-1' },
+        () => client.send(new GetAgentRuntimeCommand({ agentRuntimeId: 'rt-1' }))).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AwsConfigurationError);
+      expect((err as Error).message).toMatch(/GetAgentRuntime on rt-1 could not be sent: .*[Rr]egion is missing.*set AWS_REGION/);
+    } finally {
+      if (saved.r !== undefined) process.env.AWS_REGION = saved.r;
+      if (saved.d !== undefined) process.env.AWS_DEFAULT_REGION = saved.d;
+      client.destroy();
+    }
+  });
+
+  it('reports missing credentials as a configuration error, not as access denied', async () => {
+    const { AwsConfigurationError } = await import('../../functions/lib/errors.ts');
+    const noCreds = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    const err = translateAwsError(noCreds, context);
+    expect(err).toBeInstanceOf(AwsConfigurationError);
+    expect(err).not.toBeInstanceOf(AccessDeniedError);
+    expect(err.message).toContain('Could not load credentials from any providers');
+  });
+
+  it('keeps the message of another client-side failure, echoed values masked', () => {
+    const odd = new Error("Value 'secret-value-123' at 'environmentVariables' could not be serialized");
+    const err = translateAwsError(odd, context);
+    expect(err.message).toContain("Error: Value '<redacted>' at 'environmentVariables' could not be serialized");
+    expect(err.message).not.toContain('secret-value-123');
+  });
+});
