@@ -5,6 +5,7 @@
  * the runtime's tracking rule names endpoints. The plan is printed (environment values redacted)
  * before anything is applied.
  */
+import { ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { createAdapters } from '../../functions/adapters/index.ts';
 import {
   InvalidRedeployRequestError,
@@ -24,13 +25,18 @@ import type { CliCommand, CliIO } from '../types.ts';
 export const EXIT = { ok: 0, failed: 1, usage: 2, declined: 3 } as const;
 
 const HELP = `Usage: autopilot redeploy --runtime ID --image URI [--dry-run] [--yes] [--json] [--config FILE]
+                          [--state-machine ARN] [--stage STAGE]
 
 Deploys a container image to one AgentCore runtime the way an ECR push does: the image is pinned
 by digest (a tag-only URI is resolved through ECR DescribeImages), every other runtime field is
 carried over from the live runtime (read-merge-write), a busy runtime is retried, the outcome is
 published on the event bus, and when the runtime's tracking rule names endpoints the
 runtime-promotion state machine is started. The plan (field diff, environment variable values
-redacted) is printed before anything is applied.
+redacted) is printed before anything is applied. Events say trigger "manual" and carry the digest.
+
+A digest in the runtime's rejected list (tag autopilot:rejected-digests: a promotion rolled it back
+or its version ended UPDATE_FAILED) is deployed anyway when you run this by hand; a note says so.
+Pushes skip such digests until the tag is cleared.
 
 Options:
   --runtime ID     AgentCore runtime id, e.g. supportAgent-a1b2c3d4e5 (required)
@@ -40,16 +46,22 @@ Options:
   --json           print one JSON document {plan, outcome} instead of text
   --config FILE    autopilot config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml);
                    supplies keepTag, the promotion settings and the event bus
+  --state-machine ARN
+                   runtime-promotion state machine (default: $PROMOTION_STATE_MACHINE_ARN, else the
+                   one named agentcore-autopilot-<stage>-runtime-promotion, found with ListStateMachines);
+                   looked up only when the runtime's tracking rule has \`promote\`
+  --stage STAGE    serverless stage for that lookup (default: dev)
   -h, --help       show this help
 
 Environment: the default AWS credential chain and region; AWS_ENDPOINT_URL for the local stack;
-PROMOTION_STATE_MACHINE_ARN to start promotions (without it a promoting rule reports "promotion
-not started").
+PROMOTION_STATE_MACHINE_ARN (see --state-machine).
 
 Exit codes:
-  0  applied, planned (--dry-run), or nothing to change (already on that digest)
-  1  failed: the update, a lookup or the config failed (error on stderr)
-  2  usage error or invalid input (bad option, bad image URI, unknown tag, no --yes without a terminal)
+  0  applied (and the promotion started when the rule promotes), planned (--dry-run), or nothing
+     to change (already on that digest)
+  1  failed: the update, a lookup, the config or the start of the promotion failed (error on stderr)
+  2  usage error or invalid input (bad option, bad image URI, unknown tag, no --yes without a
+     terminal, the rule promotes but no promotion state machine was found: nothing was changed)
   3  not applied: the confirmation was declined`;
 
 interface Args {
@@ -59,6 +71,8 @@ interface Args {
   yes: boolean;
   json: boolean;
   config?: string;
+  stateMachine?: string;
+  stage?: string;
 }
 
 const RUNTIME_ID = /^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$/;
@@ -74,6 +88,8 @@ function parseArgs(argv: string[]): Args | string {
       case '--runtime': { const v = value(); if (!v) return '--runtime needs an id'; args.runtime = v; break; }
       case '--image': { const v = value(); if (!v) return '--image needs a URI'; args.image = v; break; }
       case '--config': { const v = value(); if (!v) return '--config needs a file'; args.config = v; break; }
+      case '--state-machine': { const v = value(); if (!v) return '--state-machine needs an ARN'; args.stateMachine = v; break; }
+      case '--stage': { const v = value(); if (!v) return '--stage needs a name'; args.stage = v; break; }
       case '--dry-run': args.dryRun = true; break;
       case '--yes': case '-y': args.yes = true; break;
       case '--json': args.json = true; break;
@@ -84,7 +100,32 @@ function parseArgs(argv: string[]): Args | string {
   if (!args.runtime) return 'missing --runtime';
   if (!args.image) return 'missing --image';
   if (!RUNTIME_ID.test(args.runtime)) return '--runtime is not an AgentCore runtime id (<name>-<10 characters>)';
+  if (args.stateMachine !== undefined && !STATE_MACHINE_ARN.test(args.stateMachine)) return '--state-machine is not a Step Functions state machine ARN';
+  if (args.stage !== undefined && !STAGE.test(args.stage)) return '--stage is not a serverless stage name';
   return args;
+}
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+const STAGE = /^[a-zA-Z0-9-]{1,40}$/;
+
+/** Name serverless.yml gives the runtime-promotion state machine in a stage. */
+export function promotionStateMachineName(stage: string): string {
+  return `agentcore-autopilot-${stage}-runtime-promotion`;
+}
+
+/** --state-machine, else $PROMOTION_STATE_MACHINE_ARN, else ListStateMachines by name; undefined when absent. */
+async function findPromotionStateMachine(args: Args, env: NodeJS.ProcessEnv, sfn: SFNClient): Promise<string | undefined> {
+  const given = args.stateMachine ?? (env.PROMOTION_STATE_MACHINE_ARN || undefined);
+  if (given) return given;
+  const wanted = promotionStateMachineName(args.stage ?? 'dev');
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
+    const found = page.stateMachines?.find((m) => m.name === wanted);
+    if (found?.stateMachineArn) return found.stateMachineArn;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
 }
 
 /** Warnings and errors of the orchestration go to stderr (names and ids only, never values). */
@@ -116,6 +157,10 @@ function changeLine(c: FieldChange): string {
   if (c.kind === 'added') return `  + ${c.path}: ${show(c.to)}`;
   if (c.kind === 'removed') return `  - ${c.path}: ${show(c.from)}`;
   return `  ~ ${c.path}: ${show(c.from)} -> ${show(c.to)}`;
+}
+
+function printNotes(io: CliIO, outcome: RuntimeOutcome): void {
+  for (const note of outcome.notes ?? []) io.stderr(`autopilot redeploy: note: ${note}`);
 }
 
 function printPlan(io: CliIO, plan: RuntimeOutcome): void {
@@ -160,14 +205,35 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     return EXIT.failed;
   }
   const started = Date.now();
+  const clients = clientsFor(io.env);
   const ctx: RedeployContext = {
-    adapters: createAdapters(clientsFor(io.env)),
+    adapters: createAdapters(clients),
     config,
     log: cliLog(io, args.json),
     remainingMs: () => 120_000 - (Date.now() - started),
-    ...(io.env.PROMOTION_STATE_MACHINE_ARN && { promotionStateMachineArn: io.env.PROMOTION_STATE_MACHINE_ARN }),
   };
   const runtimeId = args.runtime as string;
+
+  // A promoting rule needs its state machine: found before anything is written, or nothing is.
+  if (trackRuleOf(config, runtimeId)?.promote !== undefined) {
+    let arn: string | undefined;
+    try {
+      arn = await findPromotionStateMachine(args, io.env, clients.sfn);
+    } catch (err) {
+      const e = describeError(err);
+      io.stderr(`autopilot redeploy: looking up the promotion state machine failed: ${e.name}${e.message ? `: ${e.message}` : ''}`);
+      return EXIT.failed;
+    }
+    if (arn === undefined) {
+      io.stderr(
+        `autopilot redeploy: runtime ${runtimeId}'s tracking rule promotes endpoints, but no promotion state machine was found ` +
+          `(no --state-machine, no PROMOTION_STATE_MACHINE_ARN, no state machine named ${promotionStateMachineName(args.stage ?? 'dev')}); ` +
+          'deploy the stack, or pass --state-machine ARN or --stage. Nothing was changed.',
+      );
+      return EXIT.usage;
+    }
+    ctx.promotionStateMachineArn = arn;
+  }
 
   let image;
   try {
@@ -180,6 +246,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const plan = await redeployManually(ctx, { runtimeId, image, dryRun: true });
+  if (!args.json) printNotes(io, plan);
   if (plan.status === 'failed') {
     if (args.json) out({ plan });
     else printOutcome(io, plan);
@@ -213,7 +280,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const outcome = await redeployManually(ctx, { runtimeId, image, dryRun: false });
   if (args.json) out({ plan, outcome });
   else printOutcome(io, outcome);
-  return outcome.status === 'failed' ? EXIT.failed : EXIT.ok;
+  if (outcome.status === 'failed') return EXIT.failed;
+  // The update stands, but a promoting rule's promotion did not start: say so in the exit code.
+  return outcome.promotion !== undefined && !outcome.promotion.started ? EXIT.failed : EXIT.ok;
 }
 
 const command: CliCommand = {

@@ -16,13 +16,15 @@ import {
   RollbackFailedError,
   RuntimeVersionFailedError,
 } from '../domain/redeploy/errors.ts';
-import { describeError, redeployFailed, redeployPromoted, redeployRolledBack, type OutcomeEvent } from '../domain/redeploy/outcome-events.ts';
+import { describeError, redeployFailed, redeployPromoted, redeployRolledBack, type OutcomeEvent, type RedeploySubject } from '../domain/redeploy/outcome-events.ts';
+import { parseImageUri, sameImage } from '../domain/redeploy/image-ref.ts';
 import type { PromotionOutcome } from '../domain/redeploy/promotion.ts';
+import { REJECTED_DIGESTS_TAG } from '../domain/redeploy/rejected.ts';
 import type { EventsSettings } from '../lib/config/index.ts';
 import { ResourceNotFoundError } from '../lib/errors.ts';
 import { retryWithBackoff, RetryBudgetExceededError } from '../lib/retry.ts';
 import { sleep } from '../lib/time.ts';
-import { isRetryableAwsError, type Log } from './redeploy.ts';
+import { isRetryableAwsError, recordRejectedDigest, type Log } from './redeploy.ts';
 
 export interface PromotionTaskContext {
   adapters: Pick<Adapters, 'agentCore' | 'cloudWatch' | 'events'>;
@@ -159,13 +161,53 @@ export async function moveEndpoint(ctx: PromotionTaskContext, input: unknown): P
   return { endpointName, targetVersion };
 }
 
+/** What the rollback task answers. */
+export type RollbackResult =
+  /** The previous image runs again as `rolledBackVersion` (made now, or by an earlier attempt). */
+  | { rolledBackVersion: string; rejectedDigest?: string }
+  /**
+   * A newer version than the failed one, with another image than the failed one, is live (a later
+   * deployment, typically a newer push): nothing was changed. Rolling back would overwrite it.
+   */
+  | { superseded: true; liveVersion: string; liveUri?: string; rejectedDigest?: string };
+
+/** The digest of an image URI, when it has one. */
+function digestOf(uri: string | undefined): string | undefined {
+  return parseImageUri(uri)?.digest;
+}
+
 /**
- * {runtimeId, previousUri, failedVersion, previousVersion} -> {rolledBackVersion}: the previous image
- * as a new runtime version, every other field carried from the live runtime (lossless builder).
- * Idempotent: when the latest version is newer than the failed one and already runs previousUri,
- * that version is the answer.
+ * Records the failed digest in the runtime's rejected list, so that neither a redelivered push nor
+ * the drift safety net brings it back by itself. Throttling past the budget is thrown
+ * (RetryBudgetExceededError: the state machine retries the task, which is idempotent); any other
+ * failure is logged and the digest is not recorded.
  */
-export async function rollback(ctx: PromotionTaskContext, input: unknown): Promise<{ rolledBackVersion: string }> {
+async function rejectDigest(ctx: PromotionTaskContext, runtimeId: string, arn: string | undefined, digest: string | undefined): Promise<string | undefined> {
+  if (digest === undefined || arn === undefined || arn === '') {
+    ctx.log.warn('Failed digest not recorded: no digest or runtime ARN', { runtimeId, digest });
+    return undefined;
+  }
+  try {
+    await retrying(ctx, 'TagResource', () => recordRejectedDigest(ctx.adapters.agentCore, arn, digest));
+    ctx.log.info('Failed digest recorded as rejected', { runtimeId, digest, tag: REJECTED_DIGESTS_TAG });
+    return digest;
+  } catch (err) {
+    if (err instanceof RetryBudgetExceededError) throw err;
+    ctx.log.error('Failed digest not recorded as rejected', { runtimeId, digest, error: describeError(err) });
+    return undefined;
+  }
+}
+
+/**
+ * {runtimeId, previousUri, failedVersion, previousVersion, failedUri?} -> RollbackResult: the
+ * previous image as a new runtime version, every other field carried from the live runtime
+ * (lossless builder), and the failed image's digest recorded in the runtime's rejected list.
+ * Idempotent: when the latest version is newer than the failed one and already runs previousUri,
+ * that version is the answer. Never overwrites a newer deployment: when the latest version is newer
+ * than the failed one and runs another image than the failed one, the answer is `superseded` and
+ * nothing is updated (a retried or late rollback must not undo a good deploy that came after).
+ */
+export async function rollback(ctx: PromotionTaskContext, input: unknown): Promise<RollbackResult> {
   const runtimeId = field(input, 'runtimeId', RUNTIME_ID);
   const failedVersion = field(input, 'failedVersion', VERSION);
   field(input, 'previousVersion', VERSION);
@@ -173,22 +215,52 @@ export async function rollback(ctx: PromotionTaskContext, input: unknown): Promi
   if (typeof previousUri !== 'string' || previousUri.length === 0) {
     throw new InvalidPromotionInputError('previousUri is missing', { details: { field: 'previousUri' } });
   }
+  const givenFailedUri = isObject(input) && typeof input.failedUri === 'string' && input.failedUri.length > 0 ? input.failedUri : undefined;
+  let arn: string | undefined;
+  let failedUri = givenFailedUri;
+  let result: RollbackResult;
   try {
-    const rolledBackVersion = await retrying(ctx, 'UpdateAgentRuntime', async () => {
+    result = await retrying(ctx, 'UpdateAgentRuntime', async (): Promise<RollbackResult> => {
       const { $metadata: _m, ...live } = await ctx.adapters.agentCore.getRuntime(runtimeId);
+      arn = live.agentRuntimeArn;
       const liveVersion = live.agentRuntimeVersion ?? '';
-      if (containerUriOf(live) === previousUri && Number(liveVersion) > Number(failedVersion)) return liveVersion;
+      const liveUri = containerUriOf(live);
+      const newer = Number(liveVersion) > Number(failedVersion);
+      if (liveVersion === failedVersion) failedUri ??= liveUri;
+      if (newer && failedUri === undefined) {
+        // An input without failedUri (an execution started before it was passed): read the failed version.
+        const { $metadata: _f, ...failed } = await ctx.adapters.agentCore.getRuntime(runtimeId, failedVersion);
+        failedUri = containerUriOf(failed);
+      }
+      if (newer && liveUri === previousUri) return { rolledBackVersion: liveVersion };
+      if (newer && !runsImage(liveUri, failedUri)) return { superseded: true, liveVersion, ...(liveUri !== undefined && { liveUri }) };
       const request = buildRuntimeUpdate(live as LiveRuntime, { containerUri: previousUri });
       const response = await ctx.adapters.agentCore.updateRuntime(request);
-      return response.agentRuntimeVersion ?? '';
+      return { rolledBackVersion: response.agentRuntimeVersion ?? '' };
     });
-    ctx.log.info('Runtime rolled back', { runtimeId, failedVersion, rolledBackVersion });
-    return { rolledBackVersion };
   } catch (err) {
     // Out of budget on a busy runtime: let the state machine retry with a fresh invocation.
     if (err instanceof RetryBudgetExceededError) throw err;
     throw new RollbackFailedError(`rolling runtime ${runtimeId} back failed: ${describeError(err).name}`, { cause: err, details: { runtimeId, failedVersion } });
   }
+  if ('superseded' in result) {
+    ctx.log.warn('Rollback skipped: a newer deployment superseded the failed version', { runtimeId, failedVersion, liveVersion: result.liveVersion });
+  } else {
+    ctx.log.info('Runtime rolled back', { runtimeId, failedVersion, rolledBackVersion: result.rolledBackVersion });
+  }
+  const rejected = await rejectDigest(ctx, runtimeId, arn, digestOf(failedUri));
+  if (rejected !== undefined) result.rejectedDigest = rejected;
+  return result;
+}
+
+/** Whether `liveUri` runs the image of `failedUri` (same registry, repository and digest; else the same text). */
+function runsImage(liveUri: string | undefined, failedUri: string | undefined): boolean {
+  if (liveUri === undefined || failedUri === undefined) return liveUri === failedUri;
+  const failed = parseImageUri(failedUri);
+  if (failed?.digest && failed.account !== undefined && failed.region !== undefined) {
+    return sameImage(liveUri, { account: failed.account, region: failed.region, repository: failed.repository, digest: failed.digest });
+  }
+  return liveUri === failedUri;
 }
 
 interface PromotionState {
@@ -199,9 +271,12 @@ interface PromotionState {
   newUri?: unknown;
   endpoints?: unknown;
   failure?: { Error?: unknown; Cause?: unknown };
-  rollback?: { rolledBackVersion?: unknown };
+  rollback?: { rolledBackVersion?: unknown; superseded?: unknown; liveVersion?: unknown; rejectedDigest?: unknown };
+  origin?: unknown;
   rollbackError?: { Error?: unknown };
   restoreError?: { Error?: unknown };
+  /** Set by the report task when it recorded a failed version's digest itself. */
+  rejectedDigest?: unknown;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -228,10 +303,28 @@ export function failureMessage(failure: PromotionState['failure']): string {
   return text ? `${name}: ${text.slice(0, 400)}` : name;
 }
 
+/** The subject of a report: the runtime, and the trigger/image the execution was started for. */
+function subjectOf(runtimeId: string, origin: unknown): RedeploySubject {
+  const subject: RedeploySubject = { runtimeId };
+  if (!isObject(origin)) return subject;
+  const trigger = origin.trigger;
+  if (trigger === 'image-push' || trigger === 'change-request' || trigger === 'manual') subject.trigger = trigger;
+  const repository = str(origin.repository);
+  const digest = str(origin.digest);
+  const tag = str(origin.tag);
+  if (repository !== undefined && digest !== undefined) subject.image = { repository, digest, ...(tag !== undefined && { tag }) };
+  if (str(origin.eventId) !== undefined) subject.eventId = str(origin.eventId);
+  if (str(origin.requestId) !== undefined) subject.requestId = str(origin.requestId);
+  return subject;
+}
+
+const rejectedNote = (digest: unknown): string | undefined =>
+  typeof digest === 'string' ? `${digest} recorded in the runtime's ${REJECTED_DIGESTS_TAG} tag` : undefined;
+
 /** The outcome event of a finished promotion. */
 export function promotionEvent(outcome: PromotionOutcome, state: PromotionState): OutcomeEvent {
   const runtimeId = field(state, 'runtimeId', RUNTIME_ID);
-  const subject = { runtimeId };
+  const subject = subjectOf(runtimeId, state.origin);
   const endpoints = Array.isArray(state.endpoints) ? state.endpoints.filter((e): e is string => typeof e === 'string') : [];
   const newVersion = str(state.newVersion);
   const previousVersion = str(state.previousVersion);
@@ -248,16 +341,37 @@ export function promotionEvent(outcome: PromotionOutcome, state: PromotionState)
       fromUri: str(state.newUri) ?? '',
       toUri: str(state.previousUri),
       reason: failure,
-      message: why,
+      message: [why, rejectedNote(state.rollback?.rejectedDigest)].filter(Boolean).join('; '),
       endpoints,
     });
   }
-  const message = [why, str(state.rollbackError?.Error) && `rollback: ${str(state.rollbackError?.Error)}`, str(state.restoreError?.Error) && `restore: ${str(state.restoreError?.Error)}`]
+  const superseded = state.rollback?.superseded === true;
+  const message = [
+    why,
+    superseded && `not rolled back: version ${str(state.rollback?.liveVersion) ?? '?'} superseded version ${newVersion ?? '?'}`,
+    str(state.rollbackError?.Error) && `rollback: ${str(state.rollbackError?.Error)}`,
+    str(state.restoreError?.Error) && `restore: ${str(state.restoreError?.Error)}`,
+    rejectedNote(state.rollback?.rejectedDigest ?? state.rejectedDigest),
+  ]
     .filter(Boolean)
     .join('; ');
-  // The new version itself failed (e.g. UPDATE_FAILED) vs. a later step of the promotion.
-  const reason = failure === 'RuntimeVersionFailedError' ? 'version-failed' : 'promotion-failed';
+  // A newer deployment made the rollback moot; else the new version itself failed (e.g.
+  // UPDATE_FAILED) vs. a later step of the promotion.
+  const reason = superseded ? 'superseded' : failure === 'RuntimeVersionFailedError' ? 'version-failed' : 'promotion-failed';
   return redeployFailed(subject, { reason, message, fromVersion: previousVersion, toVersion: newVersion, endpoints });
+}
+
+/** Records the failed version's digest as rejected (GetAgentRuntime for the ARN). Never throws but for a spent budget. */
+async function rejectFailedVersion(ctx: PromotionTaskContext, runtimeId: string, newUri: string | undefined): Promise<string | undefined> {
+  let arn: string | undefined;
+  try {
+    arn = (await retrying(ctx, 'GetAgentRuntime', () => ctx.adapters.agentCore.getRuntime(runtimeId))).agentRuntimeArn;
+  } catch (err) {
+    if (err instanceof RetryBudgetExceededError) throw err;
+    ctx.log.error('Failed digest not recorded as rejected: runtime not read', { runtimeId, error: describeError(err) });
+    return undefined;
+  }
+  return rejectDigest(ctx, runtimeId, arn, digestOf(newUri));
 }
 
 /** {outcome, promotion} -> publishes Runtime Redeploy Promoted / Rolled Back / Failed. */
@@ -266,7 +380,14 @@ export async function report(ctx: PromotionTaskContext, input: unknown): Promise
   if (outcome !== 'PROMOTED' && outcome !== 'ROLLED_BACK' && outcome !== 'FAILED') {
     throw new InvalidPromotionInputError('outcome must be PROMOTED, ROLLED_BACK or FAILED', { details: { field: 'outcome' } });
   }
-  const state = isObject(input) && isObject(input.promotion) ? (input.promotion as PromotionState) : {};
+  let state = isObject(input) && isObject(input.promotion) ? (input.promotion as PromotionState) : {};
+  // A version that ended *_FAILED without a rollback (none asked for, or the rollback failed): its
+  // digest is rejected here; a rollback records it itself.
+  if (outcome === 'FAILED' && str(state.failure?.Error) === 'RuntimeVersionFailedError' && state.rollback === undefined) {
+    const runtimeId = field(state, 'runtimeId', RUNTIME_ID);
+    const rejectedDigest = await rejectFailedVersion(ctx, runtimeId, str(state.newUri));
+    if (rejectedDigest !== undefined) state = { ...state, rejectedDigest };
+  }
   const event = promotionEvent(outcome, state);
   const settings = ctx.events ? await ctx.events() : { source: event.source, busName: 'default' };
   await retrying(ctx, 'PutEvents', () => ctx.adapters.events.publish(event.detailType, event.detail, { source: settings.source, busName: settings.busName }));

@@ -19,15 +19,18 @@
  * name (+ message for our own, value-free errors).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
-import type { Adapters } from '../adapters/index.ts';
+import { ListTagsForResourceCommand, TagResourceCommand, type UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
+import type { Adapters, AgentCoreAdapter } from '../adapters/index.ts';
+import { callAws } from '../adapters/aws-errors.ts';
 import { diffConfig, type FieldChange } from '../domain/diff.ts';
 import { redactChanges } from '../domain/redact.ts';
 import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
 import { randomUUID } from 'node:crypto';
 import { parseChangeRequest, parseEcrImageAction, requestedImageUri, type ImagePush } from '../domain/redeploy/events.ts';
 import { isDuplicateRedeploy, withRedeployClientToken } from '../domain/redeploy/idempotency.ts';
+import { comparableLiveImage, olderThanLiveRefusal, rejectedRefusal, staleTagRefusal, type ImageLookup } from '../domain/redeploy/guards.ts';
 import { DIGEST_PATTERN, parseImageUri, pinnedUri, sameImage } from '../domain/redeploy/image-ref.ts';
+import { decodeRejected, encodeRejected, REJECTED_DIGESTS_TAG } from '../domain/redeploy/rejected.ts';
 import {
   describeError,
   redeployFailed,
@@ -36,6 +39,7 @@ import {
   type OutcomeEvent,
   type RedeploySubject,
 } from '../domain/redeploy/outcome-events.ts';
+import type { PromotionOrigin } from '../domain/redeploy/promotion.ts';
 import { planRedeploy, requestedImageRefusal, trackDecision, type HomeRegistry, type LiveRuntimeLike } from '../domain/redeploy/plan.ts';
 import { buildPromotionInput, promotionExecutionName, VERIFY_ONLY, type PromoteSettings } from '../domain/redeploy/promotion.ts';
 import { tagPolicyKind, tagVersion } from '../domain/redeploy/tag-policy.ts';
@@ -81,7 +85,10 @@ export type OutcomeStatus = 'updated' | 'skipped' | 'failed' | 'planned';
 export interface RuntimeOutcome {
   runtimeId: string;
   status: OutcomeStatus;
-  /** Short code: new-digest, already-on-digest, tag-not-matched, downgrade-refused, no-change, change-request, ... */
+  /**
+   * Short code: new-digest, already-on-digest, tag-not-matched, downgrade-refused, stale-tag,
+   * older-than-live, digest-rejected, no-change, change-request, manual, ...
+   */
   reason: string;
   message?: string;
   fromVersion?: string;
@@ -94,6 +101,8 @@ export interface RuntimeOutcome {
   error?: { name: string; message?: string };
   /** The failure may succeed on a later attempt (busy, throttled, unavailable). */
   retryable?: boolean;
+  /** Things the caller should know that did not stop the update (e.g. a rejected digest deployed by hand). */
+  notes?: string[];
 }
 
 /** One or more runtimes failed with a retryable error: the invocation fails so the platform retries. */
@@ -102,7 +111,7 @@ export class RedeployIncompleteError extends AutopilotError {}
 /** What a decide step answers for a freshly read runtime. */
 export type ChangeDecision =
   | { action: 'skip'; reason: string; message: string }
-  | { action: 'update'; change: RuntimeChange; reason: string; message: string };
+  | { action: 'update'; change: RuntimeChange; reason: string; message: string; note?: string };
 
 export interface ApplyArgs {
   runtimeId: string;
@@ -169,7 +178,16 @@ function retryOptions(ctx: RedeployContext, runtimeId: string, operation: string
 
 type Attempt =
   | { kind: 'skip'; reason: string; message: string; live: LiveRuntime }
-  | { kind: 'planned' | 'updated'; live: LiveRuntime; request: UpdateAgentRuntimeCommandInput; changes: FieldChange[]; toVersion?: string; reason: string; message: string };
+  | {
+      kind: 'planned' | 'updated';
+      live: LiveRuntime;
+      request: UpdateAgentRuntimeCommandInput;
+      changes: FieldChange[];
+      toVersion?: string;
+      reason: string;
+      message: string;
+      note?: string;
+    };
 
 /**
  * Reads, decides, builds and (unless dryRun) sends one runtime update, then publishes the outcome
@@ -188,10 +206,11 @@ export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs):
       if (args.redeployToken) request = withRedeployClientToken(request, live.agentRuntimeVersion as string);
       const changes = requestDiff(live, request);
       if (changes.length === 0) return { kind: 'skip', reason: 'no-change', message: 'the live runtime already has this configuration', live };
-      if (args.dryRun) return { kind: 'planned', live, request, changes, reason: decision.reason, message: decision.message };
+      const note = decision.note === undefined ? {} : { note: decision.note };
+      if (args.dryRun) return { kind: 'planned', live, request, changes, reason: decision.reason, message: decision.message, ...note };
       try {
         const response = await agentCore.updateRuntime(request);
-        return { kind: 'updated', live, request, changes, toVersion: response.agentRuntimeVersion, reason: decision.reason, message: decision.message };
+        return { kind: 'updated', live, request, changes, toVersion: response.agentRuntimeVersion, reason: decision.reason, message: decision.message, ...note };
       } catch (err) {
         if (isDuplicateRedeploy(err)) {
           return { kind: 'skip', reason: 'duplicate-request', message: 'the same image is already being deployed by another request', live };
@@ -235,6 +254,7 @@ export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs):
     changes: attempt.changes,
   };
   if (attempt.toVersion !== undefined) outcome.toVersion = attempt.toVersion;
+  if (attempt.note !== undefined) outcome.notes = [attempt.note];
   const endpoints = args.promote?.endpoints ?? [];
   if (attempt.kind === 'planned') {
     if (endpoints.length > 0) outcome.promotion = { name: '', endpoints: [...endpoints], started: false, reason: 'dry-run' };
@@ -253,13 +273,17 @@ export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs):
   }
 
   const follow = args.promote ?? (args.follow ? VERIFY_ONLY : undefined);
-  const promotion = follow ? await startPromotion(ctx, outcome, follow) : undefined;
+  const promotion = follow ? await startPromotion(ctx, outcome, follow, originOf(subject)) : undefined;
   if (promotion?.kind === 'duplicate') {
     return duplicate(`version ${outcome.toVersion} is already being followed by another delivery of the same update`);
   }
 
   ctx.log.info('Runtime update accepted', { runtimeId, fromVersion, toVersion: outcome.toVersion, changedFields: attempt.changes.map((c) => c.path) });
-  await publish(ctx, redeployStarted(subject, { fromVersion, toVersion: outcome.toVersion, fromUri, toUri, changes: attempt.changes, endpoints }));
+  if (attempt.note !== undefined) ctx.log.warn('Deploying despite a warning', { runtimeId, reason: attempt.reason, explanation: attempt.note });
+  await publish(
+    ctx,
+    redeployStarted(subject, { fromVersion, toVersion: outcome.toVersion, fromUri, toUri, changes: attempt.changes, endpoints, ...(attempt.note !== undefined && { message: attempt.note }) }),
+  );
   if (promotion?.kind === 'started') {
     outcome.promotion = promotion.promotion;
   } else if (promotion?.kind === 'not-started') {
@@ -289,8 +313,23 @@ type PromotionStart =
   /** A rule without `promote` where no state machine is configured: logged only. */
   | { kind: 'not-followed'; reason: string };
 
+/** The trigger (and image) of a redeploy, for the promotion's report events. */
+function originOf(subject: RedeploySubject): PromotionOrigin {
+  const image = subject.push ?? subject.image;
+  const origin: PromotionOrigin = { trigger: subject.trigger ?? (subject.push ? 'image-push' : 'change-request') };
+  if (image) {
+    origin.repository = image.repository;
+    origin.digest = image.digest;
+    if (image.tag !== undefined) origin.tag = image.tag;
+  }
+  const eventId = subject.eventId ?? subject.push?.eventId;
+  if (eventId !== undefined) origin.eventId = eventId;
+  if (subject.requestId !== undefined) origin.requestId = subject.requestId;
+  return origin;
+}
+
 /** Starts the execution that follows (and, with endpoints, promotes) the new version. Never throws. */
-async function startPromotion(ctx: RedeployContext, outcome: RuntimeOutcome, promote: PromoteSettings): Promise<PromotionStart> {
+async function startPromotion(ctx: RedeployContext, outcome: RuntimeOutcome, promote: PromoteSettings, origin: PromotionOrigin): Promise<PromotionStart> {
   const endpoints = [...promote.endpoints];
   const { runtimeId } = outcome;
   const name = outcome.toVersion ? promotionExecutionName(runtimeId, outcome.toVersion) : '';
@@ -310,6 +349,7 @@ async function startPromotion(ctx: RedeployContext, outcome: RuntimeOutcome, pro
       newUri: outcome.toUri,
       promote,
       claim: (ctx.claimId ?? randomUUID)(),
+      origin,
       ...(ctx.pollSeconds !== undefined && { pollSeconds: ctx.pollSeconds }),
     });
   } catch (err) {
@@ -347,11 +387,67 @@ async function resolveRuntimeId(ctx: RedeployContext, spec: { id?: string; name?
 
 /** Tags ECR holds for `digest` (undefined when the lookup fails: the plan then works without them). */
 async function tagsOfDigest(ctx: RedeployContext, repository: string, digest: string, registryId: string): Promise<string[] | undefined> {
+  const found = await lookupImage(ctx, repository, digest, registryId);
+  return found.state === 'found' ? [...found.tags] : undefined;
+}
+
+/**
+ * DescribeImages of one digest: found (tags, push time), missing (ECR says the image or the
+ * repository does not exist) or unknown (the lookup failed, or the image lives in another region
+ * than the ECR client's, which cannot see it). Never throws.
+ */
+async function lookupImage(ctx: RedeployContext, repository: string, digest: string, registryId: string, region?: string): Promise<ImageLookup> {
+  if (region !== undefined && ctx.home?.region !== undefined && region !== ctx.home.region) return { state: 'unknown' };
   try {
     const [detail] = await ctx.adapters.ecr.describeImages(repository, [{ imageDigest: digest }], { registryId });
-    return detail?.imageTags ?? [];
+    if (!detail) return { state: 'missing' };
+    const pushedAt = detail.imagePushedAt === undefined ? undefined : new Date(detail.imagePushedAt);
+    return { state: 'found', tags: detail.imageTags ?? [], ...(pushedAt !== undefined && { pushedAt }) };
   } catch (err) {
-    ctx.log.warn('Image tags not available', { repository, digest, error: describeError(err).name });
+    if (err instanceof ResourceNotFoundError) return { state: 'missing' };
+    ctx.log.warn('Image details not available', { repository, digest, error: describeError(err).name });
+    return { state: 'unknown' };
+  }
+}
+
+const AGENTCORE_SERVICE = 'bedrock-agentcore-control';
+
+/** ListTagsForResource of a runtime (by its ARN). */
+export async function runtimeTags(agentCore: AgentCoreAdapter, arn: string): Promise<Record<string, string>> {
+  const out = await callAws({ service: AGENTCORE_SERVICE, operation: 'ListTagsForResource', resource: arn }, () =>
+    agentCore.client.send(new ListTagsForResourceCommand({ resourceArn: arn })),
+  );
+  return out.tags ?? {};
+}
+
+/**
+ * Adds `digest` to the runtime's rejected list (tag REJECTED_DIGESTS_TAG): read-merge-write, newest
+ * first, at most three. Returns the list as written.
+ */
+export async function recordRejectedDigest(agentCore: AgentCoreAdapter, arn: string, digest: string): Promise<string[]> {
+  const value = encodeRejected(decodeRejected(await runtimeTags(agentCore, arn)), digest);
+  await callAws({ service: AGENTCORE_SERVICE, operation: 'TagResource', resource: arn }, () =>
+    agentCore.client.send(new TagResourceCommand({ resourceArn: arn, tags: { [REJECTED_DIGESTS_TAG]: value } })),
+  );
+  return decodeRejected({ [REJECTED_DIGESTS_TAG]: value });
+}
+
+/**
+ * The runtime's tags for the rejected-digest check. A busy/throttled/unavailable answer is thrown
+ * (the update attempt is retried); any other failure (e.g. access denied) is logged and the check
+ * is skipped: the promotion still guards a bad image.
+ */
+async function tagsForRejectedCheck(ctx: RedeployContext, runtimeId: string, live: LiveRuntime): Promise<Record<string, string> | undefined> {
+  const arn = (live as { agentRuntimeArn?: string }).agentRuntimeArn;
+  if (typeof arn !== 'string' || arn === '') {
+    ctx.log.warn('Rejected digests not checked: the runtime has no ARN', { runtimeId });
+    return undefined;
+  }
+  try {
+    return await runtimeTags(ctx.adapters.agentCore, arn);
+  } catch (err) {
+    if (isRetryableAwsError(err)) throw err;
+    ctx.log.error('Rejected digests not checked: ListTagsForResource failed', { runtimeId, error: describeError(err) });
     return undefined;
   }
 }
@@ -405,7 +501,30 @@ export async function redeployImagePush(ctx: RedeployContext, event: unknown): P
     await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: decision.reason, message: decision.message }));
   }
 
-  const pushTags = matching.length > 0 ? await tagsOfDigest(ctx, push.repository, push.digest, push.account) : undefined;
+  const pushImage = matching.length > 0 ? await lookupImage(ctx, push.repository, push.digest, push.account, push.region) : undefined;
+  const pushTags = pushImage?.state === 'found' ? pushImage.tags : undefined;
+
+  // A late or redelivered event whose tag has moved on (or whose image is gone) deploys nothing.
+  const stale = staleTagRefusal(push, pushImage);
+  if (stale !== undefined) {
+    for (const { spec } of matching) {
+      const runtimeId = spec.id ?? spec.name ?? '';
+      skipped.push({ runtimeId, status: 'skipped', reason: stale.reason, message: stale.message });
+      ctx.log.info('Runtime skipped', { runtimeId, reason: stale.reason, explanation: stale.message });
+      await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: stale.reason, message: stale.message }));
+    }
+    return finish(ctx, { status: 'processed', push: { repository: push.repository, digest: push.digest, tag: push.tag }, outcomes: skipped });
+  }
+
+  // Live images looked up once per invocation (several runtimes often run the same one).
+  const liveImages = new Map<string, Promise<ImageLookup>>();
+  const liveImage = (ref: { repository: string; digest: string; account: string }): Promise<ImageLookup> => {
+    const key = `${ref.account}/${ref.repository}@${ref.digest}`;
+    let found = liveImages.get(key);
+    if (found === undefined) liveImages.set(key, (found = lookupImage(ctx, ref.repository, ref.digest, ref.account, push.region)));
+    return found;
+  };
+
   const settled = await mapWithConcurrency(matching, ctx.config.redeploy.concurrency, async ({ spec }): Promise<RuntimeOutcome> => {
     let runtimeId: string;
     try {
@@ -433,6 +552,15 @@ export async function redeployImagePush(ctx: RedeployContext, event: unknown): P
           runtimes: [{ runtimeId, rule: spec.track, live: live as LiveRuntimeLike, ...(liveTags !== undefined && { liveTags }) }],
         });
         if (d.action === 'skip' || d.newUri === undefined) return { action: 'skip', reason: d.reason, message: d.message };
+        // No going back in push time under exact/glob/regex rules (a late redelivery of an older push).
+        if (tagPolicyKind(spec.track.tagPolicy) !== 'semver') {
+          const liveRef = comparableLiveImage(push, containerUriOf(live));
+          const older = liveRef && olderThanLiveRefusal(spec.track.tagPolicy, push, pushImage, { digest: liveRef.digest, image: await liveImage(liveRef) });
+          if (older) return { action: 'skip', reason: older.reason, message: older.message };
+        }
+        // A digest this runtime rolled back or saw fail does not come back by itself.
+        const refused = rejectedRefusal(await tagsForRejectedCheck(ctx, runtimeId, live), push.digest);
+        if (refused) return { action: 'skip', reason: refused.reason, message: refused.message };
         return { action: 'update', change: { containerUri: d.newUri }, reason: d.reason, message: d.message };
       },
     });
@@ -583,13 +711,23 @@ export async function redeployManually(ctx: RedeployContext, args: ManualRedeplo
   const { image } = args;
   return applyRuntimeUpdate(ctx, {
     runtimeId: args.runtimeId,
-    subject: { runtimeId: args.runtimeId },
+    subject: { runtimeId: args.runtimeId, trigger: 'manual', image: { repository: image.repository, digest: image.digest, ...(image.tag !== undefined && { tag: image.tag }) } },
     redeployToken: true,
     dryRun: args.dryRun,
     promote: spec?.track?.promote,
-    decide: (live) => {
+    decide: async (live) => {
       if (sameImage(containerUriOf(live), image)) return { action: 'skip', reason: 'already-on-digest', message: `already runs ${image.digest}` };
-      return { action: 'update', change: { containerUri: image.uri }, reason: 'manual', message: `deploy ${image.repository}${image.tag ? `:${image.tag}` : ''} (${image.digest})` };
+      const decision: ChangeDecision = {
+        action: 'update',
+        change: { containerUri: image.uri },
+        reason: 'manual',
+        message: `deploy ${image.repository}${image.tag ? `:${image.tag}` : ''} (${image.digest})`,
+      };
+      // By hand, the rejected list does not stop the deploy, but the operator is told.
+      if (rejectedRefusal(await tagsForRejectedCheck(ctx, args.runtimeId, live), image.digest) !== undefined) {
+        decision.note = `${image.digest} is in the runtime's rejected digests (tag ${REJECTED_DIGESTS_TAG}: rolled back or failed before); deploying it anyway because this redeploy was run by hand`;
+      }
+      return decision;
     },
   });
 }

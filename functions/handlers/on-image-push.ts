@@ -1,6 +1,10 @@
 /**
  * onImagePush: `ECR Image Action` (PUSH, SUCCESS) -> every runtime whose tracking rule follows the
- * pushed tag is updated to the image pinned by digest (functions/app/redeploy.ts). Refused events
+ * pushed tag is updated to the image pinned by digest (functions/app/redeploy.ts). Stale pushes are
+ * skipped (`stale-tag`: the tag no longer points to the digest in ECR; `older-than-live`: under an
+ * exact/glob/regex rule the live image was pushed later), and so are digests in the runtime's
+ * rejected list (`digest-rejected`: tag autopilot:rejected-digests, written when a promotion rolled
+ * the digest back or its version ended UPDATE_FAILED; an operator clears the tag to retry). Refused events
  * are logged with their reason and return normally (no retry); a runtime that stayed busy or
  * throttled beyond the time budget fails the invocation, so the rule's retry policy and DLQ apply.
  */

@@ -2,6 +2,8 @@
  * `autopilot redeploy` through the CLI's `main`, against the local stack.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import { REJECTED_DIGESTS_TAG, encodeRejected } from '../../functions/domain/redeploy/rejected.ts';
 import { main } from '../../cli/autopilot.ts';
 import type { CliIO } from '../../cli/types.ts';
 import { BILLING, LIVE_SUPPORT_DIGEST, REGISTRY, SECRET, SUPPORT, digest, exampleStack, getEndpoint, getRuntime } from '../e2e/redeploy-helpers.ts';
@@ -54,6 +56,49 @@ describe('autopilot redeploy', () => {
     expect(after.environmentVariables).toEqual(before.environmentVariables);
     expect((await getEndpoint(stack.agentcore_, SUPPORT, 'prod')).liveVersion).toBe('2');
     expect(stack.events.events.map((e) => e.event['detail-type'])).toEqual(['Runtime Redeploy Started', 'Runtime Redeploy Promoted']);
+    // A hand-run redeploy says so, and names the digest (and tag) it deployed, in every event.
+    for (const e of stack.events.events) {
+      expect(e.event.detail).toMatchObject({ runtimeId: SUPPORT, trigger: 'manual', repository: 'support-agent', digest: digest('b'), tag: '1.9.0' });
+    }
+  });
+
+  it('finds the promotion state machine by name when no ARN is given (--stage, default dev)', async () => {
+    const env = { ...stack.env, AUTOPILOT_CONFIG_FILE: stack.configFile };
+    const cli = io({ env });
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('a')}`, '--yes'], cli)).toBe(0);
+    expect(cli.out.join('\n')).toContain(`Promotion started: promote-${SUPPORT}-v2 (endpoints prod).`);
+    expect(stack.sfn.listExecutions().map((e) => e.stateMachineArn)).toEqual([stack.stateMachineArn('runtimePromotion')]);
+  });
+
+  it('a promoting rule without a promotion state machine: exit 2, nothing changed (also for --dry-run)', async () => {
+    const env = { ...stack.env, AUTOPILOT_CONFIG_FILE: stack.configFile };
+    for (const extra of [[], ['--dry-run']]) {
+      const cli = io({ env });
+      expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('a')}`, '--yes', '--stage', 'prod', ...extra], cli)).toBe(2);
+      expect(cli.err.join('\n')).toMatch(/promotes endpoints, but no promotion state machine was found .*agentcore-autopilot-prod-runtime-promotion.*Nothing was changed/);
+      expect(cli.out).toEqual([]);
+    }
+    expect(stack.emulator.count('UpdateAgentRuntime')).toBe(0);
+    expect(stack.emulator.count('GetAgentRuntime')).toBe(0);
+    expect(stack.events.events).toEqual([]);
+    // A rule without `promote` needs no state machine.
+    const billing = io({ env });
+    expect(await main(['redeploy', '--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('c')}`, '--yes', '--stage', 'prod'], billing)).toBe(0);
+    const bad = io();
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('a')}`, '--state-machine', 'nope'], bad)).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/--state-machine is not a Step Functions state machine ARN/);
+  });
+
+  it('deploys a rejected digest by hand, saying so', async () => {
+    const arn = (await getRuntime(stack.agentcore_, BILLING)).agentRuntimeArn;
+    await stack.agentcore_.send(new TagResourceCommand({ resourceArn: arn, tags: { [REJECTED_DIGESTS_TAG]: encodeRejected([], digest('c')) } }));
+    const cli = io();
+    expect(await main(['redeploy', '--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('c')}`, '--yes'], cli)).toBe(0);
+    expect(cli.err.join('\n')).toContain(`note: ${digest('c')} is in the runtime's rejected digests (tag ${REJECTED_DIGESTS_TAG}: rolled back or failed before); deploying it anyway`);
+    expect(cli.out.join('\n')).toContain(`Updated runtime ${BILLING}: version 1 -> 2.`);
+    const [started] = stack.events.events;
+    expect(started.event.detail).toMatchObject({ trigger: 'manual', digest: digest('c') });
+    expect(started.event.detail.message).toMatch(/deploying it anyway because this redeploy was run by hand/);
   });
 
   it('--json prints {plan, outcome}; a second run has nothing to do', async () => {

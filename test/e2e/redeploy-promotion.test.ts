@@ -81,7 +81,10 @@ describe('runtime promotion', () => {
     expect((await getRuntime(stack.agentcore_, SUPPORT)).agentRuntimeVersion).toBe('2');
     expect((await getEndpoint(stack.agentcore_, SUPPORT, 'prod')).liveVersion).toBe('1');
     expect(outcomeEvents(stack, 'Runtime Redeploy Failed').map((e) => e.detail)).toEqual([
-      expect.objectContaining({ runtimeId: SUPPORT, reason: 'version-failed', message: `RuntimeVersionFailedError: version 2 of runtime ${SUPPORT} is UPDATE_FAILED`, fromVersion: '1', toVersion: '2' }),
+      expect.objectContaining({
+        runtimeId: SUPPORT, reason: 'version-failed', fromVersion: '1', toVersion: '2',
+        message: `RuntimeVersionFailedError: version 2 of runtime ${SUPPORT} is UPDATE_FAILED; ${BROKEN} recorded in the runtime's autopilot:rejected-digests tag`,
+      }),
     ]);
   });
 

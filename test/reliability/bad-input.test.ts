@@ -63,7 +63,9 @@ beforeAll(async () => {
     gateways: [{ index: 0, options: { policyEngine: { index: 0, mode: 'LOG_ONLY' } }, spec: { policyEngine: { arn: policyEngineArn(0), mode: 'ENFORCE' } } }],
     policyEngines: [0],
   });
-  stack = await startStack({ seed: world.seed, configFile: scratch.writeConfig(world.config), env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+  stack = await startStack({ seed: world.seed, configFile: scratch.writeConfig(world.config), logLevel: 'SILENT' });
+  // The valid push's image exists in ECR (a push whose tag no longer points at its digest is stale).
+  stack.ecr.seed({ repositories: [{ name: TRACKED_REPOSITORIES[0], images: [{ tags: ['v9.9.9'], digest: digestOf('bad-input-valid') }] }] });
 });
 
 afterAll(async () => {

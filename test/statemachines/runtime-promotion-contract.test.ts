@@ -71,11 +71,21 @@ describe('runtime-promotion.asl.yaml contract', () => {
     for (const [name, s] of states) {
       if (s.Type !== 'Task') continue;
       const retried = (s.Retry ?? []).flatMap((r) => r.ErrorEquals);
-      expect(retried, name).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'ThrottledError']));
+      expect(retried, name).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'ThrottledError', 'ServiceUnavailableError', 'RetryBudgetExceededError']));
     }
     // Top-level tasks and Maps end in a Catch; nested tasks fail their Map, whose Catch applies.
     for (const [name, s] of Object.entries(definition.States)) {
       if (s.Type === 'Task' || s.Type === 'Map') expect(s.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')), name).toBe(true);
+    }
+  });
+
+  it('retries the same task errors as policy-rollout.asl.yaml (Lambda.*, throttled, unavailable)', () => {
+    const rollout = parse(readFileSync(new URL('../../statemachines/policy-rollout.asl.yaml', import.meta.url), 'utf8')) as { States: Record<string, State> };
+    const rolloutRetried = new Set(allStates(rollout.States).flatMap(([, s]) => (s.Retry ?? []).flatMap((r) => r.ErrorEquals)));
+    for (const [name, s] of states) {
+      if (s.Type !== 'Task') continue;
+      const retried = new Set((s.Retry ?? []).flatMap((r) => r.ErrorEquals));
+      for (const error of rolloutRetried) if (error.startsWith('Lambda.') || error === 'ThrottledError' || error === 'ServiceUnavailableError') expect(retried.has(error), `${name} retries ${error}`).toBe(true);
     }
   });
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ThrottledError } from '../../functions/lib/errors.ts';
+import { ServiceUnavailableError, ThrottledError } from '../../functions/lib/errors.ts';
 import {
   AlarmNotOkError,
   EndpointUpdateFailedError,
@@ -49,6 +49,8 @@ interface WorldOptions {
   failRollback?: boolean;
   failRestore?: boolean;
   throttleFirstRuntimeCheck?: boolean;
+  unavailableFirstRuntimeCheck?: boolean;
+  supersededRollback?: boolean;
   failReport?: boolean;
 }
 
@@ -65,6 +67,10 @@ function world(opts: WorldOptions = {}) {
       if (opts.throttleFirstRuntimeCheck && !throttled) {
         throttled = true;
         throw new ThrottledError({ service: 'bedrock-agentcore-control', operation: 'GetAgentRuntime', awsErrorName: 'ThrottlingException' });
+      }
+      if (opts.unavailableFirstRuntimeCheck && !throttled) {
+        throttled = true;
+        throw new ServiceUnavailableError({ service: 'bedrock-agentcore-control', operation: 'GetAgentRuntime', awsErrorName: 'InternalServerException' });
       }
       const status = statuses.length > 1 ? statuses.shift()! : statuses[0];
       if (status.endsWith('_FAILED')) throw new RuntimeVersionFailedError(`version ended in ${status}`);
@@ -94,6 +100,7 @@ function world(opts: WorldOptions = {}) {
     },
     promotionRollback: ({ failedVersion }) => {
       if (opts.failRollback) throw new RollbackFailedError('rollback failed');
+      if (opts.supersededRollback) return { superseded: true, liveVersion: String(Number(failedVersion) + 1) };
       return { rolledBackVersion: String(Number(failedVersion) + 1) };
     },
     promotionReport: () => {
@@ -190,6 +197,7 @@ describe('runtime-promotion state machine', () => {
       previousUri: input().previousUri,
       failedVersion: '4',
       previousVersion: '3',
+      failedUri: input().newUri,
     });
     expect(w.endpoints.prod.live).toBe('3');
     expect(reports(w)).toEqual(['ROLLED_BACK']);
@@ -253,6 +261,22 @@ describe('runtime-promotion state machine', () => {
     const w = world({ throttleFirstRuntimeCheck: true });
     const out = await run(w, input());
     expect(out.outcome).toBe('PROMOTED');
+  });
+
+  it('retries a task whose service was unavailable (ServiceUnavailableError), like the policy rollout', async () => {
+    const w = world({ unavailableFirstRuntimeCheck: true });
+    const out = await run(w, input());
+    expect(out.outcome).toBe('PROMOTED');
+    expect(calledFns(w).filter((f) => f === 'promotionCheckRuntime')).toHaveLength(2);
+  });
+
+  it('a superseded rollback (a newer deployment is live) is reported FAILED, not ROLLED_BACK', async () => {
+    const w = world({ runtimeStatuses: ['UPDATE_FAILED'], supersededRollback: true });
+    const out = await run(w, input());
+    expect(out).toMatchObject({ outcome: 'FAILED', failedVersion: '4', error: 'RuntimeVersionFailedError' });
+    expect(reports(w)).toEqual(['FAILED']);
+    const report = w.calls.find((c) => c.fn === 'promotionReport')!.input;
+    expect(report.promotion.rollback).toEqual({ superseded: true, liveVersion: '5' });
   });
 
   it('keeps the outcome when publishing the report fails', async () => {

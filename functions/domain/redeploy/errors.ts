@@ -25,8 +25,9 @@ export class InvalidPromotionInputError extends AutopilotError {}
 /**
  * Every error name the promotion state machine matches besides `States.*` / `Lambda.*`: the
  * promotion errors above, `RetryBudgetExceededError` (functions/lib/retry.ts: a task gave up on a
- * busy or throttled API within its own time budget, so a fresh invocation may succeed), and
- * `ThrottledError` (functions/lib/errors.ts: the adapters' name for a throttled AWS call).
+ * busy or throttled API within its own time budget, so a fresh invocation may succeed),
+ * `ThrottledError` and `ServiceUnavailableError` (functions/lib/errors.ts: the adapters' names for a
+ * throttled AWS call and a 5xx / unreachable service).
  */
 export const PROMOTION_ERROR_NAMES = [
   'RuntimeVersionFailedError',
@@ -37,5 +38,6 @@ export const PROMOTION_ERROR_NAMES = [
   'InvalidPromotionInputError',
   'RetryBudgetExceededError',
   'ThrottledError',
+  'ServiceUnavailableError',
 ] as const;
 export type PromotionErrorName = (typeof PROMOTION_ERROR_NAMES)[number];

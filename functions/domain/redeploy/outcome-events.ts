@@ -22,11 +22,18 @@ export const REDEPLOY_DETAIL_TYPES = {
 } as const;
 export type RedeployDetailType = (typeof REDEPLOY_DETAIL_TYPES)[keyof typeof REDEPLOY_DETAIL_TYPES];
 
+/** What started a redeploy: an ECR push, a change request, or `autopilot redeploy` by hand. */
+export type RedeployTrigger = 'image-push' | 'change-request' | 'manual';
+
 /** What started the redeploy. */
 export interface RedeploySubject {
   runtimeId: string;
   /** The image push, for the image-push trigger. */
   push?: ImagePush;
+  /** Explicit trigger (default: image-push with `push`, else change-request). */
+  trigger?: RedeployTrigger;
+  /** The deployed image when there is no push (a manual redeploy; a promotion reporting for one). */
+  image?: { repository: string; digest: string; tag?: string };
   /** Correlation id of a Runtime Change Requested event. */
   requestId?: string;
   /** Id of the triggering EventBridge event (either trigger). */
@@ -35,7 +42,7 @@ export interface RedeploySubject {
 
 export interface RedeployEventDetail {
   runtimeId: string;
-  trigger: 'image-push' | 'change-request';
+  trigger: RedeployTrigger;
   repository?: string;
   digest?: string;
   tag?: string;
@@ -73,11 +80,12 @@ interface Extra {
 }
 
 function build(detailType: RedeployDetailType, subject: RedeploySubject, extra: Extra): OutcomeEvent {
-  const detail: RedeployEventDetail = { runtimeId: subject.runtimeId, trigger: subject.push ? 'image-push' : 'change-request' };
-  if (subject.push) {
-    detail.repository = subject.push.repository;
-    detail.digest = subject.push.digest;
-    if (subject.push.tag !== undefined) detail.tag = subject.push.tag;
+  const detail: RedeployEventDetail = { runtimeId: subject.runtimeId, trigger: subject.trigger ?? (subject.push ? 'image-push' : 'change-request') };
+  const image = subject.push ?? subject.image;
+  if (image) {
+    detail.repository = image.repository;
+    detail.digest = image.digest;
+    if (image.tag !== undefined) detail.tag = image.tag;
   }
   const eventId = subject.eventId ?? subject.push?.eventId;
   if (eventId !== undefined) detail.eventId = eventId;
@@ -104,7 +112,7 @@ export function describeError(err: unknown): { name: string; message?: string } 
 /** The update was accepted: a new version is being created. */
 export function redeployStarted(
   subject: RedeploySubject,
-  x: { fromVersion?: string; toVersion?: string; fromUri?: string; toUri?: string; changes?: readonly FieldChange[]; endpoints?: readonly string[] },
+  x: { fromVersion?: string; toVersion?: string; fromUri?: string; toUri?: string; changes?: readonly FieldChange[]; endpoints?: readonly string[]; message?: string },
 ): OutcomeEvent {
   return build(REDEPLOY_DETAIL_TYPES.started, subject, x);
 }

@@ -4,6 +4,7 @@
  * the tracking rule, so the handler that starts an execution sends exactly what the ASL reads.
  */
 import { InvalidPromotionInputError } from './errors.ts';
+import type { RedeployTrigger } from './outcome-events.ts';
 
 /** serverless.yml function keys the state machine references as `<Key>LambdaFunction`. */
 export const PROMOTION_FUNCTION_KEYS = {
@@ -53,6 +54,21 @@ export interface PromotionInput {
    * the retries of one invocation send the same input and stay idempotent. Ignored by the ASL.
    */
   claim?: string;
+  /**
+   * What started the redeploy, carried to the report task so the Promoted / Rolled Back / Failed
+   * events say the same trigger (and image) as the Started event. Ignored by the ASL.
+   */
+  origin?: PromotionOrigin;
+}
+
+/** The trigger of the redeploy a promotion follows (names, ids and digests only). */
+export interface PromotionOrigin {
+  trigger: RedeployTrigger;
+  repository?: string;
+  digest?: string;
+  tag?: string;
+  eventId?: string;
+  requestId?: string;
 }
 
 /** Final output of every execution that gets as far as reporting. */
@@ -85,6 +101,7 @@ export function buildPromotionInput(args: {
   promote: PromoteSettings;
   pollSeconds?: number;
   claim?: string;
+  origin?: PromotionOrigin;
 }): PromotionInput {
   const { promote } = args;
   const timeoutSeconds = Math.round(promote.timeoutMinutes * 60);
@@ -117,6 +134,7 @@ export function buildPromotionInput(args: {
     timeoutSeconds,
     pollSeconds,
     ...(args.claim !== undefined && { claim: args.claim }),
+    ...(args.origin !== undefined && { origin: { ...args.origin } }),
   };
 }
 
