@@ -38,8 +38,9 @@ function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `autopilot <command> --help` for the options of one command.',
-    'Exit codes: 0 success, 1 error, 2 usage error (plan: 2 = drift found).',
+    'Run `autopilot <command> --help` for the options and the exit codes of one command.',
+    'Exit codes: each command documents its own (e.g. plan exits 2 when it finds drift, rollout 3',
+    'when refused); commonly 0 success, 1 error, 2 usage error.',
   ].join('\n');
 }
 

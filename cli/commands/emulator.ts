@@ -18,12 +18,15 @@ Options:
   --faults FILE   YAML fault plan: latency, throttling quotas, 500 rates, forced conflicts
   -h, --help      Show this help
 
-Point the AWS CLI or an SDK at it:
+Point the AWS CLI or an SDK at it (AWS CLI v1 reads AWS_DEFAULT_REGION, not AWS_REGION):
   export AWS_ENDPOINT_URL=http://127.0.0.1:${DEFAULT_EMULATOR_PORT}
-  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   aws bedrock-agentcore-control list-agent-runtimes
 
-Exit codes: 0 stopped by a signal, 1 could not start, 2 usage error.`;
+Exit codes:
+  0  stopped by SIGINT (Ctrl+C) or SIGTERM
+  1  could not start (port in use, invalid seed or fault plan)
+  2  usage error (unknown option, bad --port)`;
 
 interface Flags { port: number; seed?: string; faults?: string }
 
@@ -81,7 +84,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   io.stdout([
     'Point the AWS CLI / SDKs at it:',
     `  export AWS_ENDPOINT_URL=${url}`,
-    `  export AWS_REGION=${region} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`,
+    `  export AWS_REGION=${region} AWS_DEFAULT_REGION=${region} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`,
     '  aws bedrock-agentcore-control list-agent-runtimes',
     `Seeded: ${state.runtimes.size} runtimes, ${state.gateways.size} gateways, ${state.policyEngines.size} policy engines.`,
     'Press Ctrl+C to stop.',

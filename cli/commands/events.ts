@@ -5,7 +5,7 @@
  * AWS_ENDPOINT_URL. Against AWS, route the events to a target (e.g. a CloudWatch Logs group).
  */
 import type { CliCommand, CliIO } from '../types.ts';
-import { describeEvent, relativeTime } from '../../local/scenario/timeline.ts';
+import { describeEvent } from '../../local/scenario/timeline.ts';
 
 const help = `Usage: autopilot events [--follow] [--json] [--source S] [--detail-type T] [--bus NAME] [--limit N]
 
@@ -13,6 +13,11 @@ Prints the events on the local stack's EventBridge bus: ECR pushes, schedules, r
 autopilot's own outcome events (Runtime Redeploy *, Policy Rollout *, Drift *). Needs
 AWS_ENDPOINT_URL pointing at the local stack (\`npm start -- --keep-running\` prints it); AWS has
 no API to read a bus back.
+
+Each line: time, source, detail-type, subject, details. The time is when the event reached the bus,
+by the stack's clock, in UTC (ISO 8601, e.g. 2025-01-01T00:10:00Z): absolute, so it is the same
+whenever you start \`autopilot events\` and whatever you filter. (The \`npm start\` timeline counts
+its T+ times from the time on its "Local stack up" line.)
 
 Options:
   -f, --follow        keep printing new events until interrupted (Ctrl+C)
@@ -24,8 +29,10 @@ Options:
   --interval MS       --follow polling interval in ms (default 500)
   -h, --help          show this help
 
-Exit codes: 0 success (also when stopped with Ctrl+C), 1 the local stack is not reachable or
-answered with an error, 2 usage error.`;
+Exit codes:
+  0  success (also when --follow is stopped with Ctrl+C / SIGTERM)
+  1  AWS_ENDPOINT_URL is not set, or the local stack is not reachable or answered with an error
+  2  usage error (unknown option, bad --limit / --interval)`;
 
 interface Flags {
   follow: boolean;
@@ -120,12 +127,11 @@ export async function listLocalEvents(endpoint: string, input: Record<string, un
   return JSON.parse(text) as Page;
 }
 
-function formatHuman(e: LocalEvent, start: number | undefined): string {
+/** One readable line; the time is absolute (UTC, whole seconds), never relative to the first event seen. */
+function formatHuman(e: LocalEvent): string {
   const d = describeEvent(e.Event);
-  const at = e.At * 1000;
-  const when = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const rel = start !== undefined ? ` ${relativeTime(at, start)}` : '';
-  return `${when}${rel}  ${e.Event.source.padEnd(20)} ${e.Event['detail-type'].padEnd(30)} ${d.subject.padEnd(26)} ${d.why}`.trimEnd();
+  const when = new Date(Math.floor(e.At) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${when}  ${e.Event.source.padEnd(20)} ${e.Event['detail-type'].padEnd(30)} ${d.subject.padEnd(26)} ${d.why}`.trimEnd();
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
@@ -145,10 +151,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     ...(flags.detailType !== undefined ? { DetailType: flags.detailType } : {}),
     ...(flags.bus !== undefined ? { EventBusName: flags.bus } : {}),
   };
-  const emit = (e: LocalEvent, start: number | undefined) => {
+  const emit = (e: LocalEvent) => {
     io.stdout(flags.json
       ? JSON.stringify({ sequence: e.Sequence, at: new Date(e.At * 1000).toISOString(), bus: e.EventBusName, via: e.Via, event: e.Event })
-      : formatHuman(e, start));
+      : formatHuman(e));
   };
 
   const ac = new AbortController();
@@ -161,16 +167,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     // Catch up: everything so far (the last --limit of it).
     let after = 0;
     let backlog: LocalEvent[] = [];
-    let start: number | undefined;
     for (;;) {
       const page = await listLocalEvents(endpoint, { ...filter, AfterSequence: after, Limit: 1000 }, ac.signal);
       backlog.push(...page.Events);
-      if (start === undefined && page.Events.length > 0 && !flags.source && !flags.detailType) start = page.Events[0].At * 1000;
       if (page.NextSequence === after) break;
       after = page.NextSequence;
     }
     if (flags.limit !== undefined) backlog = backlog.slice(-flags.limit);
-    for (const e of backlog) emit(e, start);
+    for (const e of backlog) emit(e);
     if (!flags.follow) {
       if (!flags.json && backlog.length === 0) io.stderr('autopilot events: no events on the bus yet');
       return 0;
@@ -182,7 +186,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       });
       if (ac.signal.aborted) break;
       const page = await listLocalEvents(endpoint, { ...filter, AfterSequence: after, Limit: 1000 }, ac.signal);
-      for (const e of page.Events) emit(e, start);
+      for (const e of page.Events) emit(e);
       after = page.NextSequence;
     }
     return 0;

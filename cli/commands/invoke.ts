@@ -24,7 +24,11 @@ Options:
   --region REGION  region (default: provider.region, else us-east-1)
   -h, --help       show this help
 
-Exit codes: 0 the handler returned, 1 it failed (error on stderr), 2 usage error.`;
+Exit codes:
+  0  the handler returned (its result on stdout)
+  1  the handler failed (error on stderr), or serverless.yml could not be read
+  2  usage error: unknown option, missing <functionKey>, a function serverless.yml does not
+     declare (the known keys are listed), an --event file that cannot be read or is not JSON`;
 
 interface Args { functionKey?: string; event?: string; config: string; stage?: string; region?: string }
 
@@ -69,17 +73,26 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const config = loadServerlessConfig(resolve(parsed.config), { stage: parsed.stage, region: parsed.region, env: io.env });
     if (!config.functions[parsed.functionKey!]) {
       const known = Object.keys(config.functions);
-      io.stderr(`autopilot invoke: no function '${parsed.functionKey}' in ${parsed.config}${known.length ? ` (functions: ${known.join(', ')})` : ' (it has no functions)'}`);
-      return 1;
+      io.stderr(`autopilot invoke: no function '${parsed.functionKey}' in ${parsed.config}${known.length ? `; known function keys: ${known.join(', ')}` : ' (it declares no functions)'}`);
+      return 2;
     }
     let event: unknown = {};
     if (parsed.event !== undefined) {
-      const text = parsed.event === '-' ? await readStdin() : await readFile(resolve(parsed.event), 'utf8');
+      const source = parsed.event === '-' ? 'stdin' : `event file ${parsed.event}`;
+      let text: string;
+      try {
+        text = parsed.event === '-' ? await readStdin() : await readFile(resolve(parsed.event), 'utf8');
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        // "ENOENT: no such file or directory" without the repeated ", open '<path>'".
+        io.stderr(`autopilot invoke: cannot read ${source}: ${e.message.replace(/, \w+ '.*'$/, '')}`);
+        return 2;
+      }
       try {
         event = JSON.parse(text);
       } catch (err) {
-        io.stderr(`autopilot invoke: ${parsed.event} is not valid JSON: ${(err as Error).message}`);
-        return 1;
+        io.stderr(`autopilot invoke: ${source} is not valid JSON: ${(err as Error).message}`);
+        return 2;
       }
     }
     const runner = createLambdaRunner({ config, env: io.env });

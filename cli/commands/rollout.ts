@@ -9,14 +9,14 @@ import { lazyClients, type ClientOptions } from '../../functions/lib/clients.ts'
 import { ConfigError } from '../../functions/lib/config/config-error.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
-import { AutopilotError } from '../../functions/lib/errors.ts';
+import { AutopilotError, ResourceNotFoundError } from '../../functions/lib/errors.ts';
 import { now } from '../../functions/lib/time.ts';
 import { buildGatewayUpdate } from '../../functions/domain/gateway-update.ts';
 import type { RolloutResult, VerifyResult } from '../../functions/domain/rollout/contract.ts';
-import { ApprovalRejectedError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
+import { ApprovalRejectedError, InvalidRolloutInputError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
 import { isRolloutOfGateway, rolloutExecutionPrefix } from '../../functions/domain/rollout/execution-name.ts';
 import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '../../functions/domain/rollout/inspect.ts';
-import { startPolicyRollout, type StartRolloutRequest } from '../../functions/domain/rollout/start.ts';
+import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } from '../../functions/domain/rollout/start.ts';
 import { restoreChange } from '../../functions/domain/rollout/restore.ts';
 import type { CliCommand, CliIO } from '../types.ts';
 
@@ -53,12 +53,19 @@ Common options:
 
 AWS access: the default credential chain and region; AWS_ENDPOINT_URL points at the local stack.
 
-Exit codes: 0 success (start: started or already running; --wait: ENFORCED / WOULD_PROMOTE),
-1 error, 2 usage error, 3 refused (another rollout running, the same request already ran, no
-approval pending, execution not running), 4 --wait: the rollout ended without enforcing
-(HALTED_IN_LOG_ONLY, ROLLED_BACK, ABORTED, WOULD_HALT, failed).`;
+Exit codes:
+  0  success (start: started or already running; --wait: ENFORCED / WOULD_PROMOTE)
+  1  error: AWS or config error, no rollout found for the gateway, no such execution
+  2  usage error: unknown subcommand or option, missing or invalid option value
+     (e.g. --max-deny-ratio 2, --bake-minutes 0, a malformed --gateway or --execution)
+  3  refused: another rollout running, the same request already ran, no approval pending,
+     execution not running
+  4  --wait: the rollout ended without enforcing (HALTED_IN_LOG_ONLY, ROLLED_BACK, ABORTED,
+     WOULD_HALT, failed)`;
 
 class UsageError extends Error {}
+/** A usage error found after parsing (a bad option value): the message and a pointer to --help. */
+class InvalidValue extends UsageError {}
 
 interface Args {
   sub: string;
@@ -112,7 +119,7 @@ function num(a: Args, flag: string): number | undefined {
   const v = one(a, flag);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} must be a number (got ${JSON.stringify(v)})`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidValue(`${flag} must be a number (got ${JSON.stringify(v)})`);
   return n;
 }
 
@@ -172,7 +179,10 @@ async function configFor(a: Args, io: CliIO): Promise<Config | undefined> {
 /** The execution a status/approve/reject/abort is about: --execution, else the gateway's newest rollout. */
 async function targetExecution(a: Args, io: CliIO, env: Env): Promise<string> {
   const execution = one(a, '--execution');
-  if (execution) return execution;
+  if (execution) {
+    if (!EXECUTION_ARN.test(execution)) throw new InvalidValue(`--execution must be a Step Functions execution ARN (got ${JSON.stringify(execution)})`);
+    return execution;
+  }
   const gatewayId = one(a, '--gateway');
   if (!gatewayId) throw new UsageError('give --gateway ID or --execution ARN');
   const arn = await stateMachineArn(a, io, env);
@@ -182,11 +192,18 @@ async function targetExecution(a: Args, io: CliIO, env: Env): Promise<string> {
     .sort((x, y) => (y.startDate?.getTime() ?? 0) - (x.startDate?.getTime() ?? 0));
   const running = mine.find((e) => e.status === 'RUNNING');
   const pick = running ?? mine[0];
-  if (!pick?.executionArn) throw new Refused(`No rollout found for gateway ${gatewayId}`);
+  if (!pick?.executionArn) {
+    throw new NotFound(`No rollout found for gateway ${gatewayId}: ${arn} has no execution for it (check the gateway id, --stage or --state-machine)`);
+  }
   return pick.executionArn;
 }
 
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[^:]*:[^:]*:execution:[^:]+:.+$/;
+
+/** The operator asked for something that is not allowed now (exit 3). */
 class Refused extends Error {}
+/** The rollout or execution asked about does not exist (exit 1, with a clear message). */
+class NotFound extends Error {}
 
 // --- status ------------------------------------------------------------------------------------
 
@@ -211,7 +228,13 @@ export interface RolloutStatus {
 }
 
 async function readStatus(env: Env, executionArn: string): Promise<{ status: RolloutStatus; token: string | null; progress: RolloutProgress }> {
-  const d = await env.adapters.sfn.describeExecution(executionArn);
+  let d;
+  try {
+    d = await env.adapters.sfn.describeExecution(executionArn);
+  } catch (err) {
+    if (err instanceof ResourceNotFoundError) throw new NotFound(`No execution ${executionArn}`);
+    throw err;
+  }
   const events = (await getExecutionHistory(env.sfn, executionArn)) as HistoryEventLike[];
   const progress = rolloutProgress(events, now().getTime());
   const input = d.input ? (JSON.parse(d.input) as { gatewayId?: string; policyEngineArn?: string; dryRun?: boolean }) : {};
@@ -273,6 +296,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- subcommands ---------------------------------------------------------------------------------
 
+/** Request fields (validateStartRequest's problem paths) -> the flags that set them. */
+const FIELD_FLAGS: [RegExp, string][] = [
+  [/^gatewayId\b/, '--gateway'], [/^policyEngineArn\b/, '--engine'], [/^attempt\b/, '--attempt'],
+  [/^settings\.bakeMinutes\b:?/, '--bake-minutes:'], [/^settings\.enforceBakeMinutes\b:?/, '--enforce-bake-minutes:'],
+  [/^settings\.maxDenyRatio\b:?/, '--max-deny-ratio:'], [/^settings\.minDecisions\b:?/, '--min-decisions:'],
+  [/^settings\.maxBakeExtensions\b:?/, '--max-bake-extensions:'], [/^settings\.alarms\S*?:?(?= )/, '--alarm:'],
+  [/^settings\.approval\.timeoutMinutes\b:?/, '--approval-timeout-minutes:'],
+];
+
+function asFlagProblem(problem: string): string {
+  for (const [re, flag] of FIELD_FLAGS) if (re.test(problem)) return problem.replace(re, flag);
+  return problem;
+}
+
 async function start(a: Args, io: CliIO, env: Env, json: boolean): Promise<number> {
   const gatewayId = one(a, '--gateway');
   if (!gatewayId) throw new UsageError('rollout start needs --gateway ID');
@@ -298,6 +335,13 @@ async function start(a: Args, io: CliIO, env: Env, json: boolean): Promise<numbe
     ...(Object.keys(settings).length > 0 && { settings }),
   };
   const config = await configFor(a, io);
+  try {
+    validateStartRequest(request, config);
+  } catch (err) {
+    if (!(err instanceof InvalidRolloutInputError)) throw err;
+    const problems = (err.details?.problems as string[] | undefined) ?? [err.message];
+    throw new InvalidValue(`invalid option value: ${problems.map(asFlagProblem).join('; ')}`);
+  }
   const result = await startPolicyRollout(
     { sfn: env.adapters.sfn, agentCore: env.adapters.agentCore, stateMachineArn: await stateMachineArn(a, io, env), config, now },
     request,
@@ -328,8 +372,9 @@ async function start(a: Args, io: CliIO, env: Env, json: boolean): Promise<numbe
 }
 
 async function status(a: Args, io: CliIO, env: Env, json: boolean): Promise<number> {
-  const executionArn = await targetExecution(a, io, env);
   const interval = (num(a, '--interval') ?? 10) * 1000;
+  if (!(interval > 0)) throw new InvalidValue(`--interval must be a number of seconds > 0 (got ${one(a, '--interval')})`);
+  const executionArn = await targetExecution(a, io, env);
   for (;;) {
     const { status: s } = await readStatus(env, executionArn);
     io.stdout(json ? JSON.stringify(s, null, 2) : render(s));
@@ -404,13 +449,20 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (err) {
     const e = err as Error;
+    if (err instanceof InvalidValue) {
+      if (json) io.stdout(JSON.stringify({ error: 'UsageError', message: e.message }, null, 2));
+      io.stderr(`autopilot rollout ${args.sub}: ${e.message}\nRun 'autopilot rollout --help' for usage.`);
+      return EXIT.USAGE;
+    }
     if (err instanceof UsageError) {
       io.stderr(`autopilot rollout ${args.sub}: ${e.message}\n\n${HELP}`);
       return EXIT.USAGE;
     }
     const refused = err instanceof Refused || err instanceof RolloutInProgressError;
-    if (json) io.stdout(JSON.stringify({ error: refused && err instanceof Refused ? 'Refused' : e.name, message: e.message }, null, 2));
-    io.stderr(`autopilot rollout ${args.sub}: ${err instanceof Refused ? '' : `${e.name}: `}${e.message}`);
+    const plain = err instanceof Refused || err instanceof NotFound;
+    const name = err instanceof Refused ? 'Refused' : err instanceof NotFound ? 'NotFound' : e.name;
+    if (json) io.stdout(JSON.stringify({ error: name, message: e.message }, null, 2));
+    io.stderr(`autopilot rollout ${args.sub}: ${plain ? '' : `${e.name}: `}${e.message}`);
     return refused ? EXIT.REFUSED : EXIT.ERROR;
   } finally {
     env.close();

@@ -50,6 +50,26 @@ describe('autopilot events', () => {
     expect(out[2]).toMatch(/Runtime Redeploy Started\s+supportAgent-a1b2c3d4e5\s+v1 -> v2/);
   });
 
+  it('prints absolute UTC times (the stack clock), the same whatever the filter', async () => {
+    const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    const all = io({ AWS_ENDPOINT_URL: stack.url });
+    expect(await main(['events'], all.io)).toBe(0);
+    expect(all.out.map((l) => l.slice(0, l.indexOf('  ')))).toEqual(stack.events.events.map((e) => iso(e.at)));
+    for (const line of all.out) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  \S/);
+    expect(all.out.join('\n')).not.toContain('T+');
+
+    // Filtered or limited, in another reader: the same event has the same line, time included.
+    const halted = io({ AWS_ENDPOINT_URL: stack.url });
+    expect(await main(['events', '--detail-type', 'Policy Rollout Halted'], halted.io)).toBe(0);
+    expect(halted.out).toEqual([all.out[1]]);
+    const last = io({ AWS_ENDPOINT_URL: stack.url });
+    expect(await main(['events', '--source', 'agentcore-autopilot', '--limit', '1'], last.io)).toBe(0);
+    expect(last.out).toEqual([all.out[2]]);
+    const help = io({});
+    expect(await main(['events', '--help'], help.io)).toBe(0);
+    expect(help.out.join('\n')).toMatch(/in UTC \(ISO 8601/);
+  });
+
   it('filters by source and detail-type, and prints JSON lines', async () => {
     const { out, io: cli } = io({ AWS_ENDPOINT_URL: stack.url });
     expect(await main(['events', '--json', '--source', 'agentcore-autopilot'], cli)).toBe(0);

@@ -42,9 +42,12 @@ describe('autopilot rollout', () => {
     expect(noGateway.err).toContain('--gateway');
     expect((await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', 'soon'])).err).toContain('--bake-minutes must be a number');
     expect((await cli(['status', '--bogus'])).code).toBe(2);
+    expect(help.out).toMatch(/1 +error: .*no rollout found for the gateway/);
+    expect(help.out).toMatch(/2 +usage error: .*invalid option value/);
+    expect(help.out).toMatch(/3 +refused: /);
   });
 
-  it('start --wait runs to ENFORCED; the same request again is refused as already ran (exit 3); bad settings exit 1', async () => {
+  it('start --wait runs to ENFORCED; the same request again is refused as already ran (exit 3); bad option values exit 2', async () => {
     r = await rolloutStack();
     scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
     const run = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '20', '--enforce-bake-minutes', '10', '--wait', '--poll-ms', '5']);
@@ -57,10 +60,40 @@ describe('autopilot rollout', () => {
     expect(again.code).toBe(3);
     expect(JSON.parse(again.out)).toMatchObject({ status: 'ALREADY_RAN', executionStatus: 'SUCCEEDED' });
 
+    const executions = r.stack.sfn.listExecutions().length;
     const bad = await cli(['start', '--gateway', GATEWAY_ID, '--max-deny-ratio', '7', '--attempt', 'x']);
-    expect(bad.code).toBe(1);
-    expect(bad.err).toContain('InvalidRolloutInputError');
-    expect(bad.err).toContain('settings.maxDenyRatio');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('autopilot rollout start: invalid option value: --max-deny-ratio: must be at most 1');
+    expect(bad.err).toContain("Run 'autopilot rollout --help'");
+    const several = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '0', '--attempt', 'x y', '--json']);
+    expect(several.code).toBe(2);
+    expect(JSON.parse(several.out)).toEqual({
+      error: 'UsageError',
+      message: 'invalid option value: --attempt must be 1-40 letters, digits, or . _ : -; --bake-minutes: must be at least 1',
+    });
+    const badIds = await cli(['start', '--gateway', 'not a gateway', '--engine', 'nope']);
+    expect(badIds.code).toBe(2);
+    expect(badIds.err).toContain('--gateway must be a gateway id; --engine must be a policy engine ARN');
+    // Nothing started for any of them.
+    expect(r.stack.sfn.listExecutions()).toHaveLength(executions);
+  });
+
+  it('status of an unknown gateway or execution is "not found" (exit 1), not a refusal', async () => {
+    r = await rolloutStack();
+    const unknown = await cli(['status', '--gateway', 'gw-unknown-a1b2c3d4e5']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe(`autopilot rollout status: No rollout found for gateway gw-unknown-a1b2c3d4e5: ${r.stateMachineArn} has no execution for it (check the gateway id, --stage or --state-machine)`);
+    const json = await cli(['approve', '--gateway', 'gw-unknown-a1b2c3d4e5', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({ error: 'NotFound' });
+    const missing = `${r.stateMachineArn.replace(':stateMachine:', ':execution:')}:nope`;
+    const noExecution = await cli(['status', '--execution', missing]);
+    expect(noExecution.code).toBe(1);
+    expect(noExecution.err).toBe(`autopilot rollout status: No execution ${missing}`);
+    const garbage = await cli(['abort', '--execution', 'garbage']);
+    expect(garbage.code).toBe(2);
+    expect(garbage.err).toContain('--execution must be a Step Functions execution ARN (got "garbage")');
+    expect((await cli(['status', '--gateway', GATEWAY_ID, '--interval', '0'])).code).toBe(2);
   });
 
   it('status shows the stage, time left in the bake and the last figures', async () => {

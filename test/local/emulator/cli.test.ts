@@ -31,13 +31,30 @@ describe('autopilot emulator', () => {
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(p.out())![0];
     expect(p.out()).toContain(`AWS_ENDPOINT_URL=${url}`);
     expect(p.out()).toContain('AWS_ACCESS_KEY_ID=');
+    // AWS CLI v1 ignores AWS_REGION: the banner sets both to the emulator's region.
+    expect(p.out()).toContain('export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 ');
     const client = sdkClient(url);
     const out = await client.send(new ListAgentRuntimesCommand({}));
     client.destroy();
     expect(out.agentRuntimes?.map((r) => r.agentRuntimeId)).toEqual(['supportAgent-a1b2c3d4e5', 'billingAgent-f6g7h8i9j0']);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    expect(p.out()).toContain('emulator stopped');
+    expect(p.out()).toContain('Received SIGTERM; emulator stopped.');
+  });
+
+  it('exits 0 on SIGINT (Ctrl+C) and frees its port', async () => {
+    const p = run(['emulator', '--port', '0']);
+    await waitFor(() => p.out().includes('Ctrl+C'));
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(p.out())![0];
+    const client = sdkClient(url);
+    expect((await client.send(new ListAgentRuntimesCommand({}))).agentRuntimes).toEqual([]);
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    expect(p.out()).toContain('Received SIGINT; emulator stopped.');
+    expect(p.err()).toBe('');
+    // Nothing listens there any more.
+    await expect(client.send(new ListAgentRuntimesCommand({}))).rejects.toThrow();
+    client.destroy();
   });
 
   it('exits 2 with a clear message on an invalid flag', async () => {
@@ -56,5 +73,7 @@ describe('autopilot emulator', () => {
     const h = run(['emulator', '--help']);
     expect(await h.exited).toBe(0);
     expect(h.out()).toContain('Usage: autopilot emulator [--port N] [--seed FILE] [--faults FILE]');
+    expect(h.out()).toContain('AWS_DEFAULT_REGION=us-east-1');
+    expect(h.out()).toMatch(/Exit codes:\n  0  stopped by SIGINT \(Ctrl\+C\) or SIGTERM\n  1  could not start.*\n  2  usage error/);
   });
 });

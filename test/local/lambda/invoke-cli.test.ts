@@ -65,10 +65,6 @@ describe('autopilot invoke', () => {
     expect(cli.out).toEqual([]);
     expect(cli.err.join('\n')).toBe('autopilot invoke: fail failed: DeployFailedError: runtime update rejected');
 
-    const unknown = io();
-    expect(await main(['invoke', 'nope', '--config', CONFIG], unknown)).toBe(1);
-    expect(unknown.err.join('\n')).toMatch(/no function 'nope'.*onImagePush/);
-
     const badConfig = io();
     expect(await main(['invoke', 'work', '--config', '/nonexistent/serverless.yml'], badConfig)).toBe(1);
     expect(badConfig.err.join('\n')).toMatch(/cannot read \/nonexistent\/serverless.yml/);
@@ -81,8 +77,46 @@ describe('autopilot invoke', () => {
     const usage = io();
     expect(await main(['invoke'], usage)).toBe(2);
     expect(usage.err.join('\n')).toMatch(/missing <functionKey>/);
+    expect(help.out.join('\n')).toMatch(/Exit codes:[\s\S]*2 +usage error: .*a function serverless.yml does not\s+declare/);
+  });
+
+  it('an unknown function or an unreadable / non-JSON event file is a usage error (exit 2), the handler never runs', async () => {
+    const unknown = io();
+    expect(await main(['invoke', 'nope', '--config', CONFIG], unknown)).toBe(2);
+    expect(unknown.out).toEqual([]);
+    expect(unknown.err.join('\n')).toMatch(/^autopilot invoke: no function 'nope' in .*serverless\.yml; known function keys: onImagePush, .*\bfail\b/);
+
+    const missing = io();
+    expect(await main(['invoke', 'onImagePush', '--event', '/missing.json', '--config', CONFIG], missing)).toBe(2);
+    expect(missing.out).toEqual([]);
+    expect(missing.err).toEqual(['autopilot invoke: cannot read event file /missing.json: ENOENT: no such file or directory']);
+
+    const dir = io();
+    expect(await main(['invoke', 'onImagePush', '--event', tmpdir(), '--config', CONFIG], dir)).toBe(2);
+    expect(dir.err.join('\n')).toMatch(/cannot read event file .*: EISDIR/);
+
+    const notJson = eventFile('x');
+    writeFileSync(notJson, '{ not json');
+    const bad = io();
+    expect(await main(['invoke', 'fail', '--event', notJson, '--config', CONFIG], bad)).toBe(2);
+    expect(bad.out).toEqual([]);
+    expect(bad.err.join('\n')).toMatch(/^autopilot invoke: event file .* is not valid JSON/);
     const list = io();
     expect(await main(['--help'], list)).toBe(0);
     expect(list.out.join('\n')).toMatch(/invoke\s+Run one Lambda handler locally/);
+    expect(list.out.join('\n')).toContain('Run `autopilot <command> --help` for the options and the exit codes of one command.\nExit codes: each command documents its own');
+  });
+
+  it('every command listed by the top-level help documents its own exit codes', async () => {
+    const list = io();
+    await main(['--help'], list);
+    const text = list.out.join('\n');
+    const names = [...text.slice(text.indexOf('Commands:')).matchAll(/^  (\S+)  /gm)].map((m) => m[1]);
+    expect(names).toEqual(expect.arrayContaining(['emulator', 'invoke', 'rollout', 'events', 'plan', 'apply', 'redeploy']));
+    for (const name of names) {
+      const help = io();
+      expect(await main([name, '--help'], help), name).toBe(0);
+      expect(help.out.join('\n'), name).toMatch(/Exit codes:\s+0 /);
+    }
   });
 });
