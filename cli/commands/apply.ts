@@ -2,30 +2,36 @@
  * `autopilot apply`: shows the drift plan, asks for confirmation (unless --yes) and applies it
  * with the same engine as the scheduled job: one lossless update per resource, bounded
  * concurrency, the cap per run and the error ratio from the config, backoff for resources that
- * keep drifting back, the policy tamper guard and the missed-push safety net.
+ * keep drifting back, the policy tamper guard and the missed-push safety net. `--json` (with
+ * `--yes`) prints one machine-readable document instead: plan, notes, outcomes and summary.
  */
-import { actionable, applyDrift, type ApplyOutcome } from '../../functions/app/drift.ts';
+import { actionable, applyDrift, readDrift, type ApplyOutcome, type ApplyResult } from '../../functions/app/drift.ts';
+import { summarize } from '../../functions/domain/drift/report.ts';
 import type { CliCommand, CliIO } from '../types.ts';
-import { cliDriftDeps, loadCliConfig, parseDriftArgs, renderPlan, reportError } from './plan.ts';
-import { readDrift } from '../../functions/app/drift.ts';
+import { loadCliConfig, parseDriftArgs, renderPlan, reportError, resolveCliDriftDeps, SHARED_OPTIONS, STATE_MACHINE_HELP } from './plan.ts';
 
-const HELP = `Usage: autopilot apply [--config FILE] [--yes]
+const HELP = `Usage: autopilot apply [--config FILE] [--yes] [--json] [state machine options]
 
 Computes the drift plan (see \`autopilot plan\`), prints it, asks for confirmation and applies
 it: every resource whose action is correct, redeploy, restore-enforce or needs-rollout is
 updated once (read-merge-write, nothing else is touched); resources in report mode, outside the
-change window or backing off are only reported. A runtime correction creates a new runtime
-version, which resets its managed session storage. Progress and a summary are printed.
+change window or backing off are only reported, and needs-human findings (a tampering whose
+last staged rollout ended without enforcing) are left to a human. A runtime correction creates a
+new runtime version, which resets its managed session storage. Progress and a summary are printed.
 
 Options:
   --config FILE  autopilot config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml)
-  -y, --yes      apply without asking (required when stdin is not a terminal)
+  -y, --yes      apply without asking (required when stdin is not a terminal, and with --json)
+  --json         print one JSON document: {plan, notes, outcomes, stopped, summary}; no prompt,
+                 no progress lines (needs --yes)
   -h, --help     show this help
 
-AWS: the default credential chain and region, or the local stack when AWS_ENDPOINT_URL is set.
-Starting a staged policy rollout needs ROLLOUT_STATE_MACHINE_ARN.
+${STATE_MACHINE_HELP}
 
-Exit codes: 0 applied (or nothing to do), 1 error, a failed correction, or not confirmed.`;
+AWS: the default credential chain and region, or the local stack when AWS_ENDPOINT_URL is set.
+
+Exit codes: 0 applied (or nothing to do), 1 error, a failed correction (e.g. a promoting
+redeploy without the runtime-promotion state machine), or not confirmed.`;
 
 function progressLine(o: ApplyOutcome, done: number, total: number): string {
   const what = o.status === 'corrected' ? 'corrected' : o.status === 'failed' ? 'FAILED' : 'skipped';
@@ -35,17 +41,33 @@ function progressLine(o: ApplyOutcome, done: number, total: number): string {
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const args = parseDriftArgs(argv, ['--config', '-c', '--yes', '-y']);
+  const args = parseDriftArgs(argv, [...SHARED_OPTIONS, '--yes', '-y']);
   if (typeof args === 'string') {
     io.stderr(`autopilot apply: ${args}\n\n${HELP}`);
     return 1;
   }
+  if (args.json && !args.yes) {
+    io.stderr('autopilot apply: --json never prompts: add --yes to apply non-interactively.');
+    return 1;
+  }
   try {
     const config = await loadCliConfig(args, io);
-    const deps = cliDriftDeps(io.env);
+    const { deps, notes } = await resolveCliDriftDeps(args, io.env);
     const driftRun = await readDrift(deps, config);
-    for (const l of renderPlan(driftRun.plan, driftRun.notes)) io.stdout(l);
+    driftRun.notes.unshift(...notes);
     const todo = actionable(driftRun.plan);
+
+    if (args.json) {
+      const nothing: ApplyResult = { outcomes: [], counts: { planned: 0, attempted: 0, corrected: 0, failed: 0, skipped: 0 } };
+      const applied = todo.length === 0 ? nothing : await applyDrift(deps, driftRun);
+      const summary = summarize(driftRun.plan, applied.outcomes, applied.stopped);
+      io.stdout(JSON.stringify({
+        plan: driftRun.plan, notes: driftRun.notes, outcomes: applied.outcomes, stopped: applied.stopped, counts: applied.counts, summary,
+      }, null, 2));
+      return applied.counts.failed > 0 ? 1 : 0;
+    }
+
+    for (const l of renderPlan(driftRun.plan, driftRun.notes)) io.stdout(l);
     if (todo.length === 0) {
       io.stdout('\nNothing to apply.');
       return 0;
@@ -63,10 +85,11 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       }
     }
     io.stdout('');
-    const result = await applyDrift(deps, driftRun, { onProgress: (o, done, total) => io.stdout(progressLine(o, done, total)) });
-    const c = result.counts;
+    const applied = await applyDrift(deps, driftRun, { onProgress: (o, done, total) => io.stdout(progressLine(o, done, total)) });
+    const c = applied.counts;
+    const needsHuman = driftRun.plan.counts.needsHuman;
     io.stdout('');
-    io.stdout(`Apply complete: ${c.corrected} corrected, ${c.failed} failed, ${c.skipped} skipped${result.stopped ? ` (stopped: ${result.stopped === 'error-ratio' ? 'error ratio exceeded' : 'cap of corrections per run reached'})` : ''}.`);
+    io.stdout(`Apply complete: ${c.corrected} corrected, ${c.failed} failed, ${c.skipped} skipped${applied.stopped ? ` (stopped: ${applied.stopped === 'error-ratio' ? 'error ratio exceeded' : 'cap of corrections per run reached'})` : ''}${needsHuman > 0 ? `; ${needsHuman} left to a human` : ''}.`);
     return c.failed > 0 ? 1 : 0;
   } catch (err) {
     return reportError(io, 'apply', err);

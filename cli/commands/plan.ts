@@ -3,7 +3,9 @@
  * prints what `apply` (and the scheduled drift job) would do. Changes nothing. Exit codes follow
  * `terraform plan -detailed-exitcode`: 0 in sync, 2 drift found, 1 error.
  */
+import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { createAdapters } from '../../functions/adapters/index.ts';
+import { callAws } from '../../functions/adapters/aws-errors.ts';
 import { lazyClients, type ClientOptions } from '../../functions/lib/clients.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
 import { ConfigError } from '../../functions/lib/config/config-error.ts';
@@ -12,25 +14,55 @@ import { readDrift, type DriftDeps, type DriftRun } from '../../functions/app/dr
 import type { DriftPlan, FieldPlan, ResourcePlan } from '../../functions/domain/drift/plan.ts';
 import type { CliCommand, CliIO } from '../types.ts';
 
-const HELP = `Usage: autopilot plan [--config FILE] [--json]
+/** The state-machine options and variables plan and apply share (in both --help texts). */
+export const STATE_MACHINE_HELP = `State machines (found once per run):
+  --rollout-state-machine ARN    policy-rollout state machine (default: $ROLLOUT_STATE_MACHINE_ARN,
+                                 else agentcore-autopilot-<stage>-policy-rollout via ListStateMachines).
+                                 Needed to see rollouts in progress and to start one; when it is
+                                 unknown (or its executions cannot be listed) no policy engine mode
+                                 is acted on
+  --promotion-state-machine ARN  runtime-promotion state machine (default: $PROMOTION_STATE_MACHINE_ARN,
+                                 else agentcore-autopilot-<stage>-runtime-promotion). Needed by a
+                                 missed-push redeploy whose tracking rule promotes; without it that
+                                 redeploy fails (nothing is written) and apply exits 1
+  --stage STAGE                  serverless stage for those lookups (default: $AUTOPILOT_STAGE, else dev)`;
+
+const HELP = `Usage: autopilot plan [--config FILE] [--json] [state machine options]
 
 Reads every runtime and gateway the config declares and compares the declared fields with the
 live ones (server-side defaults are not drift). Prints, per resource and field, the live value,
 the declared one and what apply would do: correct, report-only, ignored, needs-rollout (policy
-engine tampering: staged rollout), restore-enforce, redeploy (missed image push). Environment
-variable values and descriptions are always shown as <redacted>. Changes nothing.
+engine tampering: staged rollout), restore-enforce, redeploy (missed image push), needs-human
+(tampering whose last staged rollout ended without enforcing under the same declaration: drift
+does not start it again). Environment variable values and descriptions are always shown as
+<redacted>. Changes nothing.
 
 Options:
   --config FILE  autopilot config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml)
-  --json         print the plan as JSON
+  --json         print the plan as JSON (with "notes")
   -h, --help     show this help
 
+${STATE_MACHINE_HELP}
+
 AWS: the default credential chain and region, or the local stack when AWS_ENDPOINT_URL is set.
-ROLLOUT_STATE_MACHINE_ARN (optional) lets the plan see policy rollouts already in progress.
 
 Exit codes: 0 in sync, 2 drift found (or a declared resource is missing), 1 error.`;
 
-export interface DriftArgs { config?: string; json: boolean; yes: boolean }
+export interface DriftArgs {
+  config?: string;
+  json: boolean;
+  yes: boolean;
+  rolloutStateMachine?: string;
+  promotionStateMachine?: string;
+  stage?: string;
+}
+
+const VALUE_OPTIONS: Record<string, keyof DriftArgs> = {
+  '--config': 'config', '-c': 'config',
+  '--rollout-state-machine': 'rolloutStateMachine', '--promotion-state-machine': 'promotionStateMachine', '--stage': 'stage',
+};
+/** Options every drift command accepts besides its own. */
+export const SHARED_OPTIONS = ['--config', '-c', '--json', '--rollout-state-machine', '--promotion-state-machine', '--stage'];
 
 /** Parses the options shared by plan and apply; a string is a usage error. */
 export function parseDriftArgs(argv: string[], allowed: readonly string[]): DriftArgs | string {
@@ -39,18 +71,19 @@ export function parseDriftArgs(argv: string[], allowed: readonly string[]): Drif
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     if (!allowed.includes(flag)) return a.startsWith('-') ? `unknown option ${a}` : `unexpected argument ${a}`;
-    if (flag === '--config' || flag === '-c') {
+    const key = VALUE_OPTIONS[flag];
+    if (key) {
       const v = inline ?? argv[++i];
-      if (!v) return '--config needs a file';
-      args.config = v;
+      if (!v || (inline === undefined && v.startsWith('--'))) return `${flag} needs ${flag.startsWith('-c') || flag === '--config' ? 'a file' : 'a value'}`;
+      (args as unknown as Record<string, string>)[key] = v;
     } else if (flag === '--json') args.json = true;
     else if (flag === '--yes' || flag === '-y') args.yes = true;
   }
   return args;
 }
 
-/** Drift dependencies from the CLI's environment (explicit, so `io.env` is honoured). */
-export function cliDriftDeps(env: NodeJS.ProcessEnv): DriftDeps {
+/** Drift dependencies from the CLI's environment (explicit, so `io.env` is honoured); state machines as given. */
+export function cliDriftDeps(env: NodeJS.ProcessEnv, args: Pick<DriftArgs, 'rolloutStateMachine' | 'promotionStateMachine'> = {}): DriftDeps {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const options: ClientOptions = {
     region,
@@ -60,15 +93,49 @@ export function cliDriftDeps(env: NodeJS.ProcessEnv): DriftDeps {
       : {}),
   };
   const adapters = createAdapters(lazyClients(options));
-  const rolloutStateMachineArn = env.ROLLOUT_STATE_MACHINE_ARN || undefined;
+  const rolloutStateMachineArn = args.rolloutStateMachine || env.ROLLOUT_STATE_MACHINE_ARN || undefined;
+  const promotionStateMachineArn = args.promotionStateMachine || env.PROMOTION_STATE_MACHINE_ARN || undefined;
   return {
     agentCore: adapters.agentCore, ecr: adapters.ecr, sfn: adapters.sfn,
     rolloutStateMachineArn,
-    promotionStateMachineArn: env.PROMOTION_STATE_MACHINE_ARN || undefined,
-    home: { account: rolloutStateMachineArn?.split(':')[4] || undefined, region },
+    promotionStateMachineArn,
+    home: { account: (rolloutStateMachineArn ?? promotionStateMachineArn)?.split(':')[4] || undefined, region },
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
+}
+
+/**
+ * The CLI's drift dependencies with both state machines resolved: option, else variable, else
+ * ListStateMachines by the stack's names (`agentcore-autopilot-<stage>-policy-rollout` /
+ * `-runtime-promotion`). What stays unknown is said in the returned notes.
+ */
+export async function resolveCliDriftDeps(args: DriftArgs, env: NodeJS.ProcessEnv): Promise<{ deps: DriftDeps; notes: string[] }> {
+  const deps = cliDriftDeps(env, args);
+  const notes: string[] = [];
+  if (deps.rolloutStateMachineArn && deps.promotionStateMachineArn) return { deps, notes };
+  const stage = args.stage || env.AUTOPILOT_STAGE || 'dev';
+  const names = { rollout: `agentcore-autopilot-${stage}-policy-rollout`, promotion: `agentcore-autopilot-${stage}-runtime-promotion` };
+  const found: { rollout?: string; promotion?: string } = {};
+  try {
+    let nextToken: string | undefined;
+    do {
+      const page = await callAws({ service: 'sfn', operation: 'ListStateMachines' }, () => deps.sfn.client.send(new ListStateMachinesCommand({ nextToken })));
+      for (const m of page.stateMachines ?? []) {
+        if (m.name === names.rollout) found.rollout = m.stateMachineArn;
+        if (m.name === names.promotion) found.promotion = m.stateMachineArn;
+      }
+      nextToken = page.nextToken;
+    } while (nextToken && !(found.rollout && found.promotion));
+  } catch (err) {
+    notes.push(`could not look up the state machines (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`);
+  }
+  deps.rolloutStateMachineArn ??= found.rollout;
+  deps.promotionStateMachineArn ??= found.promotion;
+  deps.home.account ??= (deps.rolloutStateMachineArn ?? deps.promotionStateMachineArn)?.split(':')[4] || undefined;
+  // What an unknown state machine means is said by the plan where it matters (a watched gateway,
+  // a promoting redeploy), not here.
+  return { deps, notes };
 }
 
 export async function loadCliConfig(args: DriftArgs, io: CliIO): Promise<Config> {
@@ -83,7 +150,7 @@ function fieldLine(f: FieldPlan): string {
 }
 
 function actionText(r: ResourcePlan): string {
-  if (r.status === 'in-sync') return r.rolloutInProgress ? 'none (policy rollout in progress)' : 'none';
+  if (r.status === 'in-sync') return r.rolloutInProgress ? 'none (policy rollout in progress or unknown)' : 'none';
   if (r.status === 'missing') return 'none (drift never creates resources)';
   return r.action;
 }
@@ -102,6 +169,9 @@ export function renderPlan(plan: DriftPlan, notes: readonly string[] = []): stri
     if (r.tamper) {
       out.push(`    !! TAMPERING: policy engine ${r.tamper.live === 'DETACHED' ? 'is detached' : `runs ${r.tamper.live}`} while ${r.tamper.declared} is declared (response: ${r.tamper.response === 'rollout' ? 'staged rollout to ENFORCE' : 'restore ENFORCE at once'})`);
     }
+    if (r.previousRollout) {
+      out.push(`    !! NEEDS A HUMAN: the last staged rollout ${r.previousRollout.executionName} ended ${r.previousRollout.outcome}; drift will not start it again under this declaration`);
+    }
     if (r.redeploy) out.push(`    missed image push: live ${r.redeploy.fromUri ?? '(none)'} is behind ${r.redeploy.toUri}${r.redeploy.tag ? ` (tag ${r.redeploy.tag})` : ''}`);
     if (r.kind === 'runtime' && r.status === 'drifted') {
       out.push(r.createsVersion
@@ -113,7 +183,7 @@ export function renderPlan(plan: DriftPlan, notes: readonly string[] = []): stri
   for (const n of notes) out.push(`warning: ${n}`);
   const c = plan.counts;
   out.push('');
-  out.push(`Plan: ${c.drifted} drifted (${c.fields} field${c.fields === 1 ? '' : 's'}), ${c.missing} missing, ${c.errors} unreadable, ${c.excluded} excluded, ${c.inSync} in sync; ${c.toCorrect} to correct.`);
+  out.push(`Plan: ${c.drifted} drifted (${c.fields} field${c.fields === 1 ? '' : 's'}), ${c.missing} missing, ${c.errors} unreadable, ${c.excluded} excluded, ${c.inSync} in sync; ${c.toCorrect} to correct${c.needsHuman > 0 ? `; ${c.needsHuman} need${c.needsHuman === 1 ? 's' : ''} a human` : ''}.`);
   return out;
 }
 
@@ -124,21 +194,24 @@ export function reportError(io: CliIO, command: string, err: unknown): number {
   return 1;
 }
 
-/** Reads and plans; shared by apply. */
-export async function planFromCli(args: DriftArgs, io: CliIO, deps?: DriftDeps): Promise<DriftRun> {
+/** Reads and plans; shared by apply. The notes of the state-machine lookup come first. */
+export async function planFromCli(args: DriftArgs, io: CliIO): Promise<{ run: DriftRun; deps: DriftDeps }> {
   const config = await loadCliConfig(args, io);
-  return readDrift(deps ?? cliDriftDeps(io.env), config);
+  const { deps, notes } = await resolveCliDriftDeps(args, io.env);
+  const run = await readDrift(deps, config);
+  run.notes.unshift(...notes);
+  return { run, deps };
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const args = parseDriftArgs(argv, ['--config', '-c', '--json']);
+  const args = parseDriftArgs(argv, SHARED_OPTIONS);
   if (typeof args === 'string') {
     io.stderr(`autopilot plan: ${args}\n\n${HELP}`);
     return 1;
   }
   let driftRun: DriftRun;
   try {
-    driftRun = await planFromCli(args, io);
+    driftRun = (await planFromCli(args, io)).run;
   } catch (err) {
     return reportError(io, 'plan', err);
   }

@@ -5,7 +5,11 @@
  * Read: every declared runtime and gateway is resolved by id or name (a missing one is reported,
  * never created), read with GetAgentRuntime / GetGateway, its correction history read from its
  * tags, and, for tracked runtimes, the newest image the rule allows looked up in ECR (the missed
- * push safety net). Running policy rollouts are listed once so their in-flight mode is not drift.
+ * push safety net; a runtime not on that image has its tags read for the digests it rejected,
+ * which are never redeployed). Running policy rollouts are listed once so their in-flight mode is
+ * not drift; when they cannot be listed, no gateway's policy mode is acted on this run. A tampered
+ * gateway whose last staged rollout ended without enforcing under the same declaration gets no
+ * new one: it `needs-human` (functions/domain/drift/tamper-guard.ts).
  *
  * Apply: one lossless update per resource (read-merge-write with the update builders, pinned by
  * digest for a redeploy), at most `drift.concurrency` in flight, retryable errors (throttling,
@@ -41,10 +45,15 @@ import { buildGatewayUpdate, GATEWAY_UPDATE_FIELDS, type GatewayChange } from '.
 import { compareDeclared, normalizeRuntimeFields } from '../domain/drift/compare.ts';
 import {
   correctionFields, planDrift,
-  type CorrectionHistory, type DriftAction, type DriftPlan, type FieldPlan, type GatewayObservation, type ResourcePlan, type RuntimeObservation,
+  type CorrectionHistory, type DriftAction, type DriftPlan, type FieldPlan, type GatewayObservation, type ResourcePlan, type RolloutBlock, type RuntimeObservation,
 } from '../domain/drift/plan.ts';
 import { afterCorrection, decodeHistory, encodeHistory, HISTORY_TAG, historyKey } from '../domain/drift/history.ts';
-import { newestAllowedImage } from '../domain/drift/safety-net.ts';
+import { newestAllowedImage, rankAllowedImages } from '../domain/drift/safety-net.ts';
+import {
+  decodeRolloutRecord, DRIFT_ROLLOUT_TAG, encodeRolloutRecord, gatewayFingerprint, judgeTamperRollout, latestExecution,
+} from '../domain/drift/tamper-guard.ts';
+import { PromotionStateMachineUnknownError, RolloutStateMachineUnknownError } from '../domain/drift/errors.ts';
+import { decodeRejected, REJECTED_DIGESTS_TAG as REJECTED_TAG_NAME } from '../domain/redeploy/rejected.ts';
 import { isRolloutOfGateway } from '../domain/rollout/execution-name.ts';
 import { startPolicyRollout } from '../domain/rollout/start.ts';
 import { RolloutInProgressError } from '../domain/rollout/errors.ts';
@@ -80,6 +89,10 @@ interface Target {
   live?: Record<string, unknown>;
   arn?: string;
   history?: CorrectionHistory;
+  /** The resource's tags, when they were read. */
+  tags?: Record<string, string>;
+  /** DRIFT_ROLLOUT_TAG value apply records for a `needs-human` tampering (ties the failed rollout to this declaration). */
+  rolloutRecord?: string;
 }
 
 export interface DriftRun {
@@ -141,10 +154,17 @@ async function readTags(deps: DriftDeps, arn: string): Promise<Record<string, st
   return out.tags ?? {};
 }
 
-async function writeHistory(deps: DriftDeps, arn: string, history: CorrectionHistory): Promise<void> {
+async function writeTag(deps: DriftDeps, arn: string, key: string, value: string): Promise<void> {
   await retrying(deps, () => callAws({ service: SERVICE, operation: 'TagResource', resource: arn }, () =>
-    deps.agentCore.client.send(new TagResourceCommand({ resourceArn: arn, tags: { [HISTORY_TAG]: encodeHistory(history) } }))));
+    deps.agentCore.client.send(new TagResourceCommand({ resourceArn: arn, tags: { [key]: value } }))));
 }
+
+async function writeHistory(deps: DriftDeps, arn: string, history: CorrectionHistory): Promise<void> {
+  await writeTag(deps, arn, HISTORY_TAG, encodeHistory(history));
+}
+
+/** The digest a container URI is pinned to (`...@sha256:<hex>`), if any. */
+const digestOf = (uri: string | undefined): string | undefined => /@(sha256:[0-9a-fA-F]{64})$/.exec(uri ?? '')?.[1]?.toLowerCase();
 
 /** Reads every declared resource and plans. Read errors of one resource are reported on it, never thrown. */
 export async function readDrift(deps: DriftDeps, config: Config, options: ReadOptions = {}): Promise<DriftRun> {
@@ -189,10 +209,30 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
   const runtimeObs = (await mapWithConcurrency(config.runtimes, concurrency, async (declared, i): Promise<RuntimeObservation> => {
     const obs: RuntimeObservation = await readOne('runtime', declared, runtimeTargets, i, runtimeRead);
     if (obs.live && obs.spec.track) {
+      const ref = obs.spec.id ?? obs.spec.name;
+      let listing: Awaited<ReturnType<typeof imagesFor>>;
       try {
-        obs.newestImage = await newestImageFor(deps, obs.spec);
+        listing = await imagesFor(deps, obs.spec);
       } catch (err) {
-        notes.push(`runtime ${obs.spec.id ?? obs.spec.name}: safety net skipped, ECR lookup failed (${errorText(err)})`);
+        notes.push(`runtime ${ref}: safety net skipped, ECR lookup failed (${errorText(err)})`);
+      }
+      if (listing) {
+        const liveDigest = digestOf(containerUriOf(obs.live));
+        const newest = rankAllowedImages(listing.rule, listing.images)[0];
+        if (newest && newest.digest !== liveDigest) {
+          // Not on the newest image: the runtime's rejected digests (rolled back / failed) decide.
+          const target = runtimeTargets[i];
+          try {
+            target.tags = target.arn ? await readTags(deps, target.arn) : {};
+            const rejected = decodeRejected(target.tags);
+            obs.newestImage = newestAllowedImage(listing.rule, listing.images, listing.registry, { rejected, liveDigest });
+            if (rejected.includes(newest.digest)) {
+              notes.push(`runtime ${ref}: newest allowed image ${newest.digest} (tag ${newest.tag}) was rejected (rolled back or failed, tag ${REJECTED_TAG_NAME}): not redeployed${obs.newestImage && obs.newestImage.digest !== liveDigest ? `; ${obs.newestImage.digest} (tag ${obs.newestImage.tag}) is the newest one not rejected` : ''}`);
+            }
+          } catch (err) {
+            notes.push(`runtime ${ref}: safety net skipped, could not read its rejected digests (${errorText(err)})`);
+          }
+        }
       }
     }
     return obs;
@@ -205,32 +245,43 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
     .map((r, i) => (r.status === 'fulfilled' ? r.value : { spec: config.gateways[i], error: errorText(r.reason) }));
 
   let rolloutsInProgress: string[] = [];
+  let rolloutsUnknown: string | undefined;
   const watched = gatewayTargets.filter((t) => t.live && (t.spec as GatewaySpec).policyEngine).map((t) => t.live!.gatewayId as string);
-  if (watched.length > 0 && deps.rolloutStateMachineArn) {
-    try {
-      const running = await retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!, 'RUNNING'));
-      rolloutsInProgress = watched.filter((g) => running.some((e) => e.name !== undefined && isRolloutOfGateway(e.name, g)));
-    } catch (err) {
-      notes.push(`could not list running policy rollouts (${errorText(err)})`);
+  if (watched.length > 0) {
+    // Not knowing which rollouts run is treated as "one runs for every watched gateway": a
+    // rollout's LOG_ONLY stage must never be mistaken for tampering (nor a second one started).
+    if (!deps.rolloutStateMachineArn) {
+      rolloutsUnknown = 'the policy-rollout state machine is unknown (set ROLLOUT_STATE_MACHINE_ARN), so running rollouts cannot be listed';
+    } else {
+      try {
+        const running = await retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!, 'RUNNING'));
+        rolloutsInProgress = watched.filter((g) => running.some((e) => e.name !== undefined && isRolloutOfGateway(e.name, g)));
+      } catch (err) {
+        rolloutsUnknown = `could not list running policy rollouts (${errorText(err)})`;
+      }
     }
+    if (rolloutsUnknown) notes.push(`${rolloutsUnknown}: no policy engine mode is acted on this run (gateways ${watched.join(', ')})`);
   }
 
   const targets = [...runtimeTargets, ...gatewayTargets];
+  const promotionAvailable = deps.promotionStateMachineArn !== undefined;
+  let rolloutBlocks: Record<string, RolloutBlock> = {};
   const planWith = (history: Record<string, CorrectionHistory>) => planDrift({
     drift: config.drift, runtimes: runtimeObs, gateways: gatewayObs, now: deps.now(), history,
-    backoffBaseMs: deps.backoffBaseMs, rolloutsInProgress,
+    backoffBaseMs: deps.backoffBaseMs, rolloutsInProgress, rolloutsUnknown, rolloutBlocks, promotionAvailable,
   });
   // The correction history (backoff) only matters for drifted resources: read their tags alone, so
   // a resource in sync costs one Get, then plan again with the history.
-  let plan = planWith({});
+  const history: Record<string, CorrectionHistory> = {};
+  let plan = planWith(history);
   const drifted = new Set(plan.resources.filter((r) => r.status === 'drifted' && r.id).map((r) => historyKey(r.kind, r.id!)));
   if (drifted.size > 0) {
-    const history: Record<string, CorrectionHistory> = {};
     await mapWithConcurrency(targets, concurrency, async (t) => {
       const id = t.live?.[t.kind === 'runtime' ? 'agentRuntimeId' : 'gatewayId'];
       if (typeof id !== 'string' || !t.arn || !drifted.has(historyKey(t.kind, id))) return;
       try {
-        t.history = decodeHistory(await readTags(deps, t.arn));
+        t.tags ??= await readTags(deps, t.arn);
+        t.history = decodeHistory(t.tags);
         if (t.history) history[historyKey(t.kind, id)] = t.history;
       } catch (err) {
         notes.push(`${t.kind} ${t.spec.id ?? t.spec.name}: could not read tags (${errorText(err)}); no backoff history`);
@@ -238,13 +289,72 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
     });
     if (Object.keys(history).length > 0) plan = planWith(history);
   }
+
+  // Tampered gateways about to get a staged rollout: not again when the last one ended without
+  // enforcing and the declaration has not changed since (the tamper guard's memory).
+  const wantRollout = plan.resources
+    .map((r, i) => ({ r, t: targets[i] }))
+    .filter(({ r }) => r.kind === 'gateway' && r.id && r.fields.some((f) => f.action === 'needs-rollout'));
+  if (wantRollout.length > 0 && deps.rolloutStateMachineArn) {
+    rolloutBlocks = await tamperRolloutBlocks(deps, wantRollout.map(({ r, t }) => ({ gatewayId: r.id!, target: t })));
+    if (Object.keys(rolloutBlocks).length > 0) plan = planWith(history);
+  }
+  plan.resources.forEach((r, i) => {
+    const promote = r.kind === 'runtime' ? (targets[i]?.spec as RuntimeSpec | undefined)?.track?.promote : undefined;
+    if (!promotionAvailable && r.redeploy && (r.action === 'redeploy' || r.action === 'correct') && promote && promote.endpoints.length > 0) {
+      notes.push(`runtime ${r.ref}: its tracking rule promotes, but the runtime-promotion state machine is unknown (set PROMOTION_STATE_MACHINE_ARN): apply fails its redeploy`);
+    }
+  });
   const run = { plan, notes, settings: config.drift } as DriftRun;
   Object.defineProperty(run, 'targets', { value: targets, enumerable: false });
   Object.defineProperty(run, 'config', { value: config, enumerable: false });
   return run;
 }
 
-async function newestImageFor(deps: DriftDeps, spec: RuntimeSpec): Promise<RuntimeObservation['newestImage']> {
+/**
+ * For each tampered gateway about to get a staged rollout: its most recent rollout (ListExecutions
+ * once, DescribeExecution of the newest per gateway) judged against the declaration's fingerprint.
+ * An unreadable history blocks the start for this run (report-only): never a blind second rollout.
+ */
+async function tamperRolloutBlocks(deps: DriftDeps, gateways: { gatewayId: string; target: Target }[]): Promise<Record<string, RolloutBlock>> {
+  const blocks: Record<string, RolloutBlock> = {};
+  let all: Awaited<ReturnType<SfnAdapter['listExecutions']>>;
+  try {
+    all = await retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!));
+  } catch (err) {
+    for (const g of gateways) blocks[g.gatewayId] = { action: 'report-only', reason: `could not read the previous policy rollouts (${errorText(err)}): no rollout started this run` };
+    return blocks;
+  }
+  await Promise.all(gateways.map(async ({ gatewayId, target }) => {
+    const spec = target.spec as GatewaySpec;
+    const latest = latestExecution(all.filter((e) => e.name !== undefined && isRolloutOfGateway(e.name, gatewayId)));
+    if (!latest?.executionArn || !spec.policyEngine) return;
+    try {
+      const d = await retrying(deps, () => deps.sfn.describeExecution(latest.executionArn!));
+      const verdict = judgeTamperRollout({
+        gatewayId, declaredEngineArn: spec.policyEngine.arn, fingerprint: gatewayFingerprint(spec),
+        latest: { name: d.name ?? latest.name!, status: d.status ?? latest.status ?? 'UNKNOWN', output: d.output, input: d.input, error: d.error },
+        recorded: decodeRolloutRecord(target.tags),
+      });
+      if (!verdict.start) {
+        blocks[gatewayId] = { action: 'needs-human', reason: verdict.reason, previousRollout: verdict.previous };
+        target.rolloutRecord = verdict.record;
+      }
+    } catch (err) {
+      blocks[gatewayId] = { action: 'report-only', reason: `could not read the previous policy rollout ${latest.name} (${errorText(err)}): no rollout started this run` };
+    }
+  }));
+  return blocks;
+}
+
+interface ImageListing {
+  rule: NonNullable<RuntimeSpec['track']> & { tagPolicy: Parameters<typeof newestAllowedImage>[0]['tagPolicy'] };
+  images: ImageDetail[];
+  registry: { account: string; region: string };
+}
+
+/** The tracked repository's images (DescribeImages), or undefined when the rule does not apply here. */
+async function imagesFor(deps: DriftDeps, spec: RuntimeSpec): Promise<ImageListing | undefined> {
   const rule = spec.track!;
   const region = deps.home.region;
   if (!region || (rule.registry.regions.length > 0 && !rule.registry.regions.includes(region))) return undefined;
@@ -259,7 +369,7 @@ async function newestImageFor(deps: DriftDeps, spec: RuntimeSpec): Promise<Runti
   const account = registryId ?? images[0]?.registryId ?? deps.home.account;
   if (!account) return undefined;
   const policy = { [rule.tagPolicy.kind]: (rule.tagPolicy as Record<string, string>)[rule.tagPolicy.kind] } as Parameters<typeof newestAllowedImage>[0]['tagPolicy'];
-  return newestAllowedImage({ repository: rule.repository, tagPolicy: policy, keepTag: rule.keepTag }, images, { account, region });
+  return { rule: { ...rule, tagPolicy: policy } as ImageListing['rule'], images, registry: { account, region } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,6 +422,18 @@ export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyO
   const minAttempts = Math.min(3, total);
   const push = (index: number, o: ApplyOutcome) => { slots[index] = o; options.onProgress?.(o, ++done, total); };
   const base = (r: ResourcePlan): Omit<ApplyOutcome, 'status'> => ({ kind: r.kind, ref: r.ref, id: r.id, action: r.action, fields: r.fields });
+
+  // A failed rollout drift did not start is tied to the current declaration once, so that a later
+  // change of the declaration lets drift try again (functions/domain/drift/tamper-guard.ts).
+  await Promise.all(plan.resources.map(async (r, i) => {
+    const t = run.targets[i];
+    if (!r.previousRollout || !t?.rolloutRecord || !t.arn) return;
+    try {
+      await writeTag(deps, t.arn, DRIFT_ROLLOUT_TAG, t.rolloutRecord);
+    } catch (err) {
+      run.notes.push(`${r.kind} ${r.ref}: could not record the failed rollout ${r.previousRollout.executionName} (${errorText(err)})`);
+    }
+  }));
 
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -373,13 +495,20 @@ async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings:
       if (!liveUri?.endsWith(`@${r.redeploy.digest}`)) change.containerUri = r.redeploy.toUri;
     }
     if (!change.set && !change.containerUri) return { status: 'skipped', reason: 'already in sync on re-read' };
+    const promote = spec.track?.promote;
+    if (change.containerUri && promote && promote.endpoints.length > 0 && !deps.promotionStateMachineArn) {
+      // A new version the endpoints are never moved to would be a half-done redeploy: write nothing.
+      throw new PromotionStateMachineUnknownError(
+        `redeploy not applied: the tracking rule promotes (endpoints ${promote.endpoints.join(', ')}) but the runtime-promotion state machine is unknown; set PROMOTION_STATE_MACHINE_ARN (or pass --promotion-state-machine)`,
+        { details: { runtimeId: r.id, endpoints: promote.endpoints } },
+      );
+    }
     const request = buildRuntimeUpdate(fresh, change);
     const out = await retrying(deps, () => deps.agentCore.updateRuntime(request));
     const result: Omit<ApplyOutcome, 'kind' | 'ref' | 'id' | 'action' | 'fields'> = {
       status: 'corrected', fromVersion: fresh.agentRuntimeVersion as string, toVersion: out.agentRuntimeVersion,
       reason: `new runtime version ${out.agentRuntimeVersion} (managed session storage is reset)`,
     };
-    const promote = spec.track?.promote;
     if (change.containerUri && promote && promote.endpoints.length > 0 && deps.promotionStateMachineArn && out.agentRuntimeVersion) {
       const input = buildPromotionInput({
         runtimeId: r.id, newVersion: out.agentRuntimeVersion, previousVersion: fresh.agentRuntimeVersion as string,
@@ -416,8 +545,18 @@ async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings:
     if (change.policyEngine?.mode === 'ENFORCE' && r.tamper) notes.push('policy engine restored to ENFORCE at once (tamperResponse: restore)');
   }
   if (needsRollout) {
-    result.rolloutExecution = await startEnforceRollout(deps, config, r.id, pe!.arn, fresh);
+    result.rolloutExecution = await startEnforceRollout(deps, config, r.id, pe!.arn, fresh, spec);
     const st = result.rolloutExecution.status;
+    // Ties the rollout to this declaration: if it ends without enforcing, the next runs do not start it again.
+    const name = result.rolloutExecution.name;
+    const record = name ? encodeRolloutRecord({ fingerprint: gatewayFingerprint(spec), executionName: name }) : undefined;
+    if (t.arn && record && t.tags?.[DRIFT_ROLLOUT_TAG] !== record) {
+      try {
+        await writeTag(deps, t.arn, DRIFT_ROLLOUT_TAG, record);
+      } catch (err) {
+        notes.push(`rollout record not saved (${errorText(err)})`);
+      }
+    }
     if (st === 'ALREADY_RAN') {
       result.status = 'skipped';
       notes.push(`a staged ENFORCE rollout for this tampering already ran (${result.rolloutExecution.name}) and the engine is still relaxed: needs a human`);
@@ -431,20 +570,24 @@ async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings:
 
 /**
  * Starts the staged LOG_ONLY -> ENFORCE rollout of a tampered gateway through the rollout job's
- * startPolicyRollout. The attempt is derived from the tampering change (the gateway's updatedAt):
- * successive runs that see the same tampering name the same execution (nothing new starts while
- * it runs), while a later tampering gets a rollout of its own. Another rollout already running for
- * the gateway counts as "already running".
+ * startPolicyRollout. The attempt is derived from the tampering change (the gateway's updatedAt)
+ * and the declaration: successive runs that see the same tampering name the same execution
+ * (nothing new starts while it runs), while a later tampering gets a rollout of its own -- unless
+ * the last one ended without enforcing under the same declaration (readDrift's tamper guard plans
+ * `needs-human` then). Another rollout already running for the gateway counts as "already running".
  */
-async function startEnforceRollout(deps: DriftDeps, config: Config | undefined, gatewayId: string, policyEngineArn: string, live: Record<string, unknown>): Promise<NonNullable<ApplyOutcome['rolloutExecution']>> {
+async function startEnforceRollout(
+  deps: DriftDeps, config: Config | undefined, gatewayId: string, policyEngineArn: string, live: Record<string, unknown>, spec: GatewaySpec,
+): Promise<NonNullable<ApplyOutcome['rolloutExecution']>> {
   if (!deps.rolloutStateMachineArn) {
-    throw new AutopilotError('ROLLOUT_STATE_MACHINE_ARN is not set: cannot start the staged rollout', { details: { gatewayId } });
+    throw new RolloutStateMachineUnknownError('ROLLOUT_STATE_MACHINE_ARN is not set: cannot start the staged rollout', { details: { gatewayId } });
   }
   const updatedAt = live.updatedAt instanceof Date ? live.updatedAt.getTime() : Date.parse(String(live.updatedAt ?? '')) || 0;
   try {
     const out = await retrying(deps, () => startPolicyRollout(
       { sfn: deps.sfn, agentCore: deps.agentCore, stateMachineArn: deps.rolloutStateMachineArn!, config, now: () => new Date(deps.now()) },
-      { gatewayId, policyEngineArn, attempt: `drift-${updatedAt}` },
+      // The declaration's fingerprint too: a changed declaration is a new request even on an unchanged gateway.
+      { gatewayId, policyEngineArn, attempt: `drift-${gatewayFingerprint(spec).slice(0, 12)}-${updatedAt}` },
     ));
     return { name: out.executionName, arn: out.executionArn, alreadyRunning: out.status !== 'STARTED', status: out.status };
   } catch (err) {
@@ -484,6 +627,8 @@ export interface CorrectDriftResult {
   /** The redacted plan. */
   plan: DriftPlan;
   outcomes: ApplyResult['outcomes'];
+  /** Problems met while reading and applying (no secret values). */
+  notes: string[];
   eventsPublished: number;
 }
 
@@ -518,6 +663,7 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
     if (r.tamper) {
       deps.logger.error('Policy engine tampering detected', {
         gatewayId: r.id, declared: r.tamper.declared, live: r.tamper.live, response: r.tamper.response, action: r.action,
+        ...(r.previousRollout && { needsHuman: true, previousRollout: r.previousRollout, reason: r.reason }),
       });
     }
   }
@@ -542,5 +688,5 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
 
   const summary = summarize(run.plan, applied.outcomes, applied.stopped);
   deps.logger.info('Drift run summary', { trigger, reportOnly, ...summary, eventsPublished: published });
-  return { trigger, summary, plan: run.plan, outcomes: applied.outcomes, eventsPublished: published };
+  return { trigger, summary, plan: run.plan, outcomes: applied.outcomes, notes: run.notes, eventsPublished: published };
 }

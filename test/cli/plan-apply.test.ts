@@ -81,6 +81,27 @@ describe('autopilot plan / apply', () => {
     expect(nothing.text()).toContain('Nothing to apply.');
   });
 
+  it('--help names the state machine options and variables, and apply --json', async () => {
+    for (const cmd of ['plan', 'apply']) {
+      const h = io();
+      expect(await main([cmd, '--help'], h.cli)).toBe(0);
+      for (const word of ['ROLLOUT_STATE_MACHINE_ARN', 'PROMOTION_STATE_MACHINE_ARN', '--rollout-state-machine', '--promotion-state-machine', '--stage', '--json']) {
+        expect(h.text()).toContain(word);
+      }
+    }
+    const h = io();
+    await main(['apply', '--help'], h.cli);
+    expect(h.text()).toMatch(/--json\s+print one JSON document/);
+  });
+
+  it('apply --json --yes with nothing to do: one document, exit 0', async () => {
+    const t = io();
+    expect(await main(['apply', '--config', configFile, '--json', '--yes'], t.cli)).toBe(0);
+    const doc = JSON.parse(t.text());
+    expect(doc).toMatchObject({ outcomes: [], counts: { planned: 0 }, summary: { drifted: 0, corrected: 0 } });
+    expect(doc.plan.inSync).toBe(true);
+  });
+
   it('exit 1 with a clear message on a bad config or option', async () => {
     const bad = io();
     expect(await main(['plan', '--config', '/nonexistent/autopilot.yaml'], bad.cli)).toBe(1);

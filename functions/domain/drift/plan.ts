@@ -20,7 +20,12 @@ export type DriftAction =
   | 'ignored'
   | 'needs-rollout'
   | 'restore-enforce'
-  | 'redeploy';
+  | 'redeploy'
+  /**
+   * Tampering that drift does not answer by itself: the gateway's last staged rollout ended without
+   * enforcing and the declaration has not changed since (functions/domain/drift/tamper-guard.ts).
+   */
+  | 'needs-human';
 export type ResourceStatus = 'in-sync' | 'drifted' | 'missing' | 'excluded' | 'error';
 
 export interface FieldPlan extends FieldDrift {
@@ -59,15 +64,23 @@ export interface ResourcePlan {
   redeploy?: RedeployFinding;
   /** Live version the plan was computed against (runtimes). */
   liveVersion?: string;
-  /** A staged policy rollout of this gateway is running: its policy engine mode is left to it. */
+  /**
+   * A staged policy rollout of this gateway is running (or the running rollouts could not be
+   * listed): its policy engine mode is left alone this run.
+   */
   rolloutInProgress?: boolean;
+  /** The rollout that makes a tampering `needs-human` (it ended without enforcing). */
+  previousRollout?: { executionName: string; outcome: string };
 }
 
 export interface DriftPlan {
   generatedAt: string;
   inSync: boolean;
   resources: ResourcePlan[];
-  counts: { resources: number; inSync: number; drifted: number; missing: number; excluded: number; errors: number; toCorrect: number; fields: number };
+  counts: { resources: number; inSync: number; drifted: number; missing: number; excluded: number; errors: number; toCorrect: number; fields: number;
+    /** Resources with a finding drift will not act on by itself (a tampering whose rollout already failed). */
+    needsHuman: number;
+  };
 }
 
 /** Live state of one declared runtime, as read by the caller. */
@@ -106,6 +119,25 @@ export interface PlanInput {
   backoffBaseMs?: number;
   /** Gateway ids with a running staged policy rollout (their engine mode is in flight, not drift). */
   rolloutsInProgress?: readonly string[];
+  /**
+   * Set when the running rollouts could not be listed (why): every gateway with a declared policy
+   * engine is then treated as having one in progress (no policy-mode action this run).
+   */
+  rolloutsUnknown?: string;
+  /** Tampered gateways (by id) that get no staged rollout this run, and why. */
+  rolloutBlocks?: Record<string, RolloutBlock>;
+  /**
+   * False when the runtime-promotion state machine is unknown: redeploys of promoting rules are
+   * flagged (apply fails them rather than skipping the promotion). Default true.
+   */
+  promotionAvailable?: boolean;
+}
+
+export interface RolloutBlock {
+  /** needs-human: a rollout already ended without enforcing; report-only: could not tell this run. */
+  action: 'needs-human' | 'report-only';
+  reason: string;
+  previousRollout?: { executionName: string; outcome: string };
 }
 
 const RUNTIME_UNIONS = unionPathsOf(agentCoreModel, 'UpdateAgentRuntimeRequest');
@@ -202,8 +234,13 @@ function planRuntime(obs: RuntimeObservation, input: PlanInput): ResourcePlan {
   }
   if (fields.length === 0) return { ...base, id, liveVersion };
   const action: DriftAction = gate.action === 'correct' ? (drifts.length > 0 ? 'correct' : 'redeploy') : gate.action;
+  const endpoints = spec.track?.promote?.endpoints ?? [];
+  const promotionMissing = redeploy && endpoints.length > 0 && input.promotionAvailable === false && (action === 'correct' || action === 'redeploy')
+    ? `the tracking rule promotes (endpoints ${endpoints.join(', ')}) but the runtime-promotion state machine is unknown (set PROMOTION_STATE_MACHINE_ARN): apply fails this redeploy instead of skipping the promotion`
+    : undefined;
+  const reason = [gate.reason, promotionMissing].filter(Boolean).join('; ') || undefined;
   return {
-    ...base, id, liveVersion, status: 'drifted', action, reason: gate.reason, fields,
+    ...base, id, liveVersion, status: 'drifted', action, reason, fields,
     createsVersion: action === 'correct' || action === 'redeploy', redeploy,
   };
 }
@@ -228,7 +265,11 @@ function planGateway(obs: GatewayObservation, input: PlanInput): ResourcePlan {
   let tamper: TamperFinding | undefined;
   let policyAction: DriftAction | undefined;
   const pe = spec.policyEngine;
-  const rolloutInProgress = input.rolloutsInProgress?.includes(id) ? true : undefined;
+  const unknown = pe && input.rolloutsUnknown !== undefined ? input.rolloutsUnknown : undefined;
+  const rolloutInProgress = input.rolloutsInProgress?.includes(id) || unknown !== undefined ? true : undefined;
+  const block = input.rolloutBlocks?.[id];
+  let previousRollout: ResourcePlan['previousRollout'];
+  let blocked = false;
   if (pe && !rolloutInProgress && !isIgnored('/policyEngineConfiguration', ignore)) {
     const livePe = live.policyEngineConfiguration as { arn?: string; mode?: PolicyEngineMode } | undefined;
     const attached = livePe?.arn === pe.arn;
@@ -238,6 +279,11 @@ function planGateway(obs: GatewayObservation, input: PlanInput): ResourcePlan {
       if (weakened) {
         tamper = { declared: pe.mode, live: liveMode, liveArn: livePe?.arn, response: pe.tamperResponse };
         policyAction = gate.action === 'correct' ? (pe.tamperResponse === 'rollout' ? 'needs-rollout' : 'restore-enforce') : gate.action;
+        if (policyAction === 'needs-rollout' && block) {
+          policyAction = block.action;
+          previousRollout = block.previousRollout;
+          blocked = true;
+        }
       } else {
         policyAction = gate.action;
       }
@@ -247,13 +293,19 @@ function planGateway(obs: GatewayObservation, input: PlanInput): ResourcePlan {
       });
     }
   }
-  if (fields.length === 0) return { ...base, id, rolloutInProgress };
+  const unknownReason = unknown !== undefined ? `policy engine mode left alone this run: ${unknown}` : undefined;
+  if (fields.length === 0) return { ...base, id, rolloutInProgress, ...(unknownReason && { reason: unknownReason }) };
   let action: DriftAction = gate.action;
   if (gate.action === 'correct' && policyAction && policyAction !== 'correct' && drifts.length === 0) action = policyAction;
+  const reasons = [
+    tamper ? `policy engine ${tamper.live === 'DETACHED' ? 'detached' : `set to ${tamper.live}`} while declared ${tamper.declared}: tampering` : undefined,
+    gate.reason,
+    blocked ? block!.reason : undefined,
+    unknownReason,
+  ].filter(Boolean);
   return {
-    ...base, id, status: 'drifted', action,
-    reason: tamper ? `policy engine ${tamper.live === 'DETACHED' ? 'detached' : `set to ${tamper.live}`} while declared ${tamper.declared}: tampering${gate.reason ? `; ${gate.reason}` : ''}` : gate.reason,
-    fields, tamper, rolloutInProgress,
+    ...base, id, status: 'drifted', action, reason: reasons.join('; ') || undefined,
+    fields, tamper, rolloutInProgress, previousRollout,
   };
 }
 
@@ -278,6 +330,7 @@ export function planDrift(input: PlanInput): DriftPlan {
       errors: count('error'),
       toCorrect: resources.filter((r) => ['correct', 'needs-rollout', 'restore-enforce', 'redeploy'].includes(r.action)).length,
       fields: resources.reduce((n, r) => n + r.fields.length, 0),
+      needsHuman: resources.filter((r) => r.action === 'needs-human' || r.fields.some((f) => f.action === 'needs-human')).length,
     },
   };
 }

@@ -46,6 +46,7 @@ export function detectedEvents(plan: DriftPlan, trigger: string): DriftEvent[] {
         resourceType: r.kind, ref: r.ref, id: r.id, status: r.status, action: r.action, reason: r.reason,
         severity: r.tamper ? 'HIGH' : r.status === 'drifted' ? 'MEDIUM' : 'LOW',
         createsVersion: r.createsVersion, liveVersion: r.liveVersion, tamper: r.tamper, redeploy: r.redeploy,
+        previousRollout: r.previousRollout, needsHuman: r.action === 'needs-human' || r.fields.some((f) => f.action === 'needs-human') ? true : undefined,
         diff: r.fields,
       }),
     }));
@@ -75,6 +76,8 @@ export interface DriftSummary {
   excluded: number;
   errors: number;
   tampered: number;
+  /** Findings drift leaves to a human (a tampering whose staged rollout already failed). */
+  needsHuman: number;
   fields: number;
   toCorrect: number;
   corrected: number;
@@ -88,7 +91,7 @@ export function summarize(plan: DriftPlan, outcomes: readonly OutcomeLike[] = []
   const c = plan.counts;
   return compact({
     resources: c.resources, inSync: c.inSync, drifted: c.drifted, missing: c.missing, excluded: c.excluded, errors: c.errors,
-    tampered: plan.resources.filter((r) => r.tamper).length, fields: c.fields, toCorrect: c.toCorrect,
+    tampered: plan.resources.filter((r) => r.tamper).length, needsHuman: c.needsHuman, fields: c.fields, toCorrect: c.toCorrect,
     corrected: outcomes.filter((o) => o.status === 'corrected').length,
     failed: outcomes.filter((o) => o.status === 'failed').length,
     skipped: outcomes.filter((o) => o.status === 'skipped').length,

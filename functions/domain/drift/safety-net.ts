@@ -2,7 +2,10 @@
  * Missed-push safety net: ECR push events are best effort, so each drift run asks ECR for the
  * newest image a tracking rule allows and plans a redeploy when the runtime is not on it.
  * "Newest": under a semver rule the highest version among the followed tags; otherwise the most
- * recently pushed image carrying a followed tag. Pure: the caller lists the images.
+ * recently pushed image carrying a followed tag. Images whose digest the runtime rejected (its
+ * `autopilot:rejected-digests` tag: rolled back by a promotion, or UPDATE_FAILED) are never chosen,
+ * so a rolled-back image is not brought back by the next drift run. Pure: the caller lists the
+ * images and reads the tag.
  */
 import { pinnedUri } from '../redeploy/image-ref.ts';
 import { highestSemverTag, matchesTagPolicy, tagPolicyKind, type TagPolicy } from '../redeploy/tag-policy.ts';
@@ -27,22 +30,47 @@ export interface NewestImage {
 
 const epoch = (t: ImageListing['imagePushedAt']): number => (t === undefined ? 0 : new Date(t).getTime());
 
-/** The newest image `rule` allows among `images` (registry `account`/`region`), pinned by digest. */
-export function newestAllowedImage(rule: SafetyNetRule, images: readonly ImageListing[], registry: { account: string; region: string }): NewestImage | undefined {
+export interface RankedImage {
+  digest: string;
+  /** The followed tag the image is known by (the highest version under semver). */
+  tag: string;
+}
+
+/** Every image `rule` allows, newest first (see the module comment for "newest"). */
+export function rankAllowedImages(rule: SafetyNetRule, images: readonly ImageListing[]): RankedImage[] {
+  const semverRule = tagPolicyKind(rule.tagPolicy) === 'semver';
   const candidates = images
     .filter((i) => typeof i.imageDigest === 'string')
-    .map((i) => ({ digest: i.imageDigest as string, at: epoch(i.imagePushedAt), tags: (i.imageTags ?? []).filter((t) => matchesTagPolicy(rule.tagPolicy, t)) }))
-    .filter((i) => i.tags.length > 0);
-  if (candidates.length === 0) return undefined;
-  let chosen: { digest: string; tag: string } | undefined;
-  if (tagPolicyKind(rule.tagPolicy) === 'semver') {
-    const best = highestSemverTag(candidates.flatMap((c) => c.tags));
-    const image = candidates.find((c) => best !== undefined && c.tags.includes(best));
-    if (image && best) chosen = { digest: image.digest, tag: best };
-  } else {
-    const newest = [...candidates].sort((a, b) => b.at - a.at || (a.digest < b.digest ? -1 : 1))[0];
-    chosen = { digest: newest.digest, tag: [...newest.tags].sort()[0] };
-  }
+    .map((i) => {
+      const tags = (i.imageTags ?? []).filter((t) => matchesTagPolicy(rule.tagPolicy, t));
+      const tag = semverRule ? highestSemverTag(tags) : [...tags].sort()[0];
+      return { digest: (i.imageDigest as string).toLowerCase(), at: epoch(i.imagePushedAt), tag };
+    })
+    .filter((c): c is { digest: string; at: number; tag: string } => c.tag !== undefined);
+  const byDigest = (a: { digest: string }, b: { digest: string }) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0);
+  const sorted = semverRule
+    ? candidates.sort((a, b) => (a.tag === b.tag ? byDigest(a, b) : highestSemverTag([a.tag, b.tag]) === a.tag ? -1 : 1))
+    : candidates.sort((a, b) => b.at - a.at || byDigest(a, b));
+  return sorted.map(({ digest, tag }) => ({ digest, tag }));
+}
+
+export interface NewestImageOptions {
+  /** Digests (`sha256:<hex>`) the runtime rejected: never chosen. */
+  rejected?: readonly string[];
+  /** The digest the runtime runs: when it is the newest acceptable image, it is the answer (nothing older is ever chosen). */
+  liveDigest?: string;
+}
+
+/**
+ * The newest image `rule` allows among `images` (registry `account`/`region`), pinned by digest:
+ * the first of rankAllowedImages that is the live digest or not rejected.
+ */
+export function newestAllowedImage(
+  rule: SafetyNetRule, images: readonly ImageListing[], registry: { account: string; region: string }, options: NewestImageOptions = {},
+): NewestImage | undefined {
+  const rejected = new Set((options.rejected ?? []).map((d) => d.toLowerCase()));
+  const live = options.liveDigest?.toLowerCase();
+  const chosen = rankAllowedImages(rule, images).find((c) => c.digest === live || !rejected.has(c.digest));
   if (!chosen) return undefined;
   const uri = pinnedUri({ account: registry.account, region: registry.region, repository: rule.repository, digest: chosen.digest, tag: chosen.tag, keepTag: rule.keepTag });
   return { uri, digest: chosen.digest, tag: chosen.tag };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { afterCorrection, decodeHistory, encodeHistory, HISTORY_TAG, STREAK_RESET_MS } from '../../../functions/domain/drift/history.ts';
-import { newestAllowedImage } from '../../../functions/domain/drift/safety-net.ts';
+import { newestAllowedImage, rankAllowedImages } from '../../../functions/domain/drift/safety-net.ts';
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const registry = { account: '123456789012', region: 'us-east-1' };
@@ -37,5 +37,28 @@ describe('newestAllowedImage', () => {
   });
   it('finds nothing when no tag matches', () => {
     expect(newestAllowedImage({ repository: 'app', tagPolicy: { exact: 'latest' }, keepTag: false }, images, registry)).toBeUndefined();
+  });
+});
+
+describe('newestAllowedImage with rejected digests', () => {
+  const rule = { repository: 'app', tagPolicy: { semver: '^1.2.0' }, keepTag: false };
+  const images = [
+    { imageDigest: d('1'), imageTags: ['1.2.0'], imagePushedAt: 1 },
+    { imageDigest: d('2'), imageTags: ['1.3.0'], imagePushedAt: 2 },
+    { imageDigest: d('3'), imageTags: ['1.3.1'], imagePushedAt: 3 },
+  ];
+  it('never chooses a rejected digest: the newest one not rejected', () => {
+    expect(newestAllowedImage(rule, images, registry, { rejected: [d('3')] })?.digest).toBe(d('2'));
+    expect(newestAllowedImage(rule, images, registry, { rejected: [d('3'), d('2'), d('1')] })).toBeUndefined();
+  });
+  it('never goes below the live image: the live digest ends the search', () => {
+    expect(newestAllowedImage(rule, images, registry, { rejected: [d('3')], liveDigest: d('2') })?.digest).toBe(d('2'));
+    // Live on the rejected 1.3.1 itself: it stays (no downgrade to 1.3.0).
+    expect(newestAllowedImage(rule, images, registry, { rejected: [d('3')], liveDigest: d('3') })?.digest).toBe(d('3'));
+  });
+  it('ranks by version under semver and by push time otherwise', () => {
+    expect(rankAllowedImages(rule, images).map((i) => i.tag)).toEqual(['1.3.1', '1.3.0', '1.2.0']);
+    const glob = { repository: 'app', tagPolicy: { glob: '*' }, keepTag: false };
+    expect(rankAllowedImages(glob, [...images].reverse()).map((i) => i.digest)).toEqual([d('3'), d('2'), d('1')]);
   });
 });
