@@ -128,7 +128,10 @@ function expectedRuntimeField(live: Record<string, unknown>, change: RuntimeChan
   if (field === 'environmentVariables' && change.environmentVariables) {
     const env: Record<string, unknown> = { ...((live.environmentVariables as object | undefined) ?? {}) };
     for (const k of change.environmentVariables.unset ?? []) delete env[k];
-    Object.assign(env, change.environmentVariables.set ?? {});
+    // Define, not assign: a variable named "__proto__" is data, as in the builder.
+    for (const [k, v] of Object.entries(change.environmentVariables.set ?? {})) {
+      Object.defineProperty(env, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
     return Object.keys(env).length === 0 && live.environmentVariables === undefined ? undefined : env;
   }
   return live[field];
