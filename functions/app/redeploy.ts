@@ -33,6 +33,7 @@ import { DIGEST_PATTERN, parseImageUri, pinnedUri, sameImage } from '../domain/r
 import { decodeRejected, encodeRejected, REJECTED_DIGESTS_TAG } from '../domain/redeploy/rejected.ts';
 import {
   describeError,
+  originOf,
   redeployFailed,
   redeploySkipped,
   redeployStarted,
@@ -313,20 +314,6 @@ type PromotionStart =
   /** A rule without `promote` where no state machine is configured: logged only. */
   | { kind: 'not-followed'; reason: string };
 
-/** The trigger (and image) of a redeploy, for the promotion's report events. */
-function originOf(subject: RedeploySubject): PromotionOrigin {
-  const image = subject.push ?? subject.image;
-  const origin: PromotionOrigin = { trigger: subject.trigger ?? (subject.push ? 'image-push' : 'change-request') };
-  if (image) {
-    origin.repository = image.repository;
-    origin.digest = image.digest;
-    if (image.tag !== undefined) origin.tag = image.tag;
-  }
-  const eventId = subject.eventId ?? subject.push?.eventId;
-  if (eventId !== undefined) origin.eventId = eventId;
-  if (subject.requestId !== undefined) origin.requestId = subject.requestId;
-  return origin;
-}
 
 /** Starts the execution that follows (and, with endpoints, promotes) the new version. Never throws. */
 async function startPromotion(ctx: RedeployContext, outcome: RuntimeOutcome, promote: PromoteSettings, origin: PromotionOrigin): Promise<PromotionStart> {

@@ -40,14 +40,33 @@ export interface RedeploySubject {
   eventId?: string;
 }
 
-export interface RedeployEventDetail {
-  runtimeId: string;
+/** What started a redeploy (names, ids and digests only): carried by its events and its promotion. */
+export interface RedeployOrigin {
   trigger: RedeployTrigger;
   repository?: string;
   digest?: string;
   tag?: string;
   eventId?: string;
   requestId?: string;
+}
+
+/** The origin of a subject's redeploy. */
+export function originOf(subject: RedeploySubject): RedeployOrigin {
+  const origin: RedeployOrigin = { trigger: subject.trigger ?? (subject.push ? 'image-push' : 'change-request') };
+  const image = subject.push ?? subject.image;
+  if (image) {
+    origin.repository = image.repository;
+    origin.digest = image.digest;
+    if (image.tag !== undefined) origin.tag = image.tag;
+  }
+  const eventId = subject.eventId ?? subject.push?.eventId;
+  if (eventId !== undefined) origin.eventId = eventId;
+  if (subject.requestId !== undefined) origin.requestId = subject.requestId;
+  return origin;
+}
+
+export interface RedeployEventDetail extends RedeployOrigin {
+  runtimeId: string;
   fromVersion?: string;
   toVersion?: string;
   fromUri?: string;
@@ -80,16 +99,7 @@ interface Extra {
 }
 
 function build(detailType: RedeployDetailType, subject: RedeploySubject, extra: Extra): OutcomeEvent {
-  const detail: RedeployEventDetail = { runtimeId: subject.runtimeId, trigger: subject.trigger ?? (subject.push ? 'image-push' : 'change-request') };
-  const image = subject.push ?? subject.image;
-  if (image) {
-    detail.repository = image.repository;
-    detail.digest = image.digest;
-    if (image.tag !== undefined) detail.tag = image.tag;
-  }
-  const eventId = subject.eventId ?? subject.push?.eventId;
-  if (eventId !== undefined) detail.eventId = eventId;
-  if (subject.requestId !== undefined) detail.requestId = subject.requestId;
+  const detail: RedeployEventDetail = { runtimeId: subject.runtimeId, ...originOf(subject) };
   for (const key of ['fromVersion', 'toVersion', 'fromUri', 'toUri', 'reason', 'message'] as const) {
     if (extra[key] !== undefined) detail[key] = extra[key];
   }

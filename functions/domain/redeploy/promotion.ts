@@ -4,7 +4,7 @@
  * the tracking rule, so the handler that starts an execution sends exactly what the ASL reads.
  */
 import { InvalidPromotionInputError } from './errors.ts';
-import type { RedeployTrigger } from './outcome-events.ts';
+import type { RedeployOrigin } from './outcome-events.ts';
 
 /** serverless.yml function keys the state machine references as `<Key>LambdaFunction`. */
 export const PROMOTION_FUNCTION_KEYS = {
@@ -62,14 +62,7 @@ export interface PromotionInput {
 }
 
 /** The trigger of the redeploy a promotion follows (names, ids and digests only). */
-export interface PromotionOrigin {
-  trigger: RedeployTrigger;
-  repository?: string;
-  digest?: string;
-  tag?: string;
-  eventId?: string;
-  requestId?: string;
-}
+export type PromotionOrigin = RedeployOrigin;
 
 /** Final output of every execution that gets as far as reporting. */
 export type PromotionOutcome = 'PROMOTED' | 'ROLLED_BACK' | 'FAILED';
