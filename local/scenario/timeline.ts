@@ -139,7 +139,14 @@ export function describeEvent(event: AwsEvent): Pick<TimelineEntry, 'what' | 'su
     case 'Runtime Redeploy Failed':
       return { what: 'redeploy failed', subject, why: `${str(d.reason) ?? ''} ${errorText(d.error)}`.trim(), ok: false, tag };
     case 'Runtime Redeploy Promoted':
-      return { what: 'promoted', subject, why: `endpoints ${listText(d.endpoints)} now serve v${str(d.toVersion) ?? '?'}`, tag };
+      return {
+        what: Array.isArray(d.endpoints) && d.endpoints.length > 0 ? 'promoted' : 'version ready',
+        subject,
+        why: Array.isArray(d.endpoints) && d.endpoints.length > 0
+          ? `endpoints ${listText(d.endpoints)} now serve v${str(d.toVersion) ?? '?'}`
+          : `v${str(d.toVersion) ?? '?'} is READY; DEFAULT serves it (no named endpoint to move)`,
+        tag,
+      };
     case 'Runtime Redeploy Rolled Back':
       return { what: 'rolled back', subject, why: `${[str(d.reason), errorText(d.error)].filter(Boolean).join(' ')}; endpoints ${listText(d.endpoints)} kept on the previous version; image restored as v${str(d.toVersion) ?? '?'}`.trim(), ok: false, tag };
     case 'Runtime Change Requested':
@@ -264,7 +271,7 @@ export class StackWatcher {
 function inputSummary(input: string): string {
   try {
     const i = JSON.parse(input) as Record<string, unknown>;
-    if (typeof i.runtimeId === 'string') return `${i.runtimeId} v${i.previousVersion} -> v${i.newVersion}, endpoints ${listText(i.endpoints)}${Array.isArray(i.alarms) && i.alarms.length ? `, alarms ${i.alarms.join(', ')}` : ''}`;
+    if (typeof i.runtimeId === 'string') return `${i.runtimeId} v${i.previousVersion} -> v${i.newVersion}, ${Array.isArray(i.endpoints) && i.endpoints.length > 0 ? `endpoints ${listText(i.endpoints)}` : 'follow to READY'}${Array.isArray(i.alarms) && i.alarms.length ? `, alarms ${i.alarms.join(', ')}` : ''}`;
     if (typeof i.gatewayId === 'string') return `${i.gatewayId}${i.dryRun ? ' (dry run)' : ''}`;
   } catch {
     // not JSON: nothing to summarise
