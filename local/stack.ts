@@ -192,15 +192,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (opts.schedules) events.startSchedules();
     // The in-process handlers see the stack's time (bake windows, deadlines, change windows).
     const previousTimeSource = setTimeSource(() => clock.now());
-    // ...and their retry waits follow it, letting go of the clock while they sleep.
+    // ...and their retry waits let go of the clock: a wait is real time (quotas and throttling are
+    // real-time limits), and meanwhile an auto clock may jump to the next wake-up (e.g. the moment
+    // the runtime a handler waits for settles), so a ConflictException clears as it would in AWS.
     const previousSleepSource = setSleepSource(async (ms) => {
       const release = insideHandler.getStore();
-      if (!release) return clock.sleep(ms);
-      release.pause();
+      release?.pause();
       try {
-        await clock.sleep(ms);
+        await new Promise((r) => setTimeout(r, ms));
       } finally {
-        release.resume();
+        release?.resume();
       }
     });
 
@@ -262,7 +263,7 @@ const insideHandler = new AsyncLocalStorage<{ pause(): void; resume(): void }>()
 /**
  * A runner whose invocations hold an auto VirtualClock: while a handler awaits real I/O, hours
  * must not pass between two of its lines (a bake window or deadline it computes would be wrong).
- * Its own waits (functions/lib/time.ts sleep) release the hold while any of them sleeps.
+ * Its own waits (functions/lib/time.ts sleep, real time) release the hold while any of them sleeps.
  */
 function holdingClock(runner: LambdaRunner, clock: Clock): LambdaRunner {
   if (!(clock instanceof VirtualClock)) return runner;

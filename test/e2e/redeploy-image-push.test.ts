@@ -183,6 +183,10 @@ describe('onImagePush', () => {
     const { UpdateAgentRuntimeCommand } = await import('@aws-sdk/client-bedrock-agentcore-control');
     const live = await getRuntime(stack.agentcore_, BILLING);
     const { agentRuntimeArn: _a, agentRuntimeName: _n, agentRuntimeVersion: _v, createdAt: _c, lastUpdatedAt: _l, status: _s, workloadIdentityDetails: _w, ...fields } = live;
+    // Hold time still (an auto clock would jump to the moment the other update settles as soon
+    // as everything is idle), so the handler surely meets the busy runtime.
+    const clock = stack.clock as unknown as { setMode(m: 'manual' | 'auto'): void; advance(ms: number): Promise<void> };
+    clock.setMode('manual');
     await stack.agentcore_.send(new UpdateAgentRuntimeCommand({ ...fields, description: 'changed by someone else' } as never));
     expect((await getRuntime(stack.agentcore_, BILLING)).status).toBe('UPDATING');
 
@@ -192,12 +196,28 @@ describe('onImagePush', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     expect(stack.emulator.requests.some((r) => r.operation === 'UpdateAgentRuntime' && r.error === 'ConflictException')).toBe(true);
-    await (stack.clock as unknown as { advance(ms: number): Promise<void> }).advance(60_000);
+    await clock.advance(60_000);
+    clock.setMode('auto');
     await stack.settle();
     const after = await getRuntime(stack.agentcore_, BILLING);
     expect(after.agentRuntimeVersion).toBe('3');
     expect(after.description).toBe('changed by someone else');
     expect(after.agentRuntimeArtifact.containerConfiguration.containerUri).toBe(`${REGISTRY}/billing/agent@${digest('4')}`);
+  });
+
+  it('on an auto clock, a handler backing off from a busy runtime lets time pass until it settles', async () => {
+    const { UpdateAgentRuntimeCommand } = await import('@aws-sdk/client-bedrock-agentcore-control');
+    const live = await getRuntime(stack.agentcore_, BILLING);
+    const { agentRuntimeArn: _a, agentRuntimeName: _n, agentRuntimeVersion: _v, createdAt: _c, lastUpdatedAt: _l, status: _s, workloadIdentityDetails: _w, ...fields } = live;
+    await stack.agentcore_.send(new UpdateAgentRuntimeCommand({ ...fields, description: 'another change' } as never));
+    stack.pushImage({ repository: 'billing/agent', tags: ['release-2026-04-15'], digest: digest('6') });
+    // Nobody advances the clock by hand: the handler's real-time backoff releases it, and it jumps
+    // to the moment the other update settles.
+    await stack.settle();
+    const after = await getRuntime(stack.agentcore_, BILLING);
+    expect(after.description).toBe('another change');
+    expect(after.agentRuntimeArtifact.containerConfiguration.containerUri).toBe(`${REGISTRY}/billing/agent@${digest('6')}`);
+    expect(stack.deadLetters).toEqual([]);
   });
 
   it('throttling is absorbed', async () => {

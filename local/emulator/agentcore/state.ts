@@ -231,6 +231,16 @@ export class AgentCoreState {
     return this.clock.now();
   }
 
+  /**
+   * Statuses are computed from the clock when read; this also leaves a wake-up on the clock at
+   * the moment one settles, so an auto-advancing clock moves there when everything else is idle
+   * (a handler backing off on a ConflictException sees the runtime READY, as it would in AWS).
+   */
+  private wakeAt(at: number): void {
+    const ms = at - this.now();
+    if (ms > 0) this.clock.sleep(ms).catch(() => undefined);
+  }
+
   // --- scenario helpers ------------------------------------------------------------------------
 
   /** Versions that use this container image (exact URI, or a glob with `*`) fail when they settle. */
@@ -442,6 +452,7 @@ export class AgentCoreState {
     this.checkLifecycle(config);
     const now = this.now();
     const rt = this.addRuntime({ name, config, createdAt: now, settlesAt: now + this.settings.delays.runtimeCreate });
+    this.wakeAt(now + this.settings.delays.runtimeCreate);
     if (input.tags) this.tags.set(rt.arn, { ...(input.tags as Record<string, string>) });
     const v = this.latest(rt);
     return compact({
@@ -496,6 +507,7 @@ export class AgentCoreState {
       version: this.latest(rt).version + 1, config, kind: 'update', createdAt: now, settlesAt: now + this.settings.delays.runtimeUpdate,
     };
     rt.versions.push(v);
+    this.wakeAt(v.settlesAt);
     return compact({
       agentRuntimeArn: rt.arn,
       agentRuntimeId: rt.id,
@@ -526,6 +538,7 @@ export class AgentCoreState {
     const status = this.runtimeStatus(rt);
     if (status === 'CREATING' || status === 'UPDATING') throw errors.conflict(`Runtime ${id} is ${status}`);
     rt.deleteAt = this.now() + this.settings.delays.runtimeDelete;
+    this.wakeAt(rt.deleteAt);
     return { status: 'DELETING', agentRuntimeId: rt.id };
   }
 
@@ -640,6 +653,7 @@ export class AgentCoreState {
     const now = this.now();
     const ep = this.addEndpoint(rt, { name, description: input.description as string | undefined, createdAt: now });
     ep.move = { kind: 'create', target: v.version, startedAt: now, settlesAt: Math.max(now + this.settings.delays.endpointCreate, v.settlesAt) };
+    this.wakeAt(ep.move.settlesAt);
     if (input.tags) this.tags.set(ep.arn, { ...(input.tags as Record<string, string>) });
     const s = this.endpointState(rt, ep);
     return compact({
@@ -687,6 +701,7 @@ export class AgentCoreState {
     const now = this.now();
     ep.description = input.description as string | undefined;
     ep.move = { kind: 'update', target: v.version, startedAt: now, settlesAt: Math.max(now + this.settings.delays.endpointUpdate, v.settlesAt) };
+    this.wakeAt(ep.move.settlesAt);
     const after = this.endpointState(rt, ep);
     return compact({
       liveVersion: after.liveVersion === undefined ? undefined : String(after.liveVersion),
@@ -707,6 +722,7 @@ export class AgentCoreState {
     const s = this.endpointState(rt, ep);
     if (s.status === 'CREATING' || s.status === 'UPDATING' || s.status === 'DELETING') throw errors.conflict(`Endpoint ${name} is ${s.status}`);
     ep.deleteAt = this.now() + this.settings.delays.endpointDelete;
+    this.wakeAt(ep.deleteAt);
     return { status: 'DELETING', agentRuntimeId: rt.id, endpointName: name };
   }
 
@@ -757,6 +773,7 @@ export class AgentCoreState {
       name, description: input.description as string | undefined, encryptionKeyArn: input.encryptionKeyArn as string | undefined,
       createdAt: now, settlesAt: now + this.settings.delays.policyEngineCreate,
     });
+    this.wakeAt(pe.settlesAt);
     if (input.tags) this.tags.set(pe.arn, { ...(input.tags as Record<string, string>) });
     return this.policyEngineView(pe);
   }
@@ -858,6 +875,7 @@ export class AgentCoreState {
     this.checkGatewayConfig(config);
     const now = this.now();
     const gw = this.addGateway({ name, config, createdAt: now, settlesAt: now + this.settings.delays.gatewayCreate });
+    this.wakeAt(now + this.settings.delays.gatewayCreate);
     if (input.tags) this.tags.set(gw.arn, { ...(input.tags as Record<string, string>) });
     return this.gatewayView(gw);
   }
@@ -890,6 +908,7 @@ export class AgentCoreState {
     const now = this.now();
     gw.config = config;
     gw.change = { kind: 'update', startedAt: now, settlesAt: now + this.settings.delays.gatewayUpdate, failure: this.gatewayFailure(gw, config) };
+    this.wakeAt(gw.change.settlesAt);
     return this.gatewayView(gw);
   }
 
@@ -898,6 +917,7 @@ export class AgentCoreState {
     const status = this.gatewayStatus(gw);
     if (status === 'CREATING' || status === 'UPDATING' || status === 'DELETING') throw errors.conflict(`Gateway ${id} is ${status}`);
     gw.deleteAt = this.now() + this.settings.delays.gatewayDelete;
+    this.wakeAt(gw.deleteAt);
     return { gatewayId: gw.id, status: 'DELETING' };
   }
 
