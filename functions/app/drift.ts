@@ -126,11 +126,13 @@ function isRetryable(err: unknown): boolean {
 }
 
 function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
-  const started = deps.now();
-  const budget = deps.retryBudgetMs ?? 20_000;
+  // The budget is elapsed wall time (the invocation's own clock), not deps.now(): that is the
+  // business clock (backoff history, change windows), which a local stack may move in jumps.
+  const started = performance.now();
+  const budget = deps.retryBudgetMs ?? 120_000;
   return retryWithBackoff(fn, {
-    isRetryable, baseMs: 200, maxMs: 5_000, sleep: deps.sleep, random: deps.random,
-    deadline: () => budget - (deps.now() - started), maxAttempts: 8,
+    isRetryable, baseMs: 250, maxMs: 10_000, sleep: deps.sleep, random: deps.random,
+    deadline: () => budget - (performance.now() - started), maxAttempts: 12,
   });
 }
 
