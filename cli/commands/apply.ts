@@ -5,7 +5,8 @@
  * keep drifting back, the policy tamper guard and the missed-push safety net. `--json` (with
  * `--yes`) prints one machine-readable document instead: plan, notes, outcomes and summary.
  */
-import { actionable, applyDrift, readDrift, type ApplyOutcome, type ApplyResult } from '../../functions/app/drift.ts';
+import { actionable, applyDrift, publishDriftEvents, readDrift, type ApplyOutcome, type ApplyResult, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
+import type { Config } from '../../functions/lib/config/types.ts';
 import { summarize } from '../../functions/domain/drift/report.ts';
 import type { CliCommand, CliIO } from '../types.ts';
 import { loadCliConfig, parseDriftArgs, renderPlan, reportError, resolveCliDriftDeps, SHARED_OPTIONS, STATE_MACHINE_HELP } from './plan.ts';
@@ -18,6 +19,8 @@ updated once (read-merge-write, nothing else is touched); resources in report mo
 change window or backing off are only reported, and needs-human findings (a tampering whose
 last staged rollout ended without enforcing) are left to a human. A runtime correction creates a
 new runtime version, which resets its managed session storage. Progress and a summary are printed.
+What was found and done is published like a scheduled run (Drift Detected / Drift Corrected /
+Drift Correction Failed, trigger "manual") on $AUTOPILOT_EVENT_BUS, else the config's events.busName.
 
 Options:
   --config FILE  autopilot config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml)
@@ -40,6 +43,15 @@ function progressLine(o: ApplyOutcome, done: number, total: number): string {
   return `[${done}/${total}] ${o.kind} ${o.ref}: ${what}${versions}${detail ? ` - ${detail}` : ''}`;
 }
 
+/** What an apply by hand did goes onto the bus like a scheduled run's, with trigger `manual`. */
+async function publishManualRun(deps: DriftDeps, config: Config, run: DriftRun, applied: ApplyResult, io: CliIO): Promise<void> {
+  if (!deps.events) return;
+  await publishDriftEvents(deps.events, config, run, applied.outcomes, 'manual', {
+    busName: io.env.AUTOPILOT_EVENT_BUS || undefined,
+    onError: (detailType, count, err) => io.stderr(`warning: could not publish ${count} "${detailType}" event(s): ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`),
+  });
+}
+
 async function run(argv: string[], io: CliIO): Promise<number> {
   const args = parseDriftArgs(argv, [...SHARED_OPTIONS, '--yes', '-y']);
   if (typeof args === 'string') {
@@ -60,6 +72,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     if (args.json) {
       const nothing: ApplyResult = { outcomes: [], counts: { planned: 0, attempted: 0, corrected: 0, failed: 0, skipped: 0 } };
       const applied = todo.length === 0 ? nothing : await applyDrift(deps, driftRun);
+      if (todo.length > 0) await publishManualRun(deps, config, driftRun, applied, io);
       const summary = summarize(driftRun.plan, applied.outcomes, applied.stopped);
       io.stdout(JSON.stringify({
         plan: driftRun.plan, notes: driftRun.notes, outcomes: applied.outcomes, stopped: applied.stopped, counts: applied.counts, summary,
@@ -86,6 +99,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     }
     io.stdout('');
     const applied = await applyDrift(deps, driftRun, { onProgress: (o, done, total) => io.stdout(progressLine(o, done, total)) });
+    await publishManualRun(deps, config, driftRun, applied, io);
     const c = applied.counts;
     const needsHuman = driftRun.plan.counts.needsHuman;
     io.stdout('');

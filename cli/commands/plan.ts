@@ -96,7 +96,7 @@ export function cliDriftDeps(env: NodeJS.ProcessEnv, args: Pick<DriftArgs, 'roll
   const rolloutStateMachineArn = args.rolloutStateMachine || env.ROLLOUT_STATE_MACHINE_ARN || undefined;
   const promotionStateMachineArn = args.promotionStateMachine || env.PROMOTION_STATE_MACHINE_ARN || undefined;
   return {
-    agentCore: adapters.agentCore, ecr: adapters.ecr, sfn: adapters.sfn,
+    agentCore: adapters.agentCore, ecr: adapters.ecr, sfn: adapters.sfn, events: adapters.events,
     rolloutStateMachineArn,
     promotionStateMachineArn,
     home: { account: (rolloutStateMachineArn ?? promotionStateMachineArn)?.split(':')[4] || undefined, region },

@@ -33,6 +33,7 @@ import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-
 import type { AgentCoreAdapter } from '../adapters/agentcore.ts';
 import type { Adapters } from '../adapters/index.ts';
 import type { EcrAdapter } from '../adapters/ecr.ts';
+import type { EventsAdapter } from '../adapters/events.ts';
 import type { SfnAdapter } from '../adapters/sfn.ts';
 import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
@@ -67,6 +68,8 @@ export interface DriftDeps {
   agentCore: AgentCoreAdapter;
   ecr: EcrAdapter;
   sfn: SfnAdapter;
+  /** Where a run by hand (`autopilot apply`) publishes its events; the Lambda publishes its own. */
+  events?: Pick<EventsAdapter, 'publish'>;
   /** The policy-rollout state machine (ROLLOUT_STATE_MACHINE_ARN). */
   rolloutStateMachineArn?: string;
   /** The runtime-promotion state machine (PROMOTION_STATE_MACHINE_ARN), for safety-net redeploys with `promote`. */
@@ -76,7 +79,7 @@ export interface DriftDeps {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   random?: () => number;
-  /** Time budget for retrying one call (ms, default 20 000). */
+  /** Elapsed wall time allowed for retrying one call (ms, default 120 000). */
   retryBudgetMs?: number;
   /** First backoff step of a resource that keeps drifting back (ms, default 1 hour). */
   backoffBaseMs?: number;
@@ -649,6 +652,34 @@ export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'>,
   };
 }
 
+/**
+ * Publishes a run's `Drift Detected` events and the `Drift Corrected` / `Drift Correction Failed`
+ * of its outcomes (redacted diffs), grouped per detail-type. Returns how many were accepted;
+ * a failing group is reported through `onError` and does not stop the others.
+ */
+export async function publishDriftEvents(
+  events: Pick<EventsAdapter, 'publish'>,
+  config: Config,
+  run: DriftRun,
+  outcomes: readonly ApplyOutcome[],
+  trigger: string,
+  options: { busName?: string; onError?: (detailType: string, count: number, err: unknown) => void } = {},
+): Promise<number> {
+  const tamperRefs = new Set(run.plan.resources.filter((r) => r.tamper).map((r) => `${r.kind}:${r.ref}`));
+  const all: DriftEvent[] = [...detectedEvents(run.plan, trigger), ...outcomeEvents(outcomes, trigger, tamperRefs)];
+  let published = 0;
+  const busName = options.busName ?? config.events.busName;
+  for (const detailType of new Set(all.map((e) => e.detailType))) {
+    const details = all.filter((e) => e.detailType === detailType).map((e) => e.detail);
+    try {
+      published += (await events.publish(detailType, details, { source: config.events.source, busName })).length;
+    } catch (err) {
+      options.onError?.(detailType, details.length, err);
+    }
+  }
+  return published;
+}
+
 /** One drift pass: read and plan, apply what the config allows, publish the events, log a summary. */
 export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEvent): Promise<CorrectDriftResult> {
   const trigger = event.trigger ?? (event['detail-type'] === 'Drift Check Requested' ? 'on-demand' : 'unknown');
@@ -675,18 +706,10 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
     if (o.status === 'failed') deps.logger.warn('Drift correction failed', { resourceType: o.kind, ref: o.ref, error: o.error });
   }
 
-  const tamperRefs = new Set(run.plan.resources.filter((r) => r.tamper).map((r) => `${r.kind}:${r.ref}`));
-  const events: DriftEvent[] = [...detectedEvents(run.plan, trigger), ...outcomeEvents(applied.outcomes, trigger, tamperRefs)];
-  let published = 0;
-  const busName = deps.eventBusName ?? config.events.busName;
-  for (const detailType of new Set(events.map((e) => e.detailType))) {
-    const details = events.filter((e) => e.detailType === detailType).map((e) => e.detail);
-    try {
-      published += (await deps.adapters.events.publish(detailType, details, { source: config.events.source, busName })).length;
-    } catch (err) {
-      deps.logger.error('Publishing drift events failed', { detailType, count: details.length, error: err instanceof Error ? err.name : String(err) });
-    }
-  }
+  const published = await publishDriftEvents(deps.adapters.events, config, run, applied.outcomes, trigger, {
+    busName: deps.eventBusName,
+    onError: (detailType, count, err) => deps.logger.error('Publishing drift events failed', { detailType, count, error: err instanceof Error ? err.name : String(err) }),
+  });
 
   const summary = summarize(run.plan, applied.outcomes, applied.stopped);
   deps.logger.info('Drift run summary', { trigger, reportOnly, ...summary, eventsPublished: published });

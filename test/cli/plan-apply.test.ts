@@ -70,6 +70,10 @@ describe('autopilot plan / apply', () => {
     expect(t.text()).toMatch(/\[1\/1\] runtime supportAgent-a1b2c3d4e5: corrected \(version \d+ -> \d+\)/);
     expect(t.text()).toContain('Apply complete: 1 corrected, 0 failed, 0 skipped.');
     expect(t.text()).not.toContain(SECRET);
+    // The run by hand is on the bus like a scheduled one, trigger manual, secrets redacted.
+    const published = stack.events.events.map((e) => e.event).filter((e) => e.source === 'agentcore-autopilot' && e.detail.trigger === 'manual');
+    expect(published.map((e) => e['detail-type']).sort()).toEqual(['Drift Corrected', 'Drift Detected']);
+    expect(JSON.stringify(published)).not.toContain(SECRET);
     await settleResources(stack);
     expect((await getRuntime(stack, SUPPORT)).environmentVariables).toMatchObject({ API_KEY: SECRET });
 
