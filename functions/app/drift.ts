@@ -135,7 +135,7 @@ function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
   const budget = deps.retryBudgetMs ?? 120_000;
   return retryWithBackoff(fn, {
     isRetryable, baseMs: 250, maxMs: 10_000, sleep: deps.sleep, random: deps.random,
-    deadline: () => budget - (performance.now() - started), maxAttempts: 12,
+    deadline: () => budget - (performance.now() - started), maxAttempts: 20,
   });
 }
 
