@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { Stack } from '../../local/stack.ts';
 import type { VirtualClock } from '../../local/clock.ts';
+import type { CliIO } from '../../cli/types.ts';
 
 export const SEED = path.resolve(import.meta.dirname, '../../local/seed/example.yaml');
 export const SUPPORT = 'supportAgent-a1b2c3d4e5';
@@ -164,4 +165,12 @@ export async function getGateway(stack: Stack, id: string): Promise<Record<strin
 
 export async function tagsOf(stack: Stack, arn: string): Promise<Record<string, string>> {
   return (await agentCoreClient(stack).send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {};
+}
+
+/** A CLI io over a stack's environment that records what the command prints. */
+export function cliIO(s: Stack) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), env: { ...s.env, PATH: process.env.PATH }, isTTY: false };
+  return { io, text: () => out.join('\n'), errors: () => err.join('\n') };
 }

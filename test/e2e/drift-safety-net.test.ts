@@ -7,11 +7,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { main } from '../../cli/autopilot.ts';
-import type { CliIO } from '../../cli/types.ts';
 import { startStack, type Stack } from '../../local/stack.ts';
 import { setTimeSource } from '../../functions/lib/time.ts';
 import { encodeRejected, REJECTED_DIGESTS_TAG } from '../../functions/domain/redeploy/rejected.ts';
-import { REPO, SEED, SUPPORT, agentCoreClient, fullConfig, getRuntime, passTime, settleResources, tagsOf, writeConfig } from './drift-fixtures.ts';
+import { REPO, SEED, SUPPORT, agentCoreClient, fullConfig, getRuntime, passTime, settleResources, tagsOf, writeConfig, cliIO } from './drift-fixtures.ts';
 import { exampleSeed as redeploySeed } from './redeploy-helpers.ts';
 import { REPO_ROOT } from '../../local/stack.ts';
 
@@ -56,13 +55,6 @@ async function start(config: Record<string, unknown>, images: { tags: string[]; 
   // Images land in ECR without any event reaching the bus.
   s.ecr.seed({ repositories: [{ name: 'support-agent', images }] });
   return { s, configFile };
-}
-
-function cliIO(s: Stack) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), env: { ...s.env, PATH: process.env.PATH }, isTTY: false };
-  return { io, text: () => out.join('\n'), errors: () => err.join('\n') };
 }
 
 describe('missed-push safety net and rejected digests', () => {

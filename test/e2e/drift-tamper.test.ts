@@ -7,13 +7,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { main } from '../../cli/autopilot.ts';
-import type { CliIO } from '../../cli/types.ts';
 import { startStack, type Stack } from '../../local/stack.ts';
 import type { FaultRule } from '../../local/emulator/index.ts';
 import { setTimeSource } from '../../functions/lib/time.ts';
 import { DRIFT_ROLLOUT_TAG } from '../../functions/domain/drift/tamper-guard.ts';
 import { exampleSeed, scriptPolicyMetrics } from './rollout-fixture.ts';
-import { BILLING_PE, GW_BILLING, GW_SUPPORT, SUPPORT_PE, fullConfig, getGateway, passTime, tagsOf, writeConfig } from './drift-fixtures.ts';
+import { BILLING_PE, GW_BILLING, GW_SUPPORT, SUPPORT_PE, fullConfig, getGateway, passTime, tagsOf, writeConfig, cliIO } from './drift-fixtures.ts';
 
 type Resource = { ref: string; status: string; action: string; reason?: string; rolloutInProgress?: boolean; tamper?: unknown; previousRollout?: { executionName: string; outcome: string }; fields: { path: string; action: string }[] };
 type Result = {
@@ -39,13 +38,6 @@ const detected = (s: Stack, ref: string) => s.events.events
 const enforceGateway = (rollout: Record<string, unknown> = {}) => ({
   id: GW_SUPPORT, desired: { description: 'Support tools' }, policyEngine: { arn: SUPPORT_PE, mode: 'ENFORCE', rollout },
 });
-
-function cliIO(s: Stack) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { stdout: (l) => out.push(l), stderr: (l) => err.push(l), env: { ...s.env, PATH: process.env.PATH }, isTTY: false };
-  return { io, text: () => out.join('\n'), errors: () => err.join('\n') };
-}
 
 describe('a staged ENFORCE rollout that rolled back', () => {
   it('is not started again while the declaration is unchanged: needs-human, loud; a changed declaration starts one', async () => {
