@@ -37,7 +37,7 @@ import type { EventsAdapter } from '../adapters/events.ts';
 import type { SfnAdapter } from '../adapters/sfn.ts';
 import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
-import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError } from '../lib/errors.ts';
+import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError, ThrottledError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
 import { now as clockNow, sleep } from '../lib/time.ts';
 import { mapWithConcurrency } from '../lib/concurrency.ts';
@@ -133,11 +133,18 @@ function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
   // business clock (backoff history, change windows), which a local stack may move in jumps.
   const started = performance.now();
   const budget = deps.retryBudgetMs ?? 120_000;
+  // Throttling is waited out (a large scan saturates per-operation quotas; that is expected);
+  // outages and conflicts get a few retries only, so a failing service fails the run quickly.
+  let otherFailures = 0;
   return retryWithBackoff(fn, {
-    isRetryable, baseMs: 250, maxMs: 10_000, sleep: deps.sleep, random: deps.random,
+    isRetryable: (err) => isRetryable(err) && (err instanceof ThrottledError || ++otherFailures <= MAX_OTHER_RETRIES),
+    baseMs: 250, maxMs: 10_000, sleep: deps.sleep, random: deps.random,
     deadline: () => budget - (performance.now() - started), maxAttempts: 20,
   });
 }
+
+/** Retries of one call after 5xx or conflicts (throttling has its own, larger allowance). */
+const MAX_OTHER_RETRIES = 4;
 
 /** Resolves a declared ref to an id: the id itself, or the unique match of the name in `list`. */
 async function resolveId(
