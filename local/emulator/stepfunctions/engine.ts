@@ -630,23 +630,11 @@ export class Execution {
   }
 
   private taskTimeoutSeconds(s: StateDef, input: Json): number | undefined {
-    if (typeof s.TimeoutSeconds === 'number') return s.TimeoutSeconds;
-    if (typeof s.TimeoutSecondsPath === 'string') {
-      const v = queryReferencePath(s.TimeoutSecondsPath, input);
-      if (typeof v === 'number' && v >= 1) return v;
-      throw stateError('States.Runtime', `TimeoutSecondsPath ${s.TimeoutSecondsPath} does not point to a positive integer`);
-    }
-    return undefined;
+    return secondsOf(s, 'TimeoutSeconds', input);
   }
 
   private heartbeatSeconds(s: StateDef, input: Json): number | undefined {
-    if (typeof s.HeartbeatSeconds === 'number') return s.HeartbeatSeconds;
-    if (typeof s.HeartbeatSecondsPath === 'string') {
-      const v = queryReferencePath(s.HeartbeatSecondsPath, input);
-      if (typeof v === 'number' && v >= 1) return v;
-      throw stateError('States.Runtime', `HeartbeatSecondsPath ${s.HeartbeatSecondsPath} does not point to a positive integer`);
-    }
-    return undefined;
+    return secondsOf(s, 'HeartbeatSeconds', input);
   }
 
   private async dispatchTask(name: string, s: StateDef, input: Json): Promise<Json> {
@@ -899,6 +887,19 @@ function findToken(value: unknown, isCandidate: (s: string) => boolean): string 
       const t = findToken(v, isCandidate);
       if (t) return t;
     }
+  }
+  return undefined;
+}
+
+/** A state's `<field>` (a number) or `<field>Path` (a reference path to a positive number). */
+function secondsOf(s: StateDef, field: 'TimeoutSeconds' | 'HeartbeatSeconds', input: Json): number | undefined {
+  const fixed = s[field];
+  if (typeof fixed === 'number') return fixed;
+  const path = s[`${field}Path`];
+  if (typeof path === 'string') {
+    const v = queryReferencePath(path, input);
+    if (typeof v === 'number' && v >= 1) return v;
+    throw stateError('States.Runtime', `${field}Path ${path} does not point to a positive integer`);
   }
   return undefined;
 }
