@@ -207,7 +207,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const started = Date.now();
   const clients = clientsFor(io.env);
   const ctx: RedeployContext = {
-    adapters: createAdapters(clients),
+    adapters: createAdapters(clients, { agentCore: { acknowledgedMembers: config.unknownMembers.acknowledged } }),
     config,
     log: cliLog(io, args.json),
     remainingMs: () => 120_000 - (Date.now() - started),

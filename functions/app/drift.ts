@@ -39,6 +39,7 @@ import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
 import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError, ThrottledError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
+import { unknownMembersOf } from '../lib/model/unknown-members.ts';
 import { now as clockNow, sleep } from '../lib/time.ts';
 import { mapWithConcurrency } from '../lib/concurrency.ts';
 import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../domain/runtime-update.ts';
@@ -210,6 +211,10 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
       }
       target.live = live;
       target.arn = live[read.arnField] as string | undefined;
+      const unknown = unknownMembersOf(live);
+      if (unknown.length > 0) {
+        notes.push(`${kind} ${spec.id ?? spec.name}: carries member(s) the bundled AgentCore model does not know (${unknown.join(', ')}): it is compared, but no correction will write it until they are acknowledged in the config (unknownMembers.acknowledged.${kind})`);
+      }
       return { spec, live };
     } catch (err) {
       return { spec, error: errorText(err) };

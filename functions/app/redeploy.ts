@@ -24,7 +24,7 @@ import type { Adapters, AgentCoreAdapter } from '../adapters/index.ts';
 import { callAws } from '../adapters/aws-errors.ts';
 import { diffConfig, type FieldChange } from '../domain/diff.ts';
 import { redactChanges } from '../domain/redact.ts';
-import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
+import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, UnknownLiveMemberError, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
 import { randomUUID } from 'node:crypto';
 import { parseChangeRequest, parseEcrImageAction, requestedImageUri, type ImagePush } from '../domain/redeploy/events.ts';
 import { isDuplicateRedeploy, withRedeployClientToken } from '../domain/redeploy/idempotency.ts';
@@ -224,7 +224,9 @@ export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs):
     const outcome: RuntimeOutcome = {
       runtimeId,
       status: 'failed',
-      reason: err instanceof RetryBudgetExceededError ? 'retry-budget-exceeded' : err instanceof ResourceNotFoundError ? 'runtime-not-found' : 'update-failed',
+      reason: err instanceof RetryBudgetExceededError ? 'retry-budget-exceeded'
+        : err instanceof ResourceNotFoundError ? 'runtime-not-found'
+          : err instanceof UnknownLiveMemberError ? 'unknown-live-members' : 'update-failed',
       message: err instanceof AutopilotError ? err.message : undefined,
       error: describeError(err),
       retryable,

@@ -14,6 +14,7 @@ import {
   checkScheduleExpression, checkSemverRange, checkTagGlob, checkTimeZone,
 } from './patterns.ts';
 import { rolloutSettingsSchema } from './rollout.ts';
+import { isModeledPath, LIVE_OUTPUT_SHAPES, MEMBER_PATH_PATTERN, type LiveResourceKind } from '../model/unknown-members.ts';
 
 const ignoreList = (kinds: ResourceKind[]) =>
   uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path').default(() => []);
@@ -126,6 +127,24 @@ const redeploySchema = z.strictObject({
   concurrency: concurrency().default(4),
 });
 
+// ---- unknown members ----------------------------------------------------------------------
+
+const acknowledgedPaths = (kind: LiveResourceKind) =>
+  uniqueList(checkedString((v) => {
+    if (!MEMBER_PATH_PATTERN.test(v)) return 'must be a member path such as newField, someConfiguration.newMember, list[].member or map.*.member';
+    if (isModeledPath(LIVE_OUTPUT_SHAPES[kind], v)) return `is a member the bundled model knows (${LIVE_OUTPUT_SHAPES[kind]}): there is nothing to acknowledge`;
+    return undefined;
+  }), 'path').default(() => []);
+
+const unknownMembersSchema = z.strictObject({
+  // Live members the bundled AgentCore model does not know, checked by an operator to be
+  // read-only: their presence no longer stops a write (README, "Limits and known unknowns").
+  acknowledged: z.strictObject({
+    runtime: acknowledgedPaths('runtime'),
+    gateway: acknowledgedPaths('gateway'),
+  }).prefault({}),
+});
+
 /** The whole file. Its output still has raw resource refs and tag policies; load.ts finalizes them. */
 export const configSchema = z.strictObject({
   version: z.literal(1),
@@ -134,6 +153,7 @@ export const configSchema = z.strictObject({
   gateways: z.array(gatewaySchema).default(() => []),
   drift: driftSchema.prefault({}),
   redeploy: redeploySchema.prefault({}),
+  unknownMembers: unknownMembersSchema.prefault({}),
 });
 
 export type ParsedConfig = z.output<typeof configSchema>;
