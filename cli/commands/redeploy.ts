@@ -7,15 +7,8 @@
  */
 import { ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { createAdapters } from '../../functions/adapters/index.ts';
-import {
-  InvalidRedeployRequestError,
-  redeployManually,
-  resolveImage,
-  trackRuleOf,
-  type Log,
-  type RedeployContext,
-  type RuntimeOutcome,
-} from '../../functions/app/redeploy.ts';
+import type { Log, RedeployContext, RuntimeOutcome } from '../../functions/app/redeploy.ts';
+import { InvalidRedeployRequestError, redeployManually, resolveImage, trackRuleOf } from '../../functions/app/redeploy-manual.ts';
 import type { FieldChange } from '../../functions/domain/diff.ts';
 import { describeError } from '../../functions/domain/redeploy/outcome-events.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
