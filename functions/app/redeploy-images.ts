@@ -11,7 +11,8 @@ import { tagPolicyKind, tagVersion } from '../domain/redeploy/tag-policy.ts';
 import type { TrackRule } from '../lib/config/index.ts';
 import { ResourceNotFoundError } from '../lib/errors.ts';
 
-import { rejected, type RedeployContext } from './redeploy.ts';
+import { isRetryableAwsError, type RedeployContext } from './redeploy.ts';
+import { DEPLOYABLE_MANIFEST_TYPES, manifestVerdict, type ArtifactVerdict } from '../domain/redeploy/artifact.ts';
 
 /** Tags ECR holds for `digest` (undefined when the lookup fails: the plan then works without them). */
 export async function tagsOfDigest(ctx: RedeployContext, repository: string, digest: string, registryId: string): Promise<string[] | undefined> {
@@ -25,9 +26,10 @@ export async function tagsOfDigest(ctx: RedeployContext, repository: string, dig
  * than the ECR client's, which cannot see it). Never throws.
  */
 export async function lookupImage(ctx: RedeployContext, repository: string, digest: string, registryId: string, region?: string): Promise<ImageLookup> {
-  if (region !== undefined && ctx.home?.region !== undefined && region !== ctx.home.region) return { state: 'unknown' };
+  const ecr = ecrFor(ctx, region);
+  if (ecr === undefined) return { state: 'unknown' };
   try {
-    const [detail] = await ctx.adapters.ecr.describeImages(repository, [{ imageDigest: digest }], { registryId });
+    const [detail] = await ecr.describeImages(repository, [{ imageDigest: digest }], { registryId });
     if (!detail) return { state: 'missing' };
     const pushedAt = detail.imagePushedAt === undefined ? undefined : new Date(detail.imagePushedAt);
     return { state: 'found', tags: detail.imageTags ?? [], ...(pushedAt !== undefined && { pushedAt }) };
@@ -35,6 +37,38 @@ export async function lookupImage(ctx: RedeployContext, repository: string, dige
     if (err instanceof ResourceNotFoundError) return { state: 'missing' };
     ctx.log.warn('Image details not available', { repository, digest, error: describeError(err).name });
     return { state: 'unknown' };
+  }
+}
+
+/**
+ * The ECR client for images in `region`: the home one for the home region (or when either is
+ * unknown), `ctx.ecrIn(region)` for another, undefined when there is none.
+ */
+export function ecrFor(ctx: RedeployContext, region: string | undefined): Pick<RedeployContext['adapters']['ecr'], 'describeImages' | 'getManifest' | 'getImageDigest'> | undefined {
+  if (region === undefined || ctx.home?.region === undefined || region === ctx.home.region) return ctx.adapters.ecr;
+  return ctx.ecrIn?.(region);
+}
+
+/** What the pushed artifact is, per its manifest in ECR; `missing` when ECR no longer has it, `unknown` when it could not be asked. */
+export type Inspection = ArtifactVerdict | { kind: 'missing' } | { kind: 'unknown'; reason: string; retryable: boolean };
+
+/**
+ * BatchGetImage of one digest (in its own region), judged by manifestVerdict. A manifest of a type
+ * none of the deployable ones (ECR refuses to return it as one) is not an image. Never throws.
+ */
+export async function inspectArtifact(ctx: RedeployContext, repository: string, digest: string, registryId: string, region: string | undefined): Promise<Inspection> {
+  const ecr = ecrFor(ctx, region);
+  if (ecr === undefined) return { kind: 'unknown', reason: `no ECR client for region ${region}`, retryable: false };
+  try {
+    const found = await ecr.getManifest(repository, digest, DEPLOYABLE_MANIFEST_TYPES, { registryId });
+    if (found.state === 'missing') return { kind: 'missing' };
+    if (found.state === 'refused') return { kind: 'not-an-image', reason: `ECR does not return it as an image manifest or index (${found.failureCode})` };
+    return manifestVerdict(found.mediaType, found.manifest);
+  } catch (err) {
+    if (err instanceof ResourceNotFoundError) return { kind: 'missing' };
+    const e = describeError(err);
+    ctx.log.warn('Image manifest not available', { repository, digest, error: e.name });
+    return { kind: 'unknown', reason: `BatchGetImage failed: ${e.name}`, retryable: isRetryableAwsError(err) };
   }
 }
 

@@ -22,6 +22,7 @@ import {
   finish,
   isRetryableAwsError,
   publish,
+  quietSkip,
   rejected,
   resolveRuntimeId,
   unexpected,
@@ -30,13 +31,17 @@ import {
   type RuntimeOutcome,
 } from './redeploy.ts';
 import { tagsForRejectedCheck } from './redeploy-tags.ts';
-import { liveTagsFor, lookupImage } from './redeploy-images.ts';
+import { inspectArtifact, liveTagsFor, lookupImage } from './redeploy-images.ts';
+import { eventMediaTypeRefusal } from '../domain/redeploy/artifact.ts';
 
 /**
- * Handles one `ECR Image Action` event: every configured runtime whose tracking rule follows the
- * push is updated (bounded concurrency), each pinned to the pushed digest. Refused events make no
- * API call at all. Throws RedeployIncompleteError when a runtime failed with a retryable error,
- * after every runtime has been handled and every outcome published.
+ * Handles one `ECR Image Action` push (or `ECR Replication Action` into this region): every
+ * configured runtime whose tracking rule follows the push is updated (bounded concurrency), each
+ * pinned to the pushed digest. Refused events make no API call at all; untagged pushes and
+ * non-image artifacts are skipped quietly (status `skipped`, no event); an image index without a
+ * linux/arm64 image is `Skipped` per runtime (reason `no-linux-arm64`). Throws
+ * RedeployIncompleteError when a runtime failed with a retryable error, after every runtime has
+ * been handled and every outcome published.
  */
 export async function redeployImagePush(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
   const parsed = parseEcrImageAction(event);
@@ -52,7 +57,11 @@ export async function redeployImagePush(ctx: RedeployContext, event: unknown): P
     const first = decisions[0].decision;
     return rejected(ctx, first.match ? 'registry not allowed' : first.message, facts);
   }
-  if (push.tag === undefined) return rejected(ctx, 'digest-only push: no tag for a tag policy to follow', facts);
+  // Routine pushes no tag policy follows: every per-platform manifest of a multi-platform push is
+  // pushed untagged, and so are signatures and attestations attached by digest.
+  if (push.tag === undefined) return quietSkip(ctx, 'untagged', 'an untagged push (e.g. a per-platform manifest of a multi-platform image): no tag for a tag policy to follow', facts);
+  const byEvent = eventMediaTypeRefusal(push.manifestMediaType, push.artifactMediaType);
+  if (byEvent) return quietSkip(ctx, 'not-an-image', byEvent.reason, facts);
 
   ctx.log.info('Image push received', { ...facts, runtimes: inRegistry.length });
   const subjectOf = (runtimeId: string): RedeploySubject => ({ runtimeId, push });
@@ -80,6 +89,31 @@ export async function redeployImagePush(ctx: RedeployContext, event: unknown): P
       await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: stale.reason, message: stale.message }));
     }
     return finish(ctx, { status: 'processed', push: { repository: push.repository, digest: push.digest, tag: push.tag }, outcomes: skipped });
+  }
+
+  // Only container images deploy, and an index only with a linux/arm64 image (artifact.ts).
+  if (matching.length > 0) {
+    const artifact = await inspectArtifact(ctx, push.repository, push.digest, push.account, push.region);
+    if (artifact.kind === 'not-an-image') return quietSkip(ctx, 'not-an-image', artifact.reason, facts);
+    if (artifact.kind !== 'deployable') {
+      const refusal = artifact.kind === 'missing'
+        ? { status: 'skipped' as const, reason: 'stale-tag', message: `${push.repository}@${push.digest} is no longer in ECR` }
+        : artifact.kind === 'no-linux-arm64'
+          ? { status: 'skipped' as const, reason: 'no-linux-arm64', message: artifact.reason }
+          : { status: 'failed' as const, reason: 'image-not-inspected', message: `the pushed image could not be inspected in ECR (${artifact.reason}); nothing deployed`, retryable: artifact.retryable };
+      for (const { spec } of matching) {
+        const runtimeId = spec.id ?? spec.name ?? '';
+        skipped.push({ runtimeId, ...refusal });
+        if (refusal.status === 'failed') {
+          ctx.log.error('Runtime not updated', { runtimeId, reason: refusal.reason, explanation: refusal.message });
+          await publish(ctx, redeployFailed(subjectOf(runtimeId), { reason: refusal.reason, message: refusal.message }));
+        } else {
+          ctx.log[refusal.reason === 'no-linux-arm64' ? 'warn' : 'info']('Runtime skipped', { runtimeId, reason: refusal.reason, explanation: refusal.message });
+          await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: refusal.reason, message: refusal.message }));
+        }
+      }
+      return finish(ctx, { status: 'processed', push: { repository: push.repository, digest: push.digest, tag: push.tag }, outcomes: skipped });
+    }
   }
 
   // Live images looked up once per invocation (several runtimes often run the same one).

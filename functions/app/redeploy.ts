@@ -78,6 +78,11 @@ export interface RedeployContext {
   pollSeconds?: number;
   /** Unique id of this invocation's promotion claim (default: a random UUID). */
   claimId?: () => string;
+  /**
+   * ECR in another region (ECR is regional: an image is looked up where it lives). Without it,
+   * images outside the home region cannot be looked up, and whatever needs the lookup fails closed.
+   */
+  ecrIn?: (region: string) => Pick<Adapters['ecr'], 'describeImages' | 'getManifest' | 'getImageDigest'>;
 }
 
 export type OutcomeStatus = 'updated' | 'skipped' | 'failed' | 'planned';
@@ -366,6 +371,8 @@ async function startPromotion(ctx: RedeployContext, outcome: RuntimeOutcome, pro
 
 export type RedeployResult =
   | { status: 'rejected'; reason: string }
+  /** A routine push no rule deploys (untagged, not a container image): no event, an INFO log line. */
+  | { status: 'skipped'; reason: string; message: string }
   | { status: 'processed'; push?: { repository: string; digest: string; tag?: string }; outcomes: RuntimeOutcome[] };
 
 export async function resolveRuntimeId(ctx: RedeployContext, spec: { id?: string; name?: string }): Promise<string> {
@@ -377,6 +384,12 @@ export async function resolveRuntimeId(ctx: RedeployContext, spec: { id?: string
 export function rejected(ctx: RedeployContext, reason: string, facts: Record<string, unknown> = {}): RedeployResult {
   ctx.log.warn('Event rejected', { reason, ...facts });
   return { status: 'rejected', reason };
+}
+
+/** A routine push that deploys nothing, said quietly (INFO, no outcome event). */
+export function quietSkip(ctx: RedeployContext, reason: string, message: string, facts: Record<string, unknown> = {}): RedeployResult {
+  ctx.log.info('Push skipped', { reason, explanation: message, ...facts });
+  return { status: 'skipped', reason, message };
 }
 
 export function unexpected(spec: { id?: string; name?: string }, err: unknown): RuntimeOutcome {
