@@ -5,6 +5,8 @@ import { type RuntimeChange } from '../domain/runtime-update.ts';
 import { parseChangeRequest, requestedImageUri } from '../domain/redeploy/events.ts';
 import { describeError, redeployFailed, type RedeploySubject } from '../domain/redeploy/outcome-events.ts';
 import { requestedImageRefusal } from '../domain/redeploy/plan.ts';
+import { parseImageUri } from '../domain/redeploy/image-ref.ts';
+import { checkRequestedImage } from './redeploy-images.ts';
 import type { RuntimeSpec } from '../lib/config/index.ts';
 
 import {
@@ -22,8 +24,9 @@ import {
 /**
  * Handles one `Runtime Change Requested` event: the schema-validated partial change is applied
  * losslessly (read-merge-write). A requested image must pass the push rules: the Docker tag grammar
- * (checked by the parser) and the registry scope of the runtime's tracking rule (its registry
- * accounts/regions, or the home account/region). The new version is followed like an image push's
+ * (checked by the parser), the registry scope of the runtime's tracking rule (its registry
+ * accounts/regions, or the home account/region), present in its own region's registry and a
+ * deployable container image (an index with linux/arm64). The new version is followed like an image push's
  * (promoted when the tracking rule names endpoints). Refused events make no write call.
  */
 export async function applyChangeRequest(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
@@ -62,6 +65,19 @@ export async function applyChangeRequest(ctx: RedeployContext, event: unknown): 
   const spec = specFor(ctx.config, runtimeId, selectorName);
   const late = imageRefusal(spec);
   if (late !== undefined) return rejected(ctx, late, { runtime: ref, runtimeId, requestId: request.requestId, eventId: request.eventId });
+  // Like a push: the image exists in its own region's registry and is a deployable container image.
+  const imageRef = image === undefined ? undefined : parseImageUri(image);
+  if (imageRef?.account !== undefined && imageRef.region !== undefined) {
+    const checked = await checkRequestedImage(ctx, { account: imageRef.account, region: imageRef.region, repository: imageRef.repository, tag: imageRef.tag, digest: imageRef.digest });
+    if (!checked.ok && !('lookupFailed' in checked)) {
+      return rejected(ctx, `the requested image is refused: ${checked.reason}`, { runtime: ref, runtimeId, requestId: request.requestId, eventId: request.eventId });
+    }
+    if (!checked.ok) {
+      ctx.log.error('Requested image not checked', { runtimeId, reason: checked.reason });
+      if (!request.dryRun) await publish(ctx, redeployFailed(subject(runtimeId), { reason: 'image-not-inspected', message: checked.reason }));
+      return finish(ctx, { status: 'processed', outcomes: [{ runtimeId, status: 'failed', reason: 'image-not-inspected', message: checked.reason, retryable: checked.retryable }] });
+    }
+  }
   const outcome = await applyRuntimeUpdate(ctx, {
     runtimeId,
     subject: subject(runtimeId),

@@ -72,6 +72,46 @@ export async function inspectArtifact(ctx: RedeployContext, repository: string, 
   }
 }
 
+/** Whether a requested image (change request, `autopilot redeploy`) may be deployed, and its digest. */
+export type ImageCheck =
+  | { ok: true; digest: string }
+  /** Refused: the image does not exist in its registry, or is no deployable container image. */
+  | { ok: false; reason: string }
+  /** ECR could not be asked: nothing may be deployed yet. */
+  | { ok: false; reason: string; lookupFailed: true; retryable: boolean };
+
+/**
+ * The checks a push passes, for an image named by hand: it exists in its own region's registry
+ * (a tag is resolved to its digest; with both, the tag must point to the digest), and it is a
+ * container image ECR can return (an index with linux/arm64). Never throws.
+ */
+export async function checkRequestedImage(ctx: RedeployContext, ref: { account: string; region: string; repository: string; tag?: string; digest?: string }): Promise<ImageCheck> {
+  const where = `ECR repository ${ref.repository} (${ref.account}, ${ref.region})`;
+  const ecr = ecrFor(ctx, ref.region);
+  if (ecr === undefined) return { ok: false, reason: `no ECR client for ${ref.region}: the image cannot be checked`, lookupFailed: true, retryable: false };
+  let digest = ref.digest;
+  try {
+    if (ref.tag !== undefined) {
+      const tagged = await ecr.getImageDigest(ref.repository, ref.tag, { registryId: ref.account });
+      if (digest !== undefined && tagged !== digest) return { ok: false, reason: `tag ${ref.tag} points to ${tagged}, not ${digest}, in ${where}` };
+      digest = tagged;
+    } else if (digest !== undefined) {
+      await ecr.describeImages(ref.repository, [{ imageDigest: digest }], { registryId: ref.account });
+    } else {
+      return { ok: false, reason: 'the image names neither a tag nor a digest' };
+    }
+  } catch (err) {
+    if (err instanceof ResourceNotFoundError) return { ok: false, reason: `no image ${ref.tag !== undefined ? `tagged ${ref.tag}` : digest} in ${where}` };
+    const e = describeError(err);
+    return { ok: false, reason: `the image could not be looked up in ${where}: ${e.name}`, lookupFailed: true, retryable: isRetryableAwsError(err) };
+  }
+  const artifact = await inspectArtifact(ctx, ref.repository, digest, ref.account, ref.region);
+  if (artifact.kind === 'deployable') return { ok: true, digest };
+  if (artifact.kind === 'missing') return { ok: false, reason: `no image ${digest} in ${where}` };
+  if (artifact.kind === 'unknown') return { ok: false, reason: `the image could not be inspected in ${where}: ${artifact.reason}`, lookupFailed: true, retryable: artifact.retryable };
+  return { ok: false, reason: `${digest} is not deployable: ${artifact.reason}` };
+}
+
 /** Under a semver rule, the tags of the live digest tell which version runs when the URI has none. */
 export async function liveTagsFor(ctx: RedeployContext, rule: TrackRule, live: LiveRuntimeLike, push: ImagePush): Promise<string[] | undefined> {
   if (tagPolicyKind(rule.tagPolicy) !== 'semver') return undefined;

@@ -316,7 +316,7 @@ function subjectOf(runtimeId: string, origin: unknown): RedeploySubject {
   const subject: RedeploySubject = { runtimeId };
   if (!isObject(origin)) return subject;
   const trigger = origin.trigger;
-  if (trigger === 'image-push' || trigger === 'change-request' || trigger === 'manual') subject.trigger = trigger;
+  if (trigger === 'image-push' || trigger === 'change-request' || trigger === 'manual' || trigger === 'drift') subject.trigger = trigger;
   const repository = str(origin.repository);
   const digest = str(origin.digest);
   const tag = str(origin.tag);
