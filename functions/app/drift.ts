@@ -39,6 +39,7 @@ import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
 import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError, ThrottledError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
+import { unknownMembersOf } from '../lib/model/unknown-members.ts';
 import { now as clockNow, sleep } from '../lib/time.ts';
 import { mapWithConcurrency } from '../lib/concurrency.ts';
 import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../domain/runtime-update.ts';
@@ -58,7 +59,7 @@ import { decodeRejected, REJECTED_DIGESTS_TAG as REJECTED_TAG_NAME } from '../do
 import { isRolloutOfGateway } from '../domain/rollout/execution-name.ts';
 import { startPolicyRollout } from '../domain/rollout/start.ts';
 import { RolloutInProgressError } from '../domain/rollout/errors.ts';
-import { buildPromotionInput, promotionExecutionName } from '../domain/redeploy/promotion.ts';
+import { buildPromotionInput, promotionExecutionName, VERIFY_ONLY } from '../domain/redeploy/promotion.ts';
 import { detectedEvents, outcomeEvents, summarize, type DriftEvent, type DriftSummary } from '../domain/drift/report.ts';
 import { adaptersFor, configFor, envValue, homeOf } from './lambda-env.ts';
 
@@ -210,6 +211,10 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
       }
       target.live = live;
       target.arn = live[read.arnField] as string | undefined;
+      const unknown = unknownMembersOf(live);
+      if (unknown.length > 0) {
+        notes.push(`${kind} ${spec.id ?? spec.name}: carries member(s) the bundled AgentCore model does not know (${unknown.join(', ')}): it is compared, but no correction will write it until they are acknowledged in the config (unknownMembers.acknowledged.${kind})`);
+      }
       return { spec, live };
     } catch (err) {
       return { spec, error: errorText(err) };
@@ -313,8 +318,8 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
   }
   plan.resources.forEach((r, i) => {
     const promote = r.kind === 'runtime' ? (targets[i]?.spec as RuntimeSpec | undefined)?.track?.promote : undefined;
-    if (!promotionAvailable && r.redeploy && (r.action === 'redeploy' || r.action === 'correct') && promote && promote.endpoints.length > 0) {
-      notes.push(`runtime ${r.ref}: its tracking rule promotes, but the runtime-promotion state machine is unknown (set PROMOTION_STATE_MACHINE_ARN): apply fails its redeploy`);
+    if (!promotionAvailable && (r.action === 'redeploy' || r.action === 'correct') && promote && promote.endpoints.length > 0) {
+      notes.push(`runtime ${r.ref}: its tracking rule promotes, but the runtime-promotion state machine is unknown (set PROMOTION_STATE_MACHINE_ARN): apply fails its ${r.redeploy ? 'redeploy' : 'correction'}`);
     }
   });
   const run = { plan, notes, settings: config.drift } as DriftRun;
@@ -508,10 +513,10 @@ async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings:
     }
     if (!change.set && !change.containerUri) return { status: 'skipped', reason: 'already in sync on re-read' };
     const promote = spec.track?.promote;
-    if (change.containerUri && promote && promote.endpoints.length > 0 && !deps.promotionStateMachineArn) {
-      // A new version the endpoints are never moved to would be a half-done redeploy: write nothing.
+    if (promote && promote.endpoints.length > 0 && !deps.promotionStateMachineArn) {
+      // A new version the endpoints are never moved to would be a half-done correction: write nothing.
       throw new PromotionStateMachineUnknownError(
-        `redeploy not applied: the tracking rule promotes (endpoints ${promote.endpoints.join(', ')}) but the runtime-promotion state machine is unknown; set PROMOTION_STATE_MACHINE_ARN (or pass --promotion-state-machine)`,
+        `${change.containerUri ? 'redeploy' : 'correction'} not applied: the tracking rule promotes (endpoints ${promote.endpoints.join(', ')}) but the runtime-promotion state machine is unknown; set PROMOTION_STATE_MACHINE_ARN (or pass --promotion-state-machine)`,
         { details: { runtimeId: r.id, endpoints: promote.endpoints } },
       );
     }
@@ -521,10 +526,17 @@ async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings:
       status: 'corrected', fromVersion: fresh.agentRuntimeVersion as string, toVersion: out.agentRuntimeVersion,
       reason: `new runtime version ${out.agentRuntimeVersion} (managed session storage is reset)`,
     };
-    if (change.containerUri && promote && promote.endpoints.length > 0 && deps.promotionStateMachineArn && out.agentRuntimeVersion) {
+    // Like every accepted update, the new version is followed (and promoted when the rule names endpoints).
+    const previousUri = containerUriOf(fresh);
+    const newUri = change.containerUri ?? previousUri;
+    if (!deps.promotionStateMachineArn) {
+      result.reason += '; not followed: the runtime-promotion state machine is unknown';
+    } else if (out.agentRuntimeVersion && previousUri && newUri && out.agentRuntimeVersion !== fresh.agentRuntimeVersion) {
+      const digest = change.containerUri ? r.redeploy?.digest : undefined;
       const input = buildPromotionInput({
         runtimeId: r.id, newVersion: out.agentRuntimeVersion, previousVersion: fresh.agentRuntimeVersion as string,
-        previousUri: r.redeploy!.fromUri ?? '', newUri: change.containerUri, promote,
+        previousUri, newUri, promote: promote ?? VERIFY_ONLY,
+        origin: { trigger: 'drift', ...(digest && spec.track && { repository: spec.track.repository, digest, ...(r.redeploy?.tag && { tag: r.redeploy.tag }) }) },
       });
       const name = promotionExecutionName(r.id, out.agentRuntimeVersion);
       try {

@@ -10,7 +10,8 @@
  */
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { redeployImagePush, type RedeployContext, type RedeployResult } from '../app/redeploy.ts';
+import type { RedeployContext, RedeployResult } from '../app/redeploy.ts';
+import { redeployImagePush } from '../app/redeploy-push.ts';
 import { redeployContextFor } from '../app/redeploy-lambda.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
