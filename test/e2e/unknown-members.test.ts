@@ -70,6 +70,7 @@ describe('a runtime whose live configuration carries members the bundled model d
 
   it('autopilot redeploy exits 1 naming the member paths, and writes nothing', async () => {
     stack = await exampleStack({ faults: NEWER_AWS, logLevel: 'SILENT' });
+    stack.ecr.seed({ repositories: [{ name: 'support-agent', images: [{ digest: digest('a') }] }] });
     const out: string[] = [];
     const err: string[] = [];
     const io: CliIO = {
