@@ -95,7 +95,7 @@ describe('autopilot plan / apply', () => {
     }
     const h = io();
     await main(['apply', '--help'], h.cli);
-    expect(h.text()).toMatch(/--json\s+print one JSON document/);
+    expect(h.text()).toMatch(/-o json \(with --yes\) prints one JSON document/);
   });
 
   it('apply --json --yes with nothing to do: one document, exit 0', async () => {
@@ -112,6 +112,9 @@ describe('autopilot plan / apply', () => {
     expect(bad.errors()).toMatch(/invalid configuration[\s\S]*does not exist/);
     const opt = io();
     expect(await main(['plan', '--bogus'], opt.cli)).toBe(1);
-    expect(opt.errors()).toContain('unknown option --bogus');
+    expect(opt.errors()).toContain("unknown option '--bogus'");
+    // The one usage line, not the whole help.
+    expect(opt.errors()).toContain('Usage: autopilot plan [--config FILE]');
+    expect(opt.errors()).not.toContain('Exit codes');
   });
 });

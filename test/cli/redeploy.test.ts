@@ -138,7 +138,7 @@ describe('autopilot redeploy', () => {
       [['--runtime', 'nope', '--image', 'x'], 2, /not an AgentCore runtime id/],
       [['--runtime', BILLING, '--image', 'docker.io/nginx:latest', '--yes'], 2, /not an ECR image URI/],
       [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent:no-such-tag`, '--yes'], 2, /no image tagged no-such-tag/],
-      [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--bogus'], 2, /unknown option --bogus/],
+      [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--bogus'], 2, /unknown option '--bogus'/],
       [['--runtime', 'ghostAgent-zzzzzzzzzz', '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--yes'], 1, /runtime-not-found: ResourceNotFoundError/],
       [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--config', '/nonexistent.yaml'], 1, /does not exist/],
     ];

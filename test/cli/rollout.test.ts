@@ -64,7 +64,7 @@ describe('autopilot rollout', () => {
     const bad = await cli(['start', '--gateway', GATEWAY_ID, '--max-deny-ratio', '7', '--attempt', 'x']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('autopilot rollout start: invalid option value: --max-deny-ratio: must be at most 1');
-    expect(bad.err).toContain("Run 'autopilot rollout --help'");
+    expect(bad.err).toContain("Run 'autopilot rollout start --help'");
     const several = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '0', '--attempt', 'x y', '--json']);
     expect(several.code).toBe(2);
     expect(JSON.parse(several.out)).toEqual({

@@ -76,7 +76,7 @@ describe('autopilot invoke', () => {
     expect(help.out.join('\n')).toMatch(/^Usage: autopilot invoke <functionKey>/);
     const usage = io();
     expect(await main(['invoke'], usage)).toBe(2);
-    expect(usage.err.join('\n')).toMatch(/missing <functionKey>/);
+    expect(usage.err.join('\n')).toMatch(/missing required argument 'functionKey'\nUsage: autopilot invoke <functionKey>/);
     expect(help.out.join('\n')).toMatch(/Exit codes:[\s\S]*2 +usage error: .*a function serverless.yml does not\s+declare/);
   });
 
@@ -104,7 +104,7 @@ describe('autopilot invoke', () => {
     const list = io();
     expect(await main(['--help'], list)).toBe(0);
     expect(list.out.join('\n')).toMatch(/invoke\s+Run one Lambda handler locally/);
-    expect(list.out.join('\n')).toContain('Run `autopilot <command> --help` for the options and the exit codes of one command.\nExit codes: each command documents its own');
+    expect(list.out.join('\n')).toContain("Run 'autopilot help <command>' (or '<command> --help') for the options and exit codes of a command.\nExit codes:\n  0  success");
   });
 
   it('every command listed by the top-level help documents its own exit codes', async () => {
