@@ -24,3 +24,15 @@ export type ExitCodeDoc = readonly [code: number, meaning: string];
 export function exitCodesHelp(codes: readonly ExitCodeDoc[]): string {
   return ['Exit codes:', ...codes.map(([code, meaning]) => `  ${code}  ${meaning}`)].join('\n');
 }
+
+/**
+ * Rollout outcomes a pipeline counts as success. Every other outcome is not, including the ones
+ * added later (a new outcome fails closed until it is listed here): HALTED_IN_LOG_ONLY,
+ * ROLLED_BACK, ABORTED, WOULD_HALT, ROLLBACK_FAILED and the execution states FAILED, TIMED_OUT.
+ */
+export const SUCCESSFUL_ROLLOUT_OUTCOMES: ReadonlySet<string> = new Set(['ENFORCED', 'WOULD_PROMOTE']);
+
+/** Exit code of a rollout's outcome: null (still running) and success are 0, anything else 4. */
+export function rolloutOutcomeExit(outcome: string | null): number {
+  return outcome === null || SUCCESSFUL_ROLLOUT_OUTCOMES.has(outcome) ? EXIT.OK : EXIT.NOT_SUCCEEDED;
+}

@@ -23,6 +23,7 @@ import { ConfigError, loadConfig, type Config } from '../../functions/lib/config
 import { clientOptions } from '../aws.ts';
 import { UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
+import { parseDuration, poll } from '../wait.ts';
 import type { ActionContext, CliIO } from '../types.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, declined: 3 } as const;
@@ -36,6 +37,9 @@ interface Args {
   config?: string;
   stateMachine?: string;
   stage?: string;
+  wait: boolean;
+  timeoutMs?: number;
+  pollMs: number;
 }
 
 const RUNTIME_ID = /^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$/;
@@ -50,7 +54,11 @@ function argsOf(opts: ActionContext['opts'], out: Output): Args {
     config: opts.config as string | undefined,
     stateMachine: opts.stateMachine as string | undefined,
     stage: opts.stage as string | undefined,
+    wait: opts.wait === true,
+    timeoutMs: opts.timeout === undefined ? undefined : parseDuration(String(opts.timeout), '--timeout'),
+    pollMs: opts.pollMs === undefined ? 5000 : Number(opts.pollMs),
   };
+  if (args.timeoutMs !== undefined && !args.wait) throw new UsageError('--timeout needs --wait');
   if (!args.runtime) throw new UsageError('missing --runtime');
   if (!args.image) throw new UsageError('missing --image');
   if (!RUNTIME_ID.test(args.runtime)) throw new UsageError('--runtime is not an AgentCore runtime id (<name>-<10 characters>)');
@@ -218,10 +226,30 @@ export async function run(cli: ActionContext): Promise<number> {
   }
 
   const outcome = await redeployManually(ctx, { runtimeId, image, dryRun: false });
-  if (args.json) out({ plan, outcome });
-  else printOutcome(io, outcome);
-  if (outcome.status === 'failed') return EXIT.failed;
-  // The update stands, but a promoting rule's promotion did not start: say so in the exit code.
-  return outcome.promotion !== undefined && !outcome.promotion.started ? EXIT.failed : EXIT.ok;
+  if (!args.json) printOutcome(io, outcome);
+  const promotionArn = outcome.promotion?.started ? outcome.promotion.executionArn : undefined;
+  if (outcome.status !== 'updated' || !args.wait || !promotionArn) {
+    if (args.wait && outcome.status === 'updated' && !outcome.promotion) io.stderr('autopilot redeploy: nothing to wait for: the tracking rule promotes no endpoint');
+    if (args.json) out({ plan, outcome });
+    if (outcome.status === 'failed') return EXIT.failed;
+    // The update stands, but a promoting rule's promotion did not start: say so in the exit code.
+    return outcome.promotion !== undefined && !outcome.promotion.started ? EXIT.failed : EXIT.ok;
+  }
+  // --wait: the promotion's own outcome (PROMOTED, ROLLED_BACK, FAILED) decides the exit code.
+  const promotion = await poll({ intervalMs: args.pollMs, timeoutMs: args.timeoutMs, describe: () => `promotion ${outcome.promotion!.name}` }, async () => {
+    const d = await ctx.adapters.sfn.describeExecution(promotionArn);
+    if (d.status === 'RUNNING') return undefined;
+    const result = d.output ? (JSON.parse(d.output) as { outcome?: string; reason?: string; message?: string }) : {};
+    return { status: String(d.status), outcome: result.outcome ?? String(d.status), ...(result.reason && { reason: result.reason }), ...(d.error && { error: d.error }) };
+  });
+  if (args.json) out({ plan, outcome, promotion });
+  else {
+    const line = `Promotion ${outcome.promotion!.name}: ${promotion.outcome}${promotion.reason ? ` (${promotion.reason})` : ''}.`;
+    if (promotion.outcome === 'PROMOTED') io.stdout(line);
+    else io.stderr(`autopilot redeploy: ${line}`);
+  }
+  return promotion.outcome === 'PROMOTED' ? EXIT.ok : EXIT_NOT_SUCCEEDED;
 }
+
+const EXIT_NOT_SUCCEEDED = 4;
 

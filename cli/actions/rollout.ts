@@ -20,7 +20,9 @@ import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } fr
 import { restoreChange } from '../../functions/domain/rollout/restore.ts';
 import { clientOptions } from '../aws.ts';
 import { notFound, refused, UsageError } from '../errors.ts';
+import { rolloutOutcomeExit } from '../exit-codes.ts';
 import type { ActionContext, CliIO, Options } from '../types.ts';
+import { parseDuration, poll } from '../wait.ts';
 
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, REFUSED: 3, NOT_ENFORCED: 4 } as const;
 
@@ -35,7 +37,7 @@ interface Args {
 const FLAGS = [
   '--gateway', '--engine', '--attempt', '--bake-minutes', '--enforce-bake-minutes', '--max-deny-ratio', '--min-decisions',
   '--max-bake-extensions', '--alarm', '--approval-timeout-minutes', '--execution', '--token', '--by', '--comment', '--reason',
-  '--config', '--state-machine', '--stage', '--interval', '--poll-ms', '--dry-run', '--wait', '--approval', '--watch',
+  '--config', '--state-machine', '--stage', '--interval', '--poll-ms', '--timeout', '--dry-run', '--wait', '--approval', '--watch',
 ];
 
 const camel = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -220,7 +222,6 @@ function render(s: RolloutStatus): string {
   return lines.join('\n');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- subcommands ---------------------------------------------------------------------------------
 
@@ -284,34 +285,51 @@ async function start(a: Args, io: CliIO, env: Env, json: boolean, ctx: ActionCon
   }
   if (result.status === 'ALREADY_RAN' && !json) io.stderr(`Already ran: ${result.executionName} (${result.executionStatus}); showing its result`);
   const pollMs = num(a, '--poll-ms') ?? 5000;
+  const timeoutMs = timeoutOf(a);
   let last = '';
-  for (;;) {
+  let current: RolloutStatus | undefined;
+  const done = await poll({ intervalMs: pollMs, timeoutMs, describe: () => `rollout ${result.executionName}${current ? ` (stage ${current.stage})` : ''}` }, async () => {
     const { status } = await readStatus(env, result.executionArn);
-    if (status.status !== 'RUNNING') {
-      if (json) ctx.out.document({ ...result, result: status });
-      else io.stdout(render(status));
-      return status.outcome === 'ENFORCED' || status.outcome === 'WOULD_PROMOTE' ? EXIT.OK : EXIT.NOT_ENFORCED;
-    }
+    current = status;
+    if (status.status !== 'RUNNING') return status;
     const line = `${status.stage}${status.bakeSecondsLeft !== undefined ? `, bake ${duration(status.bakeSecondsLeft)} left` : ''}${status.approvalPending ? ', awaiting approval' : ''}`;
-    if (!json && line !== last) io.stderr(`  ${line}`);
+    if (line !== last) io.stderr(`  ${line}`);
     last = line;
-    await sleep(pollMs);
-  }
+    return undefined;
+  });
+  if (json) ctx.out.document({ ...result, result: done });
+  else io.stdout(render(done));
+  return rolloutOutcomeExit(done.outcome);
+}
+
+function timeoutOf(a: Args): number | undefined {
+  const t = one(a, '--timeout');
+  return t === undefined ? undefined : parseDuration(t, '--timeout');
 }
 
 async function status(a: Args, io: CliIO, env: Env, json: boolean, ctx: ActionContext): Promise<number> {
   const interval = (num(a, '--interval') ?? 10) * 1000;
   if (!(interval > 0)) throw new InvalidValue(`--interval must be a number of seconds > 0 (got ${one(a, '--interval')})`);
+  const watch = has(a, '--watch');
+  const timeoutMs = timeoutOf(a);
+  if (timeoutMs !== undefined && !watch) throw new InvalidValue('--timeout needs --watch');
   const executionArn = await targetExecution(a, io, env);
-  for (;;) {
+  let printed = false;
+  let current: RolloutStatus | undefined;
+  const final = await poll({ intervalMs: interval, timeoutMs, describe: () => `rollout ${current?.name ?? executionArn} (stage ${current?.stage ?? '?'})` }, async () => {
     const { status: s } = await readStatus(env, executionArn);
-    const last = !has(a, '--watch') || s.status !== 'RUNNING';
+    current = s;
+    const last = !watch || s.status !== 'RUNNING';
     // One document: with --watch, json/yaml print only the final state.
-    if (json) { if (last) ctx.out.document(s); } else io.stdout(render(s));
-    if (last) return EXIT.OK;
-    await sleep(interval);
-    if (!json) io.stdout('');
-  }
+    if (!json) {
+      if (printed) io.stdout('');
+      io.stdout(render(s));
+      printed = true;
+    } else if (last) ctx.out.document(s);
+    return last ? s : undefined;
+  });
+  // Like kubectl rollout status: a rollout that ended without its goal is not a success.
+  return rolloutOutcomeExit(final.outcome);
 }
 
 async function answer(a: Args, io: CliIO, env: Env, json: boolean, approve: boolean, ctx: ActionContext): Promise<number> {

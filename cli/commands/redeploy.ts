@@ -1,4 +1,5 @@
 /** `autopilot redeploy --runtime ID --image URI`: what an image push does, by hand, for one runtime. */
+import { Option } from 'commander';
 import { command } from '../program.ts';
 
 export default command({
@@ -20,17 +21,22 @@ Pushes skip such digests until the tag is cleared.`,
     .option('--image <uri>', '<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag][@sha256:<64 hex>] (required)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('-y, --yes', 'apply without asking (required when stdin is not a terminal)')
+    .option('--wait', 'wait for the promotion outcome (PROMOTED, ROLLED_BACK, FAILED)')
+    .option('--timeout <duration>', 'with --wait: give up after this long (90s, 10m, 1h30m), exit 5')
+    .addOption(new Option('--poll-ms <ms>', 'polling interval of --wait').hideHelp())
     .option('--config <file>', 'autopilot config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml); supplies keepTag, the promotion settings and the event bus')
     .option('--state-machine <arn>', 'runtime-promotion state machine (default: $PROMOTION_STATE_MACHINE_ARN, else agentcore-autopilot-<stage>-runtime-promotion via ListStateMachines); looked up only when the rule has `promote`')
     .option('--stage <stage>', 'serverless stage for that lookup (default: dev)'),
   notes: `Environment: the default AWS credential chain and region; AWS_ENDPOINT_URL for the local stack;
 PROMOTION_STATE_MACHINE_ARN (see --state-machine).
--o json prints one document {plan, outcome}.`,
+-o json prints one document {plan, outcome} (with --wait also {promotion}).`,
   exitCodes: [
     [0, 'applied (and the promotion started when the rule promotes), planned (--dry-run), or nothing to change (already on that digest)'],
     [1, 'failed: the update, a lookup, the config or the start of the promotion failed (error on stderr)'],
     [2, 'usage error or invalid input (bad option, bad image URI, unknown tag, no --yes without a terminal, the rule promotes but no promotion state machine was found: nothing was changed)'],
     [3, 'not applied: the confirmation was declined'],
+    [4, '--wait: the promotion did not promote (ROLLED_BACK or FAILED)'],
+    [5, '--wait --timeout: the promotion had not ended in time (it goes on)'],
   ],
   action: async (ctx) => (await import('../actions/redeploy.ts')).run(ctx),
 });

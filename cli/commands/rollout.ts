@@ -16,14 +16,16 @@ const TARGET = (cmd: Command) => cmd
   .option('--execution <arn>', 'the rollout execution');
 
 export const ROLLOUT_EXIT_CODES: readonly ExitCodeDoc[] = [
-  [0, 'success (start: started or already running; --wait: ENFORCED / WOULD_PROMOTE)'],
+  [0, `success (start: started or already running; --wait: ENFORCED / WOULD_PROMOTE; status: running,
+     or ended ENFORCED / WOULD_PROMOTE)`],
   [1, 'error: AWS or config error, no rollout found for the gateway, no such execution'],
   [2, `usage error: unknown subcommand or option, missing or invalid option value
      (e.g. --max-deny-ratio 2, --bake-minutes 0, a malformed --gateway or --execution)`],
   [3, `refused: another rollout running, the same request already ran, no approval pending,
      execution not running`],
-  [4, `--wait: the rollout ended without enforcing (HALTED_IN_LOG_ONLY, ROLLED_BACK, ABORTED,
-     WOULD_HALT, failed)`],
+  [4, `start --wait, status: the rollout ended without enforcing (HALTED_IN_LOG_ONLY, ROLLED_BACK,
+     ABORTED, WOULD_HALT, ROLLBACK_FAILED, FAILED, TIMED_OUT, or any outcome added later)`],
+  [5, '--timeout ran out before the rollout ended (it goes on)'],
 ];
 
 const action = async (ctx: Parameters<CommandSpec['action']>[0]) => (await import('../actions/rollout.ts')).run(ctx);
@@ -31,7 +33,7 @@ const action = async (ctx: Parameters<CommandSpec['action']>[0]) => (await impor
 const start = command({
   name: 'start',
   summary: 'Start a rollout (one per gateway; the same request again returns the running one)',
-  usage: '--gateway ID [--engine ARN] [--dry-run] [--wait] [--attempt X] [setting overrides]',
+  usage: '--gateway ID [--engine ARN] [--dry-run] [--wait [--timeout D]] [--attempt X] [setting overrides]',
   description: `Starts a staged rollout of the gateway's policy engine. The engine defaults to the config's
 policyEngine.arn, else the attached engine. Overrides apply to this run only, on top of the config's
 rollout settings.`,
@@ -41,6 +43,7 @@ rollout settings.`,
       .option('--engine <arn>', 'the policy engine')
       .option('--dry-run', 'run the gates, change no mode (outcome WOULD_PROMOTE / WOULD_HALT)')
       .option('--wait', 'wait for the outcome (progress on stderr)')
+      .option('--timeout <duration>', 'with --wait: give up after this long (90s, 10m, 1h30m), exit 5')
       .option('--attempt <x>', 'run the same request again under a new attempt id')
       .option('--bake-minutes <n>', 'LOG_ONLY bake')
       .option('--enforce-bake-minutes <n>', 'ENFORCE bake')
@@ -59,11 +62,12 @@ rollout settings.`,
 const status = command({
   name: 'status',
   summary: 'Stage, time left in the bake, last gate figures, pending approval, outcome',
-  usage: '--gateway ID | --execution ARN [--watch [--interval S]]',
+  usage: '--gateway ID | --execution ARN [--watch [--interval S] [--timeout D]]',
   options: (cmd) => {
     common(TARGET(cmd)
       .option('--watch', 'print again every --interval seconds until the rollout ends')
-      .option('--interval <s>', 'seconds between --watch updates (default 10)'));
+      .option('--interval <s>', 'seconds between --watch updates (default 10)')
+      .option('--timeout <duration>', 'with --watch: give up after this long (90s, 10m, 1h30m), exit 5'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
   action,
@@ -121,10 +125,10 @@ export default group({
   description: `Staged Cedar policy rollouts of an AgentCore gateway: LOG_ONLY -> bake -> verify -> (approval)
 -> ENFORCE -> bake -> verify, with exact rollback (Step Functions state machine policy-rollout).
 
-  start    --gateway ID [--engine ARN] [--dry-run] [--wait] [--attempt X]
+  start    --gateway ID [--engine ARN] [--dry-run] [--wait [--timeout D]] [--attempt X]
            [--bake-minutes N] [--enforce-bake-minutes N] [--max-deny-ratio R] [--min-decisions N]
            [--max-bake-extensions N] [--alarm NAME]... [--approval] [--approval-timeout-minutes N]
-  status   --gateway ID | --execution ARN [--watch [--interval S]]
+  status   --gateway ID | --execution ARN [--watch [--interval S] [--timeout D]]
   approve  --gateway ID | --execution ARN | --token T [--by NAME] [--comment TEXT]
   reject   --gateway ID | --execution ARN | --token T [--by NAME] [--reason TEXT]
   abort    --gateway ID | --execution ARN [--reason TEXT] [--no-restore]`,

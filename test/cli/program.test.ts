@@ -3,6 +3,8 @@
  * help, usage errors with the one usage line, output formats, completion scripts and candidates.
  * No AWS here: these never reach an action that calls one.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/autopilot.ts';
 import { Output, useColour } from '../../cli/output.ts';
@@ -50,7 +52,7 @@ describe('autopilot (the command line)', () => {
     expect(unknown.out).toBe('');
     expect(unknown.err.split('\n')).toEqual([
       "autopilot rollout status: unknown option '--bogus'",
-      'Usage: autopilot rollout status --gateway ID | --execution ARN [--watch [--interval S]]',
+      'Usage: autopilot rollout status --gateway ID | --execution ARN [--watch [--interval S] [--timeout D]]',
       "Run 'autopilot rollout status --help' for the options.",
     ]);
     const command = await run(['deploy']);
@@ -103,5 +105,15 @@ describe('autopilot (the command line)', () => {
     expect(useColour(io({}, false).cli, undefined)).toBe(false);
     expect(new Output(tty, 'text', true).paint('green', '+')).toBe('\u001b[32m+\u001b[0m');
     expect(new Output(tty, 'text', false).paint('green', '+')).toBe('+');
+  });
+
+  it('cli/bin/autopilot (the package bin) runs on the project\'s Node 24 whatever node is on PATH, quietly', () => {
+    const bin = fileURLToPath(new URL('../../cli/bin/autopilot', import.meta.url));
+    // PATH without node_modules/.bin: `node` there, if any, is the system's (Node 20 here).
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+    expect(r.status).toBe(0);
+    expect(pkg.bin.autopilot).toBe('cli/bin/autopilot');
   });
 });

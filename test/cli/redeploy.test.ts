@@ -1,6 +1,9 @@
 /**
  * `autopilot redeploy` through the CLI's `main`, against the local stack.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { REJECTED_DIGESTS_TAG, encodeRejected } from '../../functions/domain/redeploy/rejected.ts';
@@ -156,5 +159,27 @@ describe('autopilot redeploy', () => {
     const help = cli.out.join('\n');
     expect(help).toMatch(/^Usage: autopilot redeploy --runtime ID --image URI \[--dry-run\]/);
     for (const code of ['0  applied', '1  failed', '2  usage error', '3  not applied']) expect(help).toContain(code);
+  });
+
+  it('--wait waits for the promotion outcome: PROMOTED exits 0, a rollback exits 4; --timeout needs --wait', async () => {
+    const ok = io();
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('a')}`, '--yes', '--wait', '--poll-ms', '5', '--timeout', '5m'], ok)).toBe(0);
+    expect(ok.out.join('\n')).toContain(`Promotion promote-${SUPPORT}-v2: PROMOTED.`);
+    expect((await getEndpoint(stack.agentcore_, SUPPORT, 'prod')).liveVersion).toBe('2');
+
+    // The same runtime, promotion gated on an alarm in ALARM: rolled back, exit 4, one JSON document.
+    const config = readFileSync(stack.configFile, 'utf8').replace(/alarms: \[\] +# CloudWatch alarms that must be OK before promoting.*/, 'alarms: [supportAgent-5xx]');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'redeploy-wait-')), 'autopilot.config.yaml');
+    writeFileSync(file, config);
+    stack.cloudwatch.seed({ alarms: [{ name: 'supportAgent-5xx', state: 'ALARM' }] });
+    const rolledBack = io({ env: { ...io().env, AUTOPILOT_CONFIG_FILE: file } });
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('b')}`, '--yes', '--wait', '--poll-ms', '5', '-o', 'json'], rolledBack)).toBe(4);
+    const doc = JSON.parse(rolledBack.out.join('\n'));
+    expect(doc.promotion).toMatchObject({ status: 'SUCCEEDED', outcome: 'ROLLED_BACK' });
+    expect((await getEndpoint(stack.agentcore_, SUPPORT, 'prod')).liveVersion).toBe('2');
+
+    const noWait = io();
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('c')}`, '--timeout', '1m'], noWait)).toBe(2);
+    expect(noWait.err.join('\n')).toContain('--timeout needs --wait');
   });
 });

@@ -167,4 +167,32 @@ describe('autopilot rollout', () => {
     expect(done.output).toMatchObject({ outcome: 'ENFORCED', approval: { approved: true, answer: { approvedBy: 'alice', comment: 'looks good' } } });
     expect((await cli(['approve', '--gateway', GATEWAY_ID])).code).toBe(3);
   });
+
+  it('exit codes mean the outcome: a halted rollout is 4 for start --wait and status; --timeout is 5', async () => {
+    r = await rolloutStack();
+    scriptPolicyMetrics(r.stack, { allow: 10, deny: 10 });
+    const halted = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '20', '--wait', '--poll-ms', '5']);
+    expect(halted.code).toBe(4);
+    expect(halted.out).toContain('-> HALTED_IN_LOG_ONLY');
+    const status = await cli(['status', '--gateway', GATEWAY_ID, '-o', 'json']);
+    expect(status.code).toBe(4);
+    expect(JSON.parse(status.out)).toMatchObject({ outcome: 'HALTED_IN_LOG_ONLY' });
+    expect((await cli(['status', '--gateway', GATEWAY_ID, '--timeout', '1m'])).code).toBe(2); // --timeout needs --watch
+  });
+
+  it('status --watch --timeout gives up with exit 5 while the rollout goes on', async () => {
+    const clock = new GatedClock(45 * 60_000);
+    r = await rolloutStack({ clock });
+    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    const started = JSON.parse((await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '45', '--json'])).out) as { executionArn: string };
+    const watched = await cli(['status', '--execution', started.executionArn, '--watch', '--interval', '0.01', '--timeout', '100ms', '--json']);
+    expect(watched.code).toBe(5);
+    expect(JSON.parse(watched.out)).toMatchObject({ error: 'Timeout' });
+    expect(watched.err).toMatch(/timed out after 100ms waiting for rollout .* \(stage [A-Z_]+\); it goes on/);
+    expect(r.stack.sfn.getExecution(started.executionArn)!.status).toBe('RUNNING');
+    const bad = await cli(['status', '--execution', started.executionArn, '--watch', '--timeout', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--timeout must be a duration such as 90s, 10m or 1h30m (got "soon")');
+    clock.resume();
+  });
 });
