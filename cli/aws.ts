@@ -2,8 +2,11 @@
  * AWS access of the CLI: region, profile, endpoint and credentials from the global options and the
  * command's environment (io.env, so tests and the local stack's variables are honoured).
  */
+import { connect } from 'node:net';
 import type { ClientOptions } from '../functions/lib/clients.ts';
-import type { ActionContext } from './types.ts';
+import { CliError } from './errors.ts';
+import { EXIT } from './exit-codes.ts';
+import type { ActionContext, CliIO } from './types.ts';
 
 /** Client settings: --region, else AWS_REGION / AWS_DEFAULT_REGION; --profile, else AWS_PROFILE; AWS_ENDPOINT_URL. */
 export function clientOptions(ctx: Pick<ActionContext, 'io' | 'opts'>): ClientOptions {
@@ -17,4 +20,34 @@ export function clientOptions(ctx: Pick<ActionContext, 'io' | 'opts'>): ClientOp
     endpoint: e.AWS_ENDPOINT_URL || undefined,
     ...(staticKeys ? { credentials: staticKeys } : profile ? { profile } : {}),
   };
+}
+
+/** How long the reachability check of an explicit endpoint waits before saying so. */
+export const REACH_TIMEOUT_MS = 2000;
+
+/**
+ * With AWS_ENDPOINT_URL set (the local stack, or a proxy), checks once that something listens
+ * there before any AWS call, so an operator waiting on a stopped stack hears "connection refused"
+ * and the URL at once, not after the SDK's and the use case's retries.
+ */
+export async function ensureReachable(io: CliIO, timeoutMs = REACH_TIMEOUT_MS): Promise<void> {
+  const endpoint = io.env.AWS_ENDPOINT_URL;
+  if (!endpoint) return;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new CliError('InvalidEndpoint', `AWS_ENDPOINT_URL is not a URL: ${JSON.stringify(endpoint)}`, EXIT.ERROR);
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const code = await new Promise<string | undefined>((resolve) => {
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+    const done = (result: string | undefined) => { socket.destroy(); resolve(result); };
+    socket.setTimeout(timeoutMs, () => done('ETIMEDOUT'));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? 'ECONNREFUSED'));
+  });
+  if (code === undefined) return;
+  const what = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ETIMEDOUT' ? `no answer within ${timeoutMs / 1000}s` : 'network error';
+  throw new CliError('Unreachable', `cannot reach ${endpoint} (AWS_ENDPOINT_URL): ${what} (${code}); is the local stack running? \`npm start -- --keep-running\` prints the variables`, EXIT.ERROR);
 }

@@ -38,6 +38,8 @@ export interface CommandSpec {
   exitCodes: readonly ExitCodeDoc[];
   /** Exit code of a usage error (default 2; plan uses 1 because 2 means drift). */
   usageExitCode?: number;
+  /** Talks to AWS (or the local stack): an explicit AWS_ENDPOINT_URL is checked once, before the action. */
+  aws?: boolean;
   action: Action;
 }
 
@@ -124,6 +126,7 @@ function addAction(cmd: Command, spec: CommandSpec, io: CliIO, state: RunState):
       }
       out = new Output(io, outputFormat(opts), useColour(io, opts.color as boolean | undefined));
       const ctx: ActionContext = { io, opts, args: c.processedArgs.filter((a) => a !== undefined).map(String), out, command: pathOf(c) };
+      if (spec.aws) await (await import('./aws.ts')).ensureReachable(io);
       state.code = await spec.action(ctx);
     } catch (err) {
       if (err instanceof UsageError) {

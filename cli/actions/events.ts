@@ -4,7 +4,7 @@
  * operation (`X-Amz-Target: AWSEvents.LocalListEvents`, which AWS does not have) at
  * AWS_ENDPOINT_URL. Against AWS, route the events to a target (e.g. a CloudWatch Logs group).
  */
-import { CliError, UsageError } from '../errors.ts';
+import { CliError, networkCode, UsageError } from '../errors.ts';
 import type { ActionContext } from '../types.ts';
 import { describeEvent } from '../../local/scenario/timeline.ts';
 
@@ -62,7 +62,8 @@ export async function listLocalEvents(endpoint: string, input: Record<string, un
     });
   } catch (err) {
     if (signal?.aborted) throw err;
-    throw new LocalBusError(`cannot reach the local stack at ${endpoint}: ${(err as Error).message}`);
+    const code = networkCode(err);
+    throw new LocalBusError(`cannot reach the local stack at ${endpoint}: ${code ?? (err as Error).message}`);
   }
   const text = await res.text();
   if (!res.ok) {

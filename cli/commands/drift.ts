@@ -39,6 +39,7 @@ does not start it again). Environment variable values and descriptions are alway
     [1, 'error (also a usage error: 2 is taken by drift, as in terraform plan -detailed-exitcode)'],
     [2, 'drift found (or a declared resource is missing)'],
   ],
+  aws: true,
   action: async (ctx) => (await import('../actions/plan.ts')).run(ctx),
 });
 
@@ -65,5 +66,6 @@ ${AWS_NOTE}`,
     [1, 'error, a failed correction (e.g. a promoting redeploy without the runtime-promotion state machine), or not confirmed'],
     [2, 'usage error'],
   ],
+  aws: true,
   action: async (ctx) => (await import('../actions/apply.ts')).run(ctx),
 });

@@ -29,5 +29,6 @@ no end, one such JSON object per line (JSON Lines).`,
     [1, 'AWS_ENDPOINT_URL is not set, or the local stack is not reachable or answered with an error'],
     [2, 'usage error (unknown option, bad --limit / --interval)'],
   ],
+  aws: true,
   action: async (ctx) => (await import('../actions/events.ts')).run(ctx),
 });

@@ -38,5 +38,6 @@ PROMOTION_STATE_MACHINE_ARN (see --state-machine).
     [4, '--wait: the promotion did not promote (ROLLED_BACK or FAILED)'],
     [5, '--wait --timeout: the promotion had not ended in time (it goes on)'],
   ],
+  aws: true,
   action: async (ctx) => (await import('../actions/redeploy.ts')).run(ctx),
 });

@@ -56,6 +56,7 @@ rollout settings.`,
       .addOption(new Option('--poll-ms <ms>', 'polling interval of --wait').hideHelp());
   },
   exitCodes: ROLLOUT_EXIT_CODES,
+  aws: true,
   action,
 });
 
@@ -70,6 +71,7 @@ const status = command({
       .option('--timeout <duration>', 'with --watch: give up after this long (90s, 10m, 1h30m), exit 5'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
+  aws: true,
   action,
 });
 
@@ -86,6 +88,7 @@ const approve = command({
       .option('--comment <text>', 'recorded with the approval'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
+  aws: true,
   action,
 });
 
@@ -101,6 +104,7 @@ const reject = command({
       .option('--reason <text>', 'recorded with the rejection'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
+  aws: true,
   action,
 });
 
@@ -116,6 +120,7 @@ configuration recorded at preflight back if it changed.`,
       .option('--no-restore', 'leave the gateway configuration as it is'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
+  aws: true,
   action,
 });
 
