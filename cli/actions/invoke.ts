@@ -17,6 +17,20 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Runs the handler with whatever it writes to stdout (its log lines: Powertools' Console and the
+ * global console both write through process.stdout) sent to stderr, so stdout is the result alone.
+ */
+async function logsToStderr<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
 export async function run({ io, opts, args, out }: ActionContext): Promise<number> {
   const functionKey = args[0];
   const configFile = (opts.config as string | undefined) ?? 'serverless.yml';
@@ -43,10 +57,15 @@ export async function run({ io, opts, args, out }: ActionContext): Promise<numbe
       throw invalidInput(`${source} is not valid JSON: ${(err as Error).message}`);
     }
   }
+  // The shell's AUTOPILOT_CONFIG_FILE wins over the packaged path serverless.yml gives the functions.
+  const configOverride = io.env.AUTOPILOT_CONFIG_FILE;
+  if (configOverride) {
+    for (const f of Object.values(config.functions)) f.environment = { ...f.environment, AUTOPILOT_CONFIG_FILE: resolve(configOverride) };
+  }
   const runner = createLambdaRunner({ config, env: io.env });
   let result: unknown;
   try {
-    result = await runner.invoke(functionKey, event);
+    result = await logsToStderr(() => runner.invoke(functionKey, event));
   } catch (err) {
     const e = err as Error;
     throw new CliError('HandlerFailed', `${functionKey} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, 1);

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -118,5 +120,20 @@ describe('autopilot invoke', () => {
       expect(await main([name, '--help'], help), name).toBe(0);
       expect(help.out.join('\n'), name).toMatch(/Exit codes:\s+0 /);
     }
+  });
+
+  it('stdout is the result alone (one JSON document); the handler\'s log lines go to stderr', () => {
+    const r = spawnSync(fileURLToPath(new URL('../../../cli/bin/autopilot', import.meta.url)), ['invoke', 'onImagePush', '--config', CONFIG], {
+      encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ event: {}, context: { functionName: 'autopilot-fixture-dev-onImagePush' } });
+    expect(r.stderr).toContain('echo handler ran');
+  });
+
+  it('honours AUTOPILOT_CONFIG_FILE over the packaged config path of serverless.yml', async () => {
+    const cli = io({ AUTOPILOT_CONFIG_FILE: '/nonexistent/autopilot.yaml', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    expect(await main(['invoke', 'correctDrift', '--config', resolve(import.meta.dirname, '../../../serverless.yml')], cli)).toBe(1);
+    expect(cli.err.join('\n')).toContain('/nonexistent/autopilot.yaml: configuration file does not exist');
   });
 });
