@@ -77,3 +77,10 @@ export function useColour(io: CliIO, flag: boolean | undefined): boolean {
   if (io.env.TERM === 'dumb') return false;
   return io.isTTY;
 }
+
+/** Rows as aligned columns (the last column is not padded), with a header row. */
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cols: readonly string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)];
+}

@@ -29,7 +29,7 @@ export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, REFUSED: 3, NOT_ENFORCED: 4 } a
 /** A usage error found after parsing (a bad option value). */
 class InvalidValue extends UsageError {}
 
-interface Args {
+export interface Args {
   sub: string;
   flags: Map<string, string[]>;
 }
@@ -37,13 +37,13 @@ interface Args {
 const FLAGS = [
   '--gateway', '--engine', '--attempt', '--bake-minutes', '--enforce-bake-minutes', '--max-deny-ratio', '--min-decisions',
   '--max-bake-extensions', '--alarm', '--approval-timeout-minutes', '--execution', '--token', '--by', '--comment', '--reason',
-  '--config', '--state-machine', '--stage', '--interval', '--poll-ms', '--timeout', '--dry-run', '--wait', '--approval', '--watch',
+  '--config', '--state-machine', '--stage', '--interval', '--poll-ms', '--timeout', '--status', '--limit', '--dry-run', '--wait', '--approval', '--watch',
 ];
 
 const camel = (flag: string) => flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Commander's option values as the flag -> values map the subcommands read. */
-function argsOf(sub: string, opts: Options): Args {
+export function argsOf(sub: string, opts: Options): Args {
   const flags = new Map<string, string[]>();
   for (const flag of FLAGS) {
     const v = opts[camel(flag)];
@@ -67,13 +67,13 @@ function num(a: Args, flag: string): number | undefined {
 
 // --- AWS access ----------------------------------------------------------------------------------
 
-interface Env {
+export interface Env {
   adapters: Adapters;
   sfn: SFNClient;
   close(): void;
 }
 
-function clientsFrom(ctx: ActionContext): Env {
+export function clientsFrom(ctx: ActionContext): Env {
   const clients = lazyClients(clientOptions(ctx));
   return {
     adapters: createAdapters(clients),
@@ -85,7 +85,7 @@ function clientsFrom(ctx: ActionContext): Env {
   };
 }
 
-async function stateMachineArn(a: Args, io: CliIO, env: Env): Promise<string> {
+export async function stateMachineArn(a: Args, io: CliIO, env: Env): Promise<string> {
   const given = one(a, '--state-machine') ?? (io.env.ROLLOUT_STATE_MACHINE_ARN || undefined);
   if (given) return given;
   const wanted = `agentcore-autopilot-${one(a, '--stage') ?? 'dev'}-policy-rollout`;
@@ -391,6 +391,7 @@ export async function run(ctx: ActionContext): Promise<number> {
       case 'status': return await status(args, io, env, json, ctx);
       case 'approve': return await answer(args, io, env, json, true, ctx);
       case 'reject': return await answer(args, io, env, json, false, ctx);
+      case 'list': case 'history': return await (await import('./rollout-history.ts')).run(args, env, ctx);
       default: return await abort(args, io, env, json, ctx);
     }
   } catch (err) {

@@ -5,7 +5,7 @@ import { command } from '../program.ts';
 const GROUP = 'State machines (found once per run):';
 
 /** The options plan and apply share. */
-function shared(cmd: Command): Command {
+export function shared(cmd: Command): Command {
   cmd.option('-c, --config <file>', 'autopilot config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml)');
   cmd.addOption(new Option('--rollout-state-machine <arn>', `policy-rollout state machine (default: $ROLLOUT_STATE_MACHINE_ARN,
 else agentcore-autopilot-<stage>-policy-rollout via ListStateMachines). Needed to see rollouts in

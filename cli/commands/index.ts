@@ -6,11 +6,14 @@ import type { Spec } from '../program.ts';
 import { apply, plan } from './drift.ts';
 import emulator from './emulator.ts';
 import events from './events.ts';
+import { describe, get } from './fleet.ts';
 import invoke from './invoke.ts';
 import redeploy from './redeploy.ts';
 import rollout from './rollout.ts';
 
 export const SPECS: readonly Spec[] = [
+  get,
+  describe,
   plan,
   apply,
   redeploy,

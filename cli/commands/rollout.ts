@@ -124,9 +124,38 @@ configuration recorded at preflight back if it changed.`,
   action,
 });
 
+const list = command({
+  name: 'list',
+  summary: 'Rollouts of every gateway (newest first): outcome and gate figures',
+  usage: '[--gateway ID] [--status S] [--limit N]',
+  options: (cmd) => {
+    common(cmd
+      .option('--gateway <id>', 'only this gateway')
+      .option('--status <status>', 'only executions in this state: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED')
+      .option('--limit <n>', 'at most N rollouts (default 20)'));
+  },
+  exitCodes: [[0, 'listed'], [1, 'error'], [2, 'usage error']],
+  aws: true,
+  action,
+});
+
+const history = command({
+  name: 'history',
+  summary: 'One gateway\'s rollouts (newest first): outcome, shadow and enforce gate figures',
+  usage: '--gateway ID [--limit N]',
+  options: (cmd) => {
+    common(cmd
+      .option('--gateway <id>', 'the gateway (required)')
+      .option('--limit <n>', 'at most N rollouts (default 20)'));
+  },
+  exitCodes: [[0, 'listed'], [1, 'error'], [2, 'usage error']],
+  aws: true,
+  action,
+});
+
 export default group({
   name: 'rollout',
-  summary: 'Staged policy rollouts: start, status, approve, reject, abort',
+  summary: 'Staged policy rollouts: start, status, approve, reject, abort, list, history',
   description: `Staged Cedar policy rollouts of an AgentCore gateway: LOG_ONLY -> bake -> verify -> (approval)
 -> ENFORCE -> bake -> verify, with exact rollback (Step Functions state machine policy-rollout).
 
@@ -136,8 +165,10 @@ export default group({
   status   --gateway ID | --execution ARN [--watch [--interval S] [--timeout D]]
   approve  --gateway ID | --execution ARN | --token T [--by NAME] [--comment TEXT]
   reject   --gateway ID | --execution ARN | --token T [--by NAME] [--reason TEXT]
-  abort    --gateway ID | --execution ARN [--reason TEXT] [--no-restore]`,
+  abort    --gateway ID | --execution ARN [--reason TEXT] [--no-restore]
+  list     [--gateway ID] [--status S] [--limit N]
+  history  --gateway ID [--limit N]`,
   notes: 'AWS access: the default credential chain and region; AWS_ENDPOINT_URL points at the local stack.',
   exitCodes: ROLLOUT_EXIT_CODES,
-  commands: [start, status, approve, reject, abort],
+  commands: [start, status, approve, reject, abort, list, history],
 });

@@ -178,6 +178,17 @@ describe('autopilot rollout', () => {
     expect(status.code).toBe(4);
     expect(JSON.parse(status.out)).toMatchObject({ outcome: 'HALTED_IN_LOG_ONLY' });
     expect((await cli(['status', '--gateway', GATEWAY_ID, '--timeout', '1m'])).code).toBe(2); // --timeout needs --watch
+
+    // rollout history / list: the outcome and the gate figures of each rollout.
+    const history = await cli(['history', '--gateway', GATEWAY_ID]);
+    expect(history.code).toBe(0);
+    expect(history.out).toMatch(/^STARTED\s+OUTCOME\s+SHADOW\s+ENFORCE\s+EXECUTION/);
+    expect(history.out).toMatch(/HALTED_IN_LOG_ONLY\s+FAIL 50\.0% of \d+\s+-\s+rollout-/);
+    const list = JSON.parse((await cli(['list', '-o', 'json'])).out) as { gatewayId: string; outcome: string; shadow: { verdict: string; denyRatio: number } }[];
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ gatewayId: GATEWAY_ID, outcome: 'HALTED_IN_LOG_ONLY', shadow: { verdict: 'FAIL', denyRatio: 0.5 } });
+    expect((await cli(['history'])).code).toBe(2);
+    expect(JSON.parse((await cli(['list', '--status', 'running', '--json'])).out)).toEqual([]);
   });
 
   it('status --watch --timeout gives up with exit 5 while the rollout goes on', async () => {
