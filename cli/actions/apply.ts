@@ -50,7 +50,7 @@ export async function run(ctx: ActionContext): Promise<number> {
       return applied.counts.failed > 0 ? 1 : 0;
     }
 
-    for (const l of renderPlan(driftRun.plan, driftRun.notes)) io.stdout(l);
+    for (const l of renderPlan(driftRun.plan, driftRun.notes, ctx.out)) io.stdout(l);
     if (todo.length === 0) {
       io.stdout('\nNothing to apply.');
       return 0;

@@ -11,6 +11,9 @@ import { loadConfig } from '../../functions/lib/config/load.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { readDrift, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
 import type { DriftPlan, FieldPlan, ResourcePlan } from '../../functions/domain/drift/plan.ts';
+import { diffConfig, type FieldChange } from '../../functions/domain/diff.ts';
+import { isPlainObject } from '../../functions/domain/json.ts';
+import type { Output } from '../output.ts';
 import { clientOptions } from '../aws.ts';
 import type { ActionContext, CliIO } from '../types.ts';
 
@@ -92,11 +95,25 @@ export async function loadCliConfig(args: DriftArgs, io: CliIO): Promise<Config>
   return loadConfig(args.config, { env: io.env });
 }
 
-const show = (v: unknown): string => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v));
+const show = (v: unknown): string => (v === undefined ? '(absent)' : JSON.stringify(v));
 
-function fieldLine(f: FieldPlan): string {
-  const mark = f.action === 'report-only' ? '!' : f.action === 'ignored' ? '-' : '~';
-  return `    ${mark} ${f.path}: ${show(f.from)} -> ${show(f.to)}${f.action === 'correct' ? '' : `  [${f.action}]`}`;
+const MARKS = { added: ['+', 'green'], removed: ['-', 'red'], changed: ['~', 'yellow'] } as const;
+
+/**
+ * One line per JSON pointer, terraform-like: an object-valued field (e.g. the policy engine
+ * configuration) is shown leaf by leaf, `/policyEngineConfiguration/mode: "LOG_ONLY" -> "ENFORCE"`.
+ * + added, - removed, ~ changed (coloured on a terminal); the action when it is not `correct`.
+ */
+export function fieldLines(f: FieldPlan, out?: Output): string[] {
+  const leaves: FieldChange[] = isPlainObject(f.from) && isPlainObject(f.to)
+    ? diffConfig(f.from, f.to).map((c) => ({ ...c, path: `${f.path}${c.path}` }))
+    : [{ path: f.path, kind: f.from === undefined ? 'added' : f.to === undefined ? 'removed' : 'changed', from: f.from, to: f.to }];
+  const tag = f.action === 'correct' ? '' : `  [${f.action}]`;
+  return leaves.map((c) => {
+    const [mark, colour] = f.action === 'report-only' || f.action === 'ignored' ? (['!', 'gray'] as const) : MARKS[c.kind];
+    const text = c.kind === 'added' ? `${c.path}: ${show(c.to)}` : c.kind === 'removed' ? `${c.path}: ${show(c.from)} -> (absent)` : `${c.path}: ${show(c.from)} -> ${show(c.to)}`;
+    return `    ${out ? out.paint(colour, mark) : mark} ${text}${tag}`;
+  });
 }
 
 function actionText(r: ResourcePlan): string {
@@ -106,35 +123,39 @@ function actionText(r: ResourcePlan): string {
 }
 
 /** The plan as a readable table. */
-export function renderPlan(plan: DriftPlan, notes: readonly string[] = []): string[] {
+export function renderPlan(plan: DriftPlan, notes: readonly string[] = [], out?: Output): string[] {
   const rows = plan.resources.map((r) => [r.ref, r.kind, r.status, actionText(r)]);
   const head = ['RESOURCE', 'KIND', 'STATUS', 'ACTION'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  const out = [line(head)];
+  const paint = out;
+  const lines = [line(head)];
   plan.resources.forEach((r, i) => {
-    out.push(line(rows[i]));
-    if (r.id && r.id !== r.ref) out.push(`    id: ${r.id}`);
-    if (r.reason) out.push(`    reason: ${r.reason}`);
+    lines.push(line(rows[i]));
+    if (r.id && r.id !== r.ref) lines.push(`    id: ${r.id}`);
+    if (r.reason) lines.push(`    reason: ${r.reason}`);
     if (r.tamper) {
-      out.push(`    !! TAMPERING: policy engine ${r.tamper.live === 'DETACHED' ? 'is detached' : `runs ${r.tamper.live}`} while ${r.tamper.declared} is declared (response: ${r.tamper.response === 'rollout' ? 'staged rollout to ENFORCE' : 'restore ENFORCE at once'})`);
+      lines.push(`    !! TAMPERING: policy engine ${r.tamper.live === 'DETACHED' ? 'is detached' : `runs ${r.tamper.live}`} while ${r.tamper.declared} is declared (response: ${r.tamper.response === 'rollout' ? 'staged rollout to ENFORCE' : 'restore ENFORCE at once'})`);
     }
     if (r.previousRollout) {
-      out.push(`    !! NEEDS A HUMAN: the last staged rollout ${r.previousRollout.executionName} ended ${r.previousRollout.outcome}; drift will not start it again under this declaration`);
+      lines.push(`    !! NEEDS A HUMAN: the last staged rollout ${r.previousRollout.executionName} ended ${r.previousRollout.outcome}; drift will not start it again under this declaration`);
     }
-    if (r.redeploy) out.push(`    missed image push: live ${r.redeploy.fromUri ?? '(none)'} is behind ${r.redeploy.toUri}${r.redeploy.tag ? ` (tag ${r.redeploy.tag})` : ''}`);
+    if (r.redeploy) lines.push(`    missed image push: live ${r.redeploy.fromUri ?? '(none)'} is behind ${r.redeploy.toUri}${r.redeploy.tag ? ` (tag ${r.redeploy.tag})` : ''}`);
     if (r.kind === 'runtime' && r.status === 'drifted') {
-      out.push(r.createsVersion
+      lines.push(r.createsVersion
         ? `    note: correcting creates a new runtime version (from version ${r.liveVersion ?? '?'}); this resets managed session storage`
         : '    note: a correction would create a new runtime version (resets managed session storage)');
     }
-    for (const f of r.fields) out.push(fieldLine(f));
+    for (const f of r.fields) lines.push(...fieldLines(f, paint));
+    for (const name of r.undeclaredEnv ?? []) {
+      lines.push(`    ${paint ? paint.paint('gray', '!') : '!'} /environmentVariables/${name}: "<redacted>"  [not declared (added by hand?): reported only, apply keeps it]`);
+    }
   });
-  for (const n of notes) out.push(`warning: ${n}`);
+  for (const n of notes) lines.push(`warning: ${n}`);
   const c = plan.counts;
-  out.push('');
-  out.push(`Plan: ${c.drifted} drifted (${c.fields} field${c.fields === 1 ? '' : 's'}), ${c.missing} missing, ${c.errors} unreadable, ${c.excluded} excluded, ${c.inSync} in sync; ${c.toCorrect} to correct${c.needsHuman > 0 ? `; ${c.needsHuman} need${c.needsHuman === 1 ? 's' : ''} a human` : ''}.`);
-  return out;
+  lines.push('');
+  lines.push(`Plan: ${c.drifted} drifted (${c.fields} field${c.fields === 1 ? '' : 's'}), ${c.missing} missing, ${c.errors} unreadable, ${c.excluded} excluded, ${c.inSync} in sync; ${c.toCorrect} to correct${c.needsHuman > 0 ? `; ${c.needsHuman} need${c.needsHuman === 1 ? 's' : ''} a human` : ''}.`);
+  return lines;
 }
 
 /** Reads and plans; shared by apply. The notes of the state-machine lookup come first. */
@@ -151,7 +172,7 @@ export async function run(ctx: ActionContext): Promise<number> {
   const args = driftArgsOf(ctx);
   const driftRun = (await planFromCli(args, ctx)).run;
   const { plan, notes } = driftRun;
-  ctx.out.result({ ...plan, notes }, () => renderPlan(plan, notes));
+  ctx.out.result({ ...plan, notes }, () => renderPlan(plan, notes, ctx.out));
   if (plan.counts.errors > 0) {
     if (!args.json) io.stderr(`autopilot plan: ${plan.counts.errors} resource(s) could not be read`);
     return 1;
