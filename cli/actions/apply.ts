@@ -8,9 +8,22 @@
 import { actionable, applyDrift, publishDriftEvents, readDrift, type ApplyOutcome, type ApplyResult, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { summarize } from '../../functions/domain/drift/report.ts';
-import { CliError } from '../errors.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checkSavedPlan, parseSavedPlan, SavedPlanRefusedError, type SavedPlan } from '../../functions/app/saved-plan.ts';
+import { CliError, invalidInput, refused, UsageError } from '../errors.ts';
 import type { ActionContext, CliIO } from '../types.ts';
-import { driftArgsOf, loadCliConfig, renderPlan, resolveCliDriftDeps } from './plan.ts';
+import { configFileOf, driftArgsOf, loadCliConfig, renderPlan, resolveCliDriftDeps, targetOf } from './plan.ts';
+
+/** A saved plan that cannot be applied as reviewed is refused (exit 3), every reason listed. */
+function refusedIfStale<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SavedPlanRefusedError) throw refused(`the saved plan was not applied: ${err.problems.join('; ')}. Nothing was changed: run \`autopilot plan -out FILE\` again`);
+    throw err;
+  }
+}
 
 function progressLine(o: ApplyOutcome, done: number, total: number): string {
   const what = o.status === 'corrected' ? 'corrected' : o.status === 'failed' ? 'FAILED' : 'skipped';
@@ -31,12 +44,30 @@ async function publishManualRun(deps: DriftDeps, config: Config, run: DriftRun, 
 export async function run(ctx: ActionContext): Promise<number> {
   const { io } = ctx;
   const args = driftArgsOf(ctx);
-  if (args.json && !args.yes) throw new CliError('NotConfirmed', '--json (or -o yaml) never prompts: add --yes to apply non-interactively', 1);
+  const planFile = ctx.args[0];
+  if (planFile === undefined && args.json && !args.yes) throw new CliError('NotConfirmed', '--json (or -o yaml) never prompts: add --yes to apply non-interactively', 1);
   {
+    let saved: SavedPlan | undefined;
+    if (planFile !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(planFile, 'utf8');
+      } catch (err) {
+        throw invalidInput(`cannot read the plan file ${planFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      saved = refusedIfStale(() => parseSavedPlan(text, planFile));
+      if (args.config !== undefined && path.resolve(args.config) !== saved.config.file) throw new UsageError('a saved plan names its config: give PLANFILE or --config, not both');
+      args.config = saved.config.file;
+      args.yes = true; // the plan was reviewed when it was saved
+    }
     const config = await loadCliConfig(args, io);
     const { deps, notes } = await resolveCliDriftDeps(args, ctx);
     const driftRun = await readDrift(deps, config);
     driftRun.notes.unshift(...notes);
+    if (saved) {
+      const current = await configFileOf(args, io);
+      refusedIfStale(() => checkSavedPlan(saved, driftRun, { configText: current.text, target: targetOf(ctx) }));
+    }
     const todo = actionable(driftRun.plan);
 
     if (args.json) {

@@ -14,6 +14,9 @@ import type { DriftPlan, FieldPlan, ResourcePlan } from '../../functions/domain/
 import { diffConfig, type FieldChange } from '../../functions/domain/diff.ts';
 import { isPlainObject } from '../../functions/domain/json.ts';
 import type { Output } from '../output.ts';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { savePlan } from '../../functions/app/saved-plan.ts';
 import { clientOptions } from '../aws.ts';
 import type { ActionContext, CliIO } from '../types.ts';
 
@@ -95,6 +98,18 @@ export async function loadCliConfig(args: DriftArgs, io: CliIO): Promise<Config>
   return loadConfig(args.config, { env: io.env });
 }
 
+/** The config file the CLI reads (as loadConfig resolves it) and its bytes, for saved plans. */
+export async function configFileOf(args: DriftArgs, io: CliIO): Promise<{ file: string; text: string }> {
+  const file = path.resolve(args.config ?? (io.env.AUTOPILOT_CONFIG_FILE || 'autopilot.config.yaml'));
+  return { file, text: await readFile(file, 'utf8') };
+}
+
+/** Where the CLI talks to, recorded in a saved plan. */
+export function targetOf(ctx: Pick<ActionContext, 'io' | 'opts'>): { region?: string; endpoint?: string } {
+  const o = clientOptions(ctx);
+  return { ...(o.region && { region: o.region }), ...(o.endpoint && { endpoint: o.endpoint }) };
+}
+
 const show = (v: unknown): string => (v === undefined ? '(absent)' : JSON.stringify(v));
 
 const MARKS = { added: ['+', 'green'], removed: ['-', 'red'], changed: ['~', 'yellow'] } as const;
@@ -172,7 +187,15 @@ export async function run(ctx: ActionContext): Promise<number> {
   const args = driftArgsOf(ctx);
   const driftRun = (await planFromCli(args, ctx)).run;
   const { plan, notes } = driftRun;
+  const outFile = ctx.opts.out as string | undefined;
+  if (outFile !== undefined) {
+    const saved = savePlan(driftRun, await configFileOf(args, io), targetOf(ctx), new Date());
+    await writeFile(outFile, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+  }
   ctx.out.result({ ...plan, notes }, () => renderPlan(plan, notes, ctx.out));
+  if (outFile !== undefined) {
+    io.stderr(`Saved the plan to ${outFile}: \`autopilot apply ${outFile}\` applies exactly it (and refuses if anything moved).`);
+  }
   if (plan.counts.errors > 0) {
     if (!args.json) io.stderr(`autopilot plan: ${plan.counts.errors} resource(s) could not be read`);
     return 1;

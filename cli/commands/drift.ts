@@ -23,7 +23,7 @@ const AWS_NOTE = 'AWS: the default credential chain and region, or the local sta
 export const plan = command({
   name: 'plan',
   summary: 'Show drift between the config and the live runtimes/gateways (exit 2 = drift)',
-  usage: '[--config FILE] [state machine options]',
+  usage: '[--config FILE] [-out FILE] [state machine options]',
   description: `Reads every runtime and gateway the config declares and compares the declared fields with the
 live ones (server-side defaults are not drift). Prints, per resource and field, the live value,
 the declared one and what apply would do: correct, report-only, ignored, needs-rollout (policy
@@ -31,8 +31,11 @@ engine tampering: staged rollout), restore-enforce, redeploy (missed image push)
 (tampering whose last staged rollout ended without enforcing under the same declaration: drift
 does not start it again). Environment variable values and descriptions are always shown as
 <redacted>. Changes nothing. -o json prints the plan as one document (with "notes").`,
-  options: shared,
-  notes: AWS_NOTE,
+  options: (cmd) => {
+    shared(cmd).option('--out <file>', 'also save the plan to FILE (also spelled -out FILE): `autopilot apply FILE` applies exactly it');
+  },
+  notes: `A saved plan holds the redacted plan, the config's digest and, per resource to change, its live
+version and update time (no values). ${AWS_NOTE}`,
   usageExitCode: 1,
   exitCodes: [
     [0, 'in sync'],
@@ -46,15 +49,16 @@ does not start it again). Environment variable values and descriptions are alway
 export const apply = command({
   name: 'apply',
   summary: 'Correct drift: show the plan, confirm (or --yes), apply with progress',
-  usage: '[--config FILE] [--yes] [state machine options]',
+  usage: '[PLANFILE | --config FILE [--yes]] [state machine options]',
   description: `Computes the drift plan (see \`autopilot plan\`), prints it, asks for confirmation and applies
-it: every resource whose action is correct, redeploy, restore-enforce or needs-rollout is
-updated once (read-merge-write, nothing else is touched); resources in report mode, outside the
-change window or backing off are only reported, and needs-human findings (a tampering whose
+it (or, given PLANFILE, applies exactly that reviewed plan): every resource whose action is correct,
+redeploy, restore-enforce or needs-rollout is updated once (read-merge-write, nothing else is
+touched); resources in report mode, outside the change window or backing off are only reported, and needs-human findings (a tampering whose
 last staged rollout ended without enforcing) are left to a human. A runtime correction creates a
 new runtime version, which resets its managed session storage. Progress and a summary are printed.
 What was found and done is published like a scheduled run (Drift Detected / Drift Corrected /
 Drift Correction Failed, trigger "manual") on $AUTOPILOT_EVENT_BUS, else the config's events.busName.`,
+  args: [['[planfile]', 'a plan saved by `autopilot plan -out FILE`: applied exactly, without asking, or refused']],
   options: (cmd) => {
     shared(cmd).option('-y, --yes', 'apply without asking (required when stdin is not a terminal, and with -o json)');
   },
@@ -65,6 +69,7 @@ ${AWS_NOTE}`,
     [0, 'applied (or nothing to do)'],
     [1, 'error, a failed correction (e.g. a promoting redeploy without the runtime-promotion state machine), or not confirmed'],
     [2, 'usage error'],
+    [3, 'PLANFILE refused: the config changed, a resource to change moved since the plan, or the plan would now do something else (nothing was applied)'],
   ],
   aws: true,
   action: async (ctx) => (await import('../actions/apply.ts')).run(ctx),
