@@ -10,6 +10,7 @@ import { describe, get } from './fleet.ts';
 import invoke from './invoke.ts';
 import redeploy from './redeploy.ts';
 import rollout from './rollout.ts';
+import validate from './validate.ts';
 
 export const SPECS: readonly Spec[] = [
   get,
@@ -18,6 +19,7 @@ export const SPECS: readonly Spec[] = [
   apply,
   redeploy,
   rollout,
+  validate,
   events,
   invoke,
   emulator,
