@@ -146,8 +146,13 @@ function helpAfter(notes: string | undefined, codes: readonly ExitCodeDoc[]): st
   return `\n${[notes, exitCodesHelp(codes)].filter(Boolean).join('\n\n')}`;
 }
 
+/** The spec each command was built from (for the README reference). */
+const SPEC_OF = new WeakMap<Command, Spec>();
+export const specOf = (cmd: Command): Spec | undefined => SPEC_OF.get(cmd);
+
 function addSpec(parent: Command, spec: Spec, io: CliIO, state: RunState): Command {
   const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary);
+  SPEC_OF.set(cmd, spec);
   cmd.addHelpText('after', helpAfter(spec.notes, spec.exitCodes));
   if (spec.kind === 'group') {
     cmd.usage(`<${spec.commands.map((s) => s.name).join('|')}> [options]`);

@@ -7,6 +7,9 @@
 import { VirtualClock } from './clock.ts';
 import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 import { renderReport } from './report/render.ts';
 import { runScenario } from './scenario/run.ts';
 
@@ -148,7 +151,8 @@ export async function main(argv: string[]): Promise<number> {
     out(`  export PROMOTION_STATE_MACHINE_ARN=${stack.stateMachineArn('runtimePromotion')}`);
     out(`  export ROLLOUT_STATE_MACHINE_ARN=${stack.stateMachineArn('policyRollout')}`);
     out('  aws bedrock-agentcore-control list-agent-runtimes');
-    out('  npx autopilot events --follow          # tail the local bus');
+    out(`  export PATH="${path.join(REPO, 'cli/bin')}:$PATH"   # the autopilot CLI, on the project's Node`);
+    out('  autopilot events --follow              # tail the local bus');
     out('Press Ctrl+C to stop.');
     await new Promise<void>((resolve) => {
       const stop = () => {
