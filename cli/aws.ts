@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import type { ClientOptions } from '../functions/lib/clients.ts';
+import { hasTimeSource, setTimeSource } from '../functions/lib/time.ts';
 import { CliError } from './errors.ts';
 import { EXIT } from './exit-codes.ts';
 import type { ActionContext, CliIO } from './types.ts';
@@ -51,3 +52,32 @@ export async function ensureReachable(io: CliIO, timeoutMs = REACH_TIMEOUT_MS): 
   const what = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ETIMEDOUT' ? `no answer within ${timeoutMs / 1000}s` : 'network error';
   throw new CliError('Unreachable', `cannot reach ${endpoint} (AWS_ENDPOINT_URL): ${what} (${code}); is the local stack running? \`npm start -- --keep-running\` prints the variables`, EXIT.ERROR);
 }
+
+/**
+ * Pointed at the local stack from another process, the CLI reads time from the stack's clock
+ * (`AWSEvents.LocalGetClock`, a local-only operation): bake countdowns, approval deadlines and
+ * backoff are then on the stack's time, which runs at --speed times wall time. Against AWS, or
+ * when the process already has a time source (an in-process stack), nothing changes. Call again to
+ * re-read (a --watch loop does, so a fast clock does not drift away).
+ */
+export async function followStackClock(io: CliIO): Promise<void> {
+  const endpoint = io.env.AWS_ENDPOINT_URL;
+  if (!endpoint || (hasTimeSource() && !following)) return;
+  try {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.LocalGetClock' },
+      body: '{}',
+      signal: AbortSignal.timeout(REACH_TIMEOUT_MS),
+    });
+    if (!res.ok) return; // not our local stack (or another emulator): the system clock it is
+    const { Now } = (await res.json()) as { Now?: number };
+    if (typeof Now !== 'number') return;
+    const offset = Now - Date.now();
+    following = true;
+    setTimeSource(() => Date.now() + offset);
+  } catch {
+    // Unreachable endpoints are reported by ensureReachable; the clock falls back to the system's.
+  }
+}
+let following = false;

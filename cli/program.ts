@@ -126,7 +126,11 @@ function addAction(cmd: Command, spec: CommandSpec, io: CliIO, state: RunState):
       }
       out = new Output(io, outputFormat(opts), useColour(io, opts.color as boolean | undefined));
       const ctx: ActionContext = { io, opts, args: c.processedArgs.filter((a) => a !== undefined).map(String), out, command: pathOf(c) };
-      if (spec.aws) await (await import('./aws.ts')).ensureReachable(io);
+      if (spec.aws) {
+        const aws = await import('./aws.ts');
+        await aws.ensureReachable(io);
+        await aws.followStackClock(io);
+      }
       state.code = await spec.action(ctx);
     } catch (err) {
       if (err instanceof UsageError) {

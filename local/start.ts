@@ -10,8 +10,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-import { renderReport } from './report/render.ts';
-import { runScenario } from './scenario/run.ts';
 
 export const HELP = `Usage: npm start -- [options]     (or: node local/start.ts [options])
 
@@ -123,6 +121,9 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  // Loaded after the checks above, so a usage or report-path error answers at once.
+  const { runScenario } = await import('./scenario/run.ts');
+  const { renderReport } = await import('./report/render.ts');
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out('agentcore-autopilot: playing the local scenario (embedded AWS, compressed clock)');
   const { result, stack } = await runScenario({ print: out, color: flags.color, keepStack: flags.keepRunning, handlerLogs: flags.verbose, port: flags.port });

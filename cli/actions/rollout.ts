@@ -18,7 +18,7 @@ import { isRolloutOfGateway, rolloutExecutionPrefix } from '../../functions/doma
 import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '../../functions/domain/rollout/inspect.ts';
 import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } from '../../functions/domain/rollout/start.ts';
 import { restoreChange } from '../../functions/domain/rollout/restore.ts';
-import { clientOptions } from '../aws.ts';
+import { clientOptions, followStackClock } from '../aws.ts';
 import { notFound, refused, UsageError } from '../errors.ts';
 import { rolloutOutcomeExit } from '../exit-codes.ts';
 import type { ActionContext, CliIO, Options } from '../types.ts';
@@ -317,6 +317,7 @@ async function status(a: Args, io: CliIO, env: Env, json: boolean, ctx: ActionCo
   let printed = false;
   let current: RolloutStatus | undefined;
   const final = await poll({ intervalMs: interval, timeoutMs, describe: () => `rollout ${current?.name ?? executionArn} (stage ${current?.stage ?? '?'})` }, async () => {
+    if (printed) await followStackClock(io);
     const { status: s } = await readStatus(env, executionArn);
     current = s;
     const last = !watch || s.status !== 'RUNNING';

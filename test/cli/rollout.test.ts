@@ -2,6 +2,8 @@
  * `autopilot rollout` through the CLI's `main`, against the local stack (AWS_ENDPOINT_URL in the
  * command's environment), running the real state machine and handlers.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/autopilot.ts';
 import type { CliIO } from '../../cli/types.ts';
@@ -10,6 +12,18 @@ import {
 } from '../e2e/rollout-fixture.ts';
 
 let r: RolloutStack | undefined;
+
+/** The real bin in a child process (async: the stack answers from this process). */
+function runBin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(fileURLToPath(new URL('../../cli/bin/autopilot', import.meta.url)), args, { env: { PATH: '/usr/bin:/bin', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d; });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 afterEach(async () => {
   await r?.close();
   r = undefined;
@@ -116,6 +130,10 @@ describe('autopilot rollout', () => {
     const human = await cli(['status', '--gateway', GATEWAY_ID]);
     expect(human.out).toContain('Stage    SHADOW_BAKE (BakeShadow)');
     expect(human.out).toContain('Bake     30m 00s left');
+    // Another process (the CLI as people run it) counts down on the stack's clock, not its own.
+    const child = await runBin(['rollout', 'status', '--gateway', GATEWAY_ID, '-o', 'json'], { ...r.stack.env, AUTOPILOT_CONFIG_FILE: r.stack.configFile });
+    expect(child.code).toBe(0);
+    expect(JSON.parse(child.stdout)).toMatchObject({ stage: 'SHADOW_BAKE', bakeSecondsLeft: 30 * 60 });
 
     // Let the bake finish; the approval (60 min by default) then runs out unanswered.
     clock.resume();
