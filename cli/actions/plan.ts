@@ -17,6 +17,7 @@ import type { Output } from '../output.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { savePlan } from '../../functions/app/saved-plan.ts';
+import { now } from '../../functions/lib/time.ts';
 import { clientOptions } from '../aws.ts';
 import type { ActionContext, CliIO } from '../types.ts';
 
@@ -55,7 +56,8 @@ export function cliDriftDeps(ctx: Pick<ActionContext, 'io' | 'opts'>, args: Pick
     rolloutStateMachineArn,
     promotionStateMachineArn,
     home: { account: (rolloutStateMachineArn ?? promotionStateMachineArn)?.split(':')[4] || undefined, region },
-    now: () => Date.now(),
+    // The stack's clock when the CLI follows one (backoff windows, change windows), else the system's.
+    now: () => now().getTime(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
 }

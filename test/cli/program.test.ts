@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/autopilot.ts';
+import { clientOptions } from '../../cli/aws.ts';
 import { Output, useColour } from '../../cli/output.ts';
 import type { CliIO } from '../../cli/types.ts';
 import pkg from '../../package.json' with { type: 'json' };
@@ -115,5 +116,13 @@ describe('autopilot (the command line)', () => {
     expect(r.stdout).toBe(`${pkg.version}\n`);
     expect(r.status).toBe(0);
     expect(pkg.bin.autopilot).toBe('cli/bin/autopilot');
+  });
+
+  it('--region and --profile win over the environment; a profile replaces static keys', () => {
+    const env = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL: 'http://127.0.0.1:4599' };
+    const cli = io(env).cli;
+    expect(clientOptions({ io: cli, opts: {} })).toEqual({ region: 'us-east-1', endpoint: 'http://127.0.0.1:4599', credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret' } });
+    expect(clientOptions({ io: cli, opts: { region: 'eu-west-1', profile: 'ops' } })).toEqual({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:4599', profile: 'ops' });
+    expect(clientOptions({ io: io({ AWS_PROFILE: 'dev', AWS_DEFAULT_REGION: 'eu-central-1' }).cli, opts: {} })).toEqual({ region: 'eu-central-1', profile: 'dev' });
   });
 });
