@@ -4,25 +4,13 @@ import {
   describeGateway, describeRuntime, listEngineRows, listGatewayRows, listRuntimeRows,
   type FleetDeps, type LastRun, type RuntimeRow,
 } from '../../functions/app/fleet.ts';
-import { ConfigError } from '../../functions/lib/config/config-error.ts';
-import { loadConfig } from '../../functions/lib/config/load.ts';
-import type { Config } from '../../functions/lib/config/types.ts';
 import { ResourceNotFoundError } from '../../functions/lib/errors.ts';
+import { optionalConfig } from '../config.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { table, type Output } from '../output.ts';
 import type { ActionContext } from '../types.ts';
 import { driftArgsOf, resolveCliDriftDeps } from './plan.ts';
 
-/** The config when there is one: an explicit --config or $AUTOPILOT_CONFIG_FILE must load; ./autopilot.config.yaml may be absent. */
-export async function optionalConfig(file: string | undefined, env: NodeJS.ProcessEnv): Promise<Config | undefined> {
-  const given = file ?? (env.AUTOPILOT_CONFIG_FILE || undefined);
-  try {
-    return await loadConfig(given, { env });
-  } catch (err) {
-    if (!given && err instanceof ConfigError && err.issues.every((i) => i.message.startsWith('configuration file does not exist'))) return undefined;
-    throw err;
-  }
-}
 
 async function fleetDeps(ctx: ActionContext): Promise<FleetDeps> {
   const args = driftArgsOf(ctx);

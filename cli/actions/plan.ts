@@ -3,9 +3,7 @@
  * prints what `apply` (and the scheduled drift job) would do. Changes nothing. Exit codes follow
  * `terraform plan -detailed-exitcode`: 0 in sync, 2 drift found, 1 error.
  */
-import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { createAdapters } from '../../functions/adapters/index.ts';
-import { callAws } from '../../functions/adapters/aws-errors.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
@@ -76,15 +74,9 @@ export async function resolveCliDriftDeps(args: DriftArgs, ctx: Pick<ActionConte
   const names = { rollout: `agentcore-autopilot-${stage}-policy-rollout`, promotion: `agentcore-autopilot-${stage}-runtime-promotion` };
   const found: { rollout?: string; promotion?: string } = {};
   try {
-    let nextToken: string | undefined;
-    do {
-      const page = await callAws({ service: 'sfn', operation: 'ListStateMachines' }, () => deps.sfn.client.send(new ListStateMachinesCommand({ nextToken })));
-      for (const m of page.stateMachines ?? []) {
-        if (m.name === names.rollout) found.rollout = m.stateMachineArn;
-        if (m.name === names.promotion) found.promotion = m.stateMachineArn;
-      }
-      nextToken = page.nextToken;
-    } while (nextToken && !(found.rollout && found.promotion));
+    const arns = await deps.sfn.findStateMachines([names.rollout, names.promotion]);
+    found.rollout = arns[names.rollout];
+    found.promotion = arns[names.promotion];
   } catch (err) {
     notes.push(`could not look up the state machines (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`);
   }

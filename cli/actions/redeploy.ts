@@ -5,7 +5,7 @@
  * the runtime's tracking rule names endpoints. The plan is printed (environment values redacted)
  * before anything is applied.
  */
-import { ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SfnAdapter } from '../../functions/adapters/sfn.ts';
 import { createAdapters } from '../../functions/adapters/index.ts';
 import {
   InvalidRedeployRequestError,
@@ -76,18 +76,11 @@ export function promotionStateMachineName(stage: string): string {
 }
 
 /** --state-machine, else $PROMOTION_STATE_MACHINE_ARN, else ListStateMachines by name; undefined when absent. */
-async function findPromotionStateMachine(args: Args, env: NodeJS.ProcessEnv, sfn: SFNClient): Promise<string | undefined> {
+async function findPromotionStateMachine(args: Args, env: NodeJS.ProcessEnv, sfn: SfnAdapter): Promise<string | undefined> {
   const given = args.stateMachine ?? (env.PROMOTION_STATE_MACHINE_ARN || undefined);
   if (given) return given;
   const wanted = promotionStateMachineName(args.stage ?? 'dev');
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
-    const found = page.stateMachines?.find((m) => m.name === wanted);
-    if (found?.stateMachineArn) return found.stateMachineArn;
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
+  return (await sfn.findStateMachines([wanted]))[wanted];
 }
 
 /** Warnings and errors of the orchestration go to stderr (names and ids only, never values). */
@@ -166,7 +159,7 @@ export async function run(cli: ActionContext): Promise<number> {
   if (trackRuleOf(config, runtimeId)?.promote !== undefined) {
     let arn: string | undefined;
     try {
-      arn = await findPromotionStateMachine(args, io.env, clients.sfn);
+      arn = await findPromotionStateMachine(args, io.env, ctx.adapters.sfn);
     } catch (err) {
       const e = describeError(err);
       io.stderr(`autopilot redeploy: looking up the promotion state machine failed: ${e.name}${e.message ? `: ${e.message}` : ''}`);

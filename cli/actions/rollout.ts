@@ -2,12 +2,10 @@
  * `autopilot rollout start|status|approve|reject|abort`: staged Cedar policy rollouts
  * (statemachines/policy-rollout.asl.yaml) from the command line.
  */
-import { ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { createAdapters, type Adapters } from '../../functions/adapters/index.ts';
 import { getExecutionHistory } from '../../functions/adapters/sfn-history.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
-import { ConfigError } from '../../functions/lib/config/config-error.ts';
-import { loadConfig } from '../../functions/lib/config/load.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { AutopilotError, ResourceNotFoundError } from '../../functions/lib/errors.ts';
 import { now } from '../../functions/lib/time.ts';
@@ -19,6 +17,7 @@ import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '..
 import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } from '../../functions/domain/rollout/start.ts';
 import { restoreChange } from '../../functions/domain/rollout/restore.ts';
 import { clientOptions, followStackClock } from '../aws.ts';
+import { optionalConfig } from '../config.ts';
 import { notFound, refused, UsageError } from '../errors.ts';
 import { rolloutOutcomeExit } from '../exit-codes.ts';
 import type { ActionContext, CliIO, Options } from '../types.ts';
@@ -89,25 +88,13 @@ export async function stateMachineArn(a: Args, io: CliIO, env: Env): Promise<str
   const given = one(a, '--state-machine') ?? (io.env.ROLLOUT_STATE_MACHINE_ARN || undefined);
   if (given) return given;
   const wanted = `agentcore-autopilot-${one(a, '--stage') ?? 'dev'}-policy-rollout`;
-  let nextToken: string | undefined;
-  do {
-    const page = await env.sfn.send(new ListStateMachinesCommand({ nextToken }));
-    const found = page.stateMachines?.find((m) => m.name === wanted);
-    if (found?.stateMachineArn) return found.stateMachineArn;
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const found = (await env.adapters.sfn.findStateMachines([wanted]))[wanted];
+  if (found) return found;
   throw new AutopilotError(`No state machine named ${wanted}; deploy the stack or pass --state-machine ARN`);
 }
 
 async function configFor(a: Args, io: CliIO): Promise<Config | undefined> {
-  const file = one(a, '--config') ?? (io.env.AUTOPILOT_CONFIG_FILE || undefined);
-  try {
-    return await loadConfig(file, { env: io.env });
-  } catch (err) {
-    // Without --config / AUTOPILOT_CONFIG_FILE the config is optional (no file: no defaults from it).
-    if (!file && err instanceof ConfigError && err.issues.every((i) => i.message.startsWith('configuration file does not exist'))) return undefined;
-    throw err;
-  }
+  return optionalConfig(one(a, '--config'), io.env);
 }
 
 /** The execution a status/approve/reject/abort is about: --execution, else the gateway's newest rollout. */
