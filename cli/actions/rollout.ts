@@ -9,13 +9,14 @@ import { lazyClients } from '../../functions/lib/clients.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { AutopilotError, ResourceNotFoundError } from '../../functions/lib/errors.ts';
 import { now } from '../../functions/lib/time.ts';
-import { buildGatewayUpdate } from '../../functions/domain/gateway-update.ts';
 import type { RolloutResult, VerifyResult } from '../../functions/domain/rollout/contract.ts';
 import { ApprovalRejectedError, InvalidRolloutInputError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
 import { isRolloutOfGateway, rolloutExecutionPrefix } from '../../functions/domain/rollout/execution-name.ts';
 import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '../../functions/domain/rollout/inspect.ts';
 import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } from '../../functions/domain/rollout/start.ts';
-import { restoreChange } from '../../functions/domain/rollout/restore.ts';
+import { abortRollout } from '../../functions/app/rollout-abort.ts';
+import { causeMessage } from '../../functions/domain/rollout/outcome.ts';
+import type { RestoreReport } from '../../functions/domain/rollout/restore.ts';
 import { clientOptions, followStackClock } from '../aws.ts';
 import { optionalConfig } from '../config.ts';
 import { notFound, refused, UsageError } from '../errors.ts';
@@ -140,6 +141,8 @@ export interface RolloutStatus {
   approvalPending: boolean;
   approvalDeadline?: string;
   outcome: string | null;
+  /** ROLLED_BACK / CONFLICT: what the rollback restored, or what someone else changed. */
+  restore?: RestoreReport | null;
   error?: string;
   cause?: string;
 }
@@ -171,6 +174,7 @@ async function readStatus(env: Env, executionArn: string): Promise<{ status: Rol
     approvalPending: progress.approvalToken !== null,
     ...(progress.approvalDeadline !== undefined && { approvalDeadline: new Date(progress.approvalDeadline).toISOString() }),
     outcome: output?.outcome ?? (d.status === 'RUNNING' ? null : d.status === 'FAILED' && d.error === 'RollbackFailedError' ? 'ROLLBACK_FAILED' : String(d.status)),
+    ...(output?.restore && { restore: output.restore }),
     ...(d.error !== undefined && { error: d.error }),
     ...(d.cause !== undefined && { cause: d.cause }),
   };
@@ -189,8 +193,14 @@ function gateLine(label: string, v: VerifyResult | null): string {
   const r = v.report;
   const ratio = `${(r.denyRatio * 100).toFixed(2)}%`;
   const ext = v.extensionsUsed > 0 ? `, ${v.extensionsUsed} extension(s)` : '';
-  const reasons = r.reasons.length > 0 ? `\n${' '.repeat(11)}${r.reasons.join('\n' + ' '.repeat(11))}` : '';
-  return `${label.padEnd(9)}${v.verdict} (${v.decision}${ext}): ${r.decisions} decisions, deny ratio ${ratio}, window ${v.window.start} .. ${v.window.end}${reasons}`;
+  const pad = ' '.repeat(9);
+  const reasons = r.reasons.length > 0 ? `\n${pad}${r.reasons.join('\n' + pad)}` : '';
+  // Every figure names the one stream it was read from (never a sum of overlapping projections).
+  const streams = r.gates.filter((g) => g.stream).map((g) => `${pad}${g.name.padEnd(22)}${g.value === null ? '-' : String(g.value).padEnd(8)} ${g.stream}${g.published === false ? ' (not published)' : ''}`);
+  const tools = r.toolList
+    ? [`${pad}tool listings (per tool, not in the deny ratio): ${r.toolList.allow} shown, ${r.toolList.deny} filtered out over ${r.toolList.tools.length} tool(s)`]
+    : [];
+  return [`${label.padEnd(9)}${v.verdict} (${v.decision}${ext}): ${r.decisions} decisions, deny ratio ${ratio}, window ${v.window.start} .. ${v.window.end}${reasons}`, ...streams, ...tools].join('\n');
 }
 
 function render(s: RolloutStatus): string {
@@ -205,7 +215,13 @@ function render(s: RolloutStatus): string {
   if (s.approvalPending) {
     lines.push(`Approval waiting${s.approvalDeadline ? ` until ${s.approvalDeadline}` : ''}: autopilot rollout approve|reject --execution ${s.executionArn}`);
   }
-  if (s.error) lines.push(`Error    ${s.error}${s.cause ? `: ${s.cause}` : ''}`);
+  if (s.restore) {
+    const r = s.restore;
+    lines.push(r.action === 'conflict'
+      ? `Conflict policyEngineConfiguration was changed by someone else during the rollout (now ${JSON.stringify(r.from)}): left as it is, not restored to ${JSON.stringify(r.to)}`
+      : `Restore  policyEngineConfiguration ${r.action === 'restored' ? `${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)}` : 'unchanged'}`);
+  }
+  if (s.error) lines.push(`Error    ${s.error}${s.cause ? `: ${causeMessage(s.cause)}` : ''}`);
   return lines.join('\n');
 }
 
@@ -348,22 +364,26 @@ async function abort(a: Args, io: CliIO, env: Env, json: boolean, ctx: ActionCon
   const executionArn = await targetExecution(a, io, env);
   const before = await readStatus(env, executionArn);
   if (before.status.status !== 'RUNNING') throw refused(`${before.status.name} is not running (${before.status.status})`);
-  await env.adapters.sfn.stopExecution(executionArn, { error: 'RolloutAborted', cause: (one(a, '--reason') ?? 'aborted from the CLI').slice(0, 256) });
-  let restored: string[] = [];
-  const point = before.progress.preflight?.rollout.rollbackPoint;
-  if (!has(a, '--no-restore') && point && before.status.gatewayId && !before.status.dryRun) {
-    const live = JSON.parse(JSON.stringify(await env.adapters.agentCore.getGateway(before.status.gatewayId))) as Record<string, unknown>;
-    delete live.$metadata;
-    const change = restoreChange(live, point);
-    if (change) {
-      await env.adapters.agentCore.updateGateway(buildGatewayUpdate(live, change));
-      restored = [...Object.keys(change.set ?? {}), ...(change.unset ?? [])];
-    }
+  const result = await abortRollout({ adapters: env.adapters }, {
+    executionArn,
+    preflight: before.progress.preflight,
+    shadow: before.status.shadow,
+    enforce: before.status.enforce,
+    reason: one(a, '--reason') ?? 'aborted from the CLI',
+    by: one(a, '--by') ?? io.env.USER ?? 'autopilot CLI',
+    restore: !has(a, '--no-restore'),
+  });
+  const r = result.restore;
+  if (json) ctx.out.document(result);
+  else {
+    const what = !r || r.action === 'unchanged'
+      ? 'Gateway policyEngineConfiguration unchanged'
+      : r.action === 'restored'
+        ? `Restored policyEngineConfiguration: ${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)}`
+        : `CONFLICT: policyEngineConfiguration was changed by someone else during the rollout (now ${JSON.stringify(r.from)}); left as it is, not restored to ${JSON.stringify(r.to)}`;
+    io.stdout(`Aborted: ${executionArn}\n${what}`);
   }
-  const out = { aborted: executionArn, restoredFields: restored };
-  if (json) ctx.out.document(out);
-  else io.stdout(`Aborted: ${executionArn}${restored.length > 0 ? `\nRestored the recorded gateway configuration (${restored.join(', ')})` : '\nGateway configuration unchanged'}`);
-  return EXIT.OK;
+  return r?.action === 'conflict' ? EXIT.REFUSED : EXIT.OK;
 }
 
 /** Runs one rollout subcommand. */

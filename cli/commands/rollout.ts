@@ -22,7 +22,7 @@ export const ROLLOUT_EXIT_CODES: readonly ExitCodeDoc[] = [
   [2, `usage error: unknown subcommand or option, missing or invalid option value
      (e.g. --max-deny-ratio 2, --bake-minutes 0, a malformed --gateway or --execution)`],
   [3, `refused: another rollout running, the same request already ran, no approval pending,
-     execution not running`],
+     execution not running; abort: CONFLICT (the engine configuration was changed by someone else)`],
   [4, `start --wait, status: the rollout ended without enforcing (HALTED_IN_LOG_ONLY, ROLLED_BACK,
      ABORTED, WOULD_HALT, ROLLBACK_FAILED, FAILED, TIMED_OUT, or any outcome added later)`],
   [5, '--timeout ran out before the rollout ended (it goes on)'],
@@ -111,12 +111,14 @@ const reject = command({
 const abort = command({
   name: 'abort',
   summary: 'Stop the rollout and restore the recorded gateway configuration',
-  usage: '--gateway ID | --execution ARN [--reason TEXT] [--no-restore]',
-  description: `Stops the execution (StopExecution); then, unless --no-restore, puts the gateway
-configuration recorded at preflight back if it changed.`,
+  usage: '--gateway ID | --execution ARN [--reason TEXT] [--by NAME] [--no-restore]',
+  description: `Stops the execution (StopExecution); then, unless --no-restore, puts the gateway's
+policyEngineConfiguration recorded at preflight back (only that field; if someone else changed it
+meanwhile, it is left alone: CONFLICT, exit 3). Publishes Policy Rollout Aborted.`,
   options: (cmd) => {
     common(TARGET(cmd)
       .option('--reason <text>', 'recorded as the cause')
+      .option('--by <name>', 'who aborts (default: $USER)')
       .option('--no-restore', 'leave the gateway configuration as it is'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
@@ -165,7 +167,7 @@ export default group({
   status   --gateway ID | --execution ARN [--watch [--interval S] [--timeout D]]
   approve  --gateway ID | --execution ARN | --token T [--by NAME] [--comment TEXT]
   reject   --gateway ID | --execution ARN | --token T [--by NAME] [--reason TEXT]
-  abort    --gateway ID | --execution ARN [--reason TEXT] [--no-restore]
+  abort    --gateway ID | --execution ARN [--reason TEXT] [--by NAME] [--no-restore]
   list     [--gateway ID] [--status S] [--limit N]
   history  --gateway ID [--limit N]`,
   notes: 'AWS access: the default credential chain and region; AWS_ENDPOINT_URL points at the local stack.',
