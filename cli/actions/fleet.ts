@@ -6,7 +6,7 @@ import {
 } from '../../functions/app/fleet.ts';
 import { ResourceNotFoundError } from '../../functions/lib/errors.ts';
 import { optionalConfig } from '../config.ts';
-import { invalidInput, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { table, type Output } from '../output.ts';
 import type { ActionContext } from '../types.ts';
 import { driftArgsOf, resolveCliDriftDeps } from './plan.ts';
@@ -73,19 +73,22 @@ export async function get(ctx: ActionContext): Promise<number> {
   return 0;
 }
 
-/** `get policies`: the lead's policy APIs (ListPolicies) through the adapter, when this build has them. */
+/** `get policies`: every Cedar policy of one engine (--engine ARN or id) or of every engine (ListPolicies). */
 async function getPolicies(ctx: ActionContext, deps: FleetDeps): Promise<number> {
-  const adapter = deps.agentCore as unknown as { listPolicies?: (engineId: string) => Promise<Record<string, unknown>[]> };
-  if (typeof adapter.listPolicies !== 'function') throw invalidInput('get policies needs the policy APIs (ListPolicies), which this build does not have yet');
   const engines = await deps.agentCore.listPolicyEngines();
   const wanted = ctx.opts.engine as string | undefined;
   const chosen = wanted ? engines.filter((e) => e.policyEngineArn === wanted || e.policyEngineId === wanted) : engines;
   if (wanted && chosen.length === 0) throw notFound(`No policy engine ${wanted}`);
-  const rows = (await Promise.all(chosen.map(async (e) => (await adapter.listPolicies!(e.policyEngineId!)).map((p) => ({
-    engine: e.policyEngineId, id: p.policyId, name: p.name, status: p.status,
+  const rows = (await Promise.all(chosen.map(async (e) => (await deps.agentCore.listPolicies(e.policyEngineId!)).map((p) => ({
+    engine: e.policyEngineId!,
+    id: p.policyId ?? '?',
+    name: p.name ?? '?',
+    status: String(p.status ?? '?'),
+    ...(p.enforcementMode !== undefined && { enforcementMode: String(p.enforcementMode) }),
+    ...(p.statusReasons && p.statusReasons.length > 0 && { statusReasons: p.statusReasons }),
     ...(p.updatedAt instanceof Date && { updatedAt: p.updatedAt.toISOString() }),
   }))))).flat();
-  ctx.out.result(rows, () => table(['ENGINE', 'ID', 'NAME', 'STATUS'], rows.map((p) => [String(p.engine), String(p.id), String(p.name), String(p.status)])));
+  ctx.out.result(rows, () => table(['ENGINE', 'NAME', 'STATUS', 'MODE', 'ID'], rows.map((p) => [p.engine, p.name, p.status, p.enforcementMode ?? '-', p.id])));
   return 0;
 }
 

@@ -52,6 +52,22 @@ describe('autopilot get / describe', () => {
     expect(yaml.out).toContain(`- gw-billing`);
   });
 
+  it('get policies: the Cedar policies of every engine, or of one (--engine); an unknown engine exits 1', async () => {
+    const all = JSON.parse((await cli(['get', 'policies', '-o', 'json'])).out) as { engine: string; name: string; status: string }[];
+    expect(all.map((p) => `${p.engine}/${p.name}`).sort()).toEqual([
+      'billingPolicies-z6a7b8c9d0/billing_agents', 'billingPolicies-z6a7b8c9d0/large_refunds',
+      'supportPolicies-u1v2w3x4y5/no_ticket_deletes', 'supportPolicies-u1v2w3x4y5/support_agents', 'supportPolicies-u1v2w3x4y5/urgent_by_leads',
+    ]);
+    const one = await cli(['get', 'policies', '--engine', BILLING_PE]);
+    expect(one.code).toBe(0);
+    expect(one.out).toMatch(/^ENGINE\s+NAME\s+STATUS\s+MODE\s+ID/);
+    expect(one.out).toMatch(/billingPolicies-z6a7b8c9d0\s+large_refunds\s+ACTIVE/);
+    expect(one.out).not.toContain('support_agents');
+    const unknown = await cli(['get', 'policies', '--engine', 'nope-zzzzzzzzzz']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe('autopilot get: No policy engine nope-zzzzzzzzzz');
+  });
+
   it('describe runtime: drifted fields and live configuration, secrets redacted; unknown id exits 1', async () => {
     const d = await cli(['describe', 'runtime', SUPPORT]);
     expect(d.code).toBe(0);
