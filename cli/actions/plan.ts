@@ -42,11 +42,13 @@ export function driftArgsOf(ctx: ActionContext): DriftArgs {
 }
 
 /** Drift dependencies from the CLI's environment (explicit, so `io.env` is honoured); state machines as given. */
-export function cliDriftDeps(ctx: Pick<ActionContext, 'io' | 'opts'>, args: Pick<DriftArgs, 'rolloutStateMachine' | 'promotionStateMachine'> = {}): DriftDeps {
+export function cliDriftDeps(ctx: Pick<ActionContext, 'io' | 'opts'>, args: Pick<DriftArgs, 'config' | 'rolloutStateMachine' | 'promotionStateMachine'> = {}): DriftDeps {
   const env = ctx.io.env;
   const options = clientOptions(ctx);
   const region = options.region;
-  const adapters = createAdapters(lazyClients(options));
+  // Corrections honour the unknown members the config acknowledges (read when a Get first needs them).
+  const acknowledgedMembers = async () => (await loadConfig(args.config, { env })).unknownMembers.acknowledged;
+  const adapters = createAdapters(lazyClients(options), { agentCore: { acknowledgedMembers } });
   const rolloutStateMachineArn = args.rolloutStateMachine || env.ROLLOUT_STATE_MACHINE_ARN || undefined;
   const promotionStateMachineArn = args.promotionStateMachine || env.PROMOTION_STATE_MACHINE_ARN || undefined;
   return {

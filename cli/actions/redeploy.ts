@@ -5,28 +5,23 @@
  * the runtime's tracking rule names endpoints. The plan is printed (environment values redacted)
  * before anything is applied.
  */
-import type { SfnAdapter } from '../../functions/adapters/sfn.ts';
 import { createAdapters } from '../../functions/adapters/index.ts';
+import type { SfnAdapter } from '../../functions/adapters/sfn.ts';
+import type { Log, RedeployContext, RuntimeOutcome } from '../../functions/app/redeploy.ts';
 import {
-  InvalidRedeployRequestError,
-  redeployManually,
-  resolveImage,
-  trackRuleOf,
-  type Log,
-  type RedeployContext,
-  type RuntimeOutcome,
-} from '../../functions/app/redeploy.ts';
+  ImageLookupFailedError, InvalidRedeployRequestError, redeployManually, resolveImage, waitForPromotion, type PromotionEnd,
+} from '../../functions/app/redeploy-manual.ts';
 import type { FieldChange } from '../../functions/domain/diff.ts';
 import { describeError } from '../../functions/domain/redeploy/outcome-events.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
 import { ConfigError, loadConfig, type Config } from '../../functions/lib/config/index.ts';
 import { clientOptions } from '../aws.ts';
-import { UsageError } from '../errors.ts';
+import { timedOut, UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
-import { parseDuration, poll } from '../wait.ts';
 import type { ActionContext, CliIO } from '../types.ts';
+import { formatDuration, parseDuration } from '../wait.ts';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, declined: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, declined: 3, notPromoted: 4 } as const;
 
 interface Args {
   runtime?: string;
@@ -38,13 +33,15 @@ interface Args {
   stateMachine?: string;
   stage?: string;
   wait: boolean;
+  intervalSeconds: number;
   timeoutMs?: number;
-  pollMs: number;
 }
 
 const RUNTIME_ID = /^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$/;
 
 function argsOf(opts: ActionContext['opts'], out: Output): Args {
+  const interval = opts.interval === undefined ? 5 : Number(opts.interval);
+  if (!Number.isFinite(interval) || interval < 0.01 || interval > 3600) throw new UsageError('--interval needs a number of seconds (0.01..3600)');
   const args: Args = {
     runtime: opts.runtime as string | undefined,
     image: opts.image as string | undefined,
@@ -55,15 +52,15 @@ function argsOf(opts: ActionContext['opts'], out: Output): Args {
     stateMachine: opts.stateMachine as string | undefined,
     stage: opts.stage as string | undefined,
     wait: opts.wait === true,
+    intervalSeconds: interval,
     timeoutMs: opts.timeout === undefined ? undefined : parseDuration(String(opts.timeout), '--timeout'),
-    pollMs: opts.pollMs === undefined ? 5000 : Number(opts.pollMs),
   };
-  if (args.timeoutMs !== undefined && !args.wait) throw new UsageError('--timeout needs --wait');
   if (!args.runtime) throw new UsageError('missing --runtime');
   if (!args.image) throw new UsageError('missing --image');
   if (!RUNTIME_ID.test(args.runtime)) throw new UsageError('--runtime is not an AgentCore runtime id (<name>-<10 characters>)');
   if (args.stateMachine !== undefined && !STATE_MACHINE_ARN.test(args.stateMachine)) throw new UsageError('--state-machine is not a Step Functions state machine ARN');
   if (args.stage !== undefined && !STAGE.test(args.stage)) throw new UsageError('--stage is not a serverless stage name');
+  if (args.timeoutMs !== undefined && !args.wait) throw new UsageError('--timeout needs --wait');
   return args;
 }
 
@@ -95,6 +92,12 @@ function cliLog(io: CliIO, json: boolean): Log {
   return { debug: silent, info: silent, warn: emit('warning'), error: emit('error') } as unknown as Log;
 }
 
+/** Clients as the CLI's global options say, in another region when given (ECR is regional). */
+function clientsFor(cli: Pick<ActionContext, 'io' | 'opts'>, region?: string) {
+  const options = clientOptions(cli);
+  return lazyClients({ ...options, ...(region && { region }) });
+}
+
 const show = (v: unknown): string => (v === undefined ? '(absent)' : JSON.stringify(v));
 
 function changeLine(c: FieldChange): string {
@@ -110,15 +113,15 @@ function printNotes(io: CliIO, outcome: RuntimeOutcome): void {
 function printPlan(io: CliIO, plan: RuntimeOutcome): void {
   io.stdout(`Plan for runtime ${plan.runtimeId} (live version ${plan.fromVersion ?? '?'}):`);
   for (const c of plan.changes ?? []) io.stdout(changeLine(c));
-  if (plan.promotion) io.stdout(`  then promote endpoint(s) ${plan.promotion.endpoints.join(', ')} once the new version is READY`);
-  else io.stdout('  no named endpoint is promoted (DEFAULT follows the new version)');
+  if (plan.promotion && plan.promotion.endpoints.length > 0) io.stdout(`  then promote endpoint(s) ${plan.promotion.endpoints.join(', ')} once the new version is READY`);
+  else io.stdout('  then follow the new version to READY; no named endpoint is promoted (DEFAULT follows the new version)');
 }
 
 function printOutcome(io: CliIO, outcome: RuntimeOutcome): void {
   if (outcome.status === 'updated') {
     io.stdout(`Updated runtime ${outcome.runtimeId}: version ${outcome.fromVersion ?? '?'} -> ${outcome.toVersion ?? '?'}.`);
     const p = outcome.promotion;
-    if (p?.started) io.stdout(`Promotion started: ${p.name} (endpoints ${p.endpoints.join(', ')}).`);
+    if (p?.started) io.stdout(`Promotion started: ${p.name} (${p.endpoints.length > 0 ? `endpoints ${p.endpoints.join(', ')}` : 'follows the new version to READY'}).`);
     else if (p) io.stderr(`autopilot redeploy: promotion not started: ${p.reason ?? 'unknown reason'}`);
   } else if (outcome.status === 'skipped') {
     io.stdout(`Nothing to do for runtime ${outcome.runtimeId}: ${outcome.message ?? outcome.reason}.`);
@@ -146,43 +149,48 @@ export async function run(cli: ActionContext): Promise<number> {
     return EXIT.failed;
   }
   const started = Date.now();
-  const clients = lazyClients(clientOptions(cli));
+  const clients = clientsFor(cli);
+  const homeRegion = clientOptions(cli).region;
   const ctx: RedeployContext = {
-    adapters: createAdapters(clients),
+    adapters: createAdapters(clients, { agentCore: { acknowledgedMembers: config.unknownMembers.acknowledged } }),
     config,
     log: cliLog(io, args.json),
     remainingMs: () => 120_000 - (Date.now() - started),
+    home: { region: homeRegion },
+    // ECR is regional: an image in another region is looked up there.
+    ecrIn: (region) => createAdapters(clientsFor(cli, region)).ecr,
   };
   const runtimeId = args.runtime as string;
 
-  // A promoting rule needs its state machine: found before anything is written, or nothing is.
-  if (trackRuleOf(config, runtimeId)?.promote !== undefined) {
-    let arn: string | undefined;
-    try {
-      arn = await findPromotionStateMachine(args, io.env, ctx.adapters.sfn);
-    } catch (err) {
-      const e = describeError(err);
-      io.stderr(`autopilot redeploy: looking up the promotion state machine failed: ${e.name}${e.message ? `: ${e.message}` : ''}`);
-      return EXIT.failed;
-    }
-    if (arn === undefined) {
-      io.stderr(
-        `autopilot redeploy: runtime ${runtimeId}'s tracking rule promotes endpoints, but no promotion state machine was found ` +
-          `(no --state-machine, no PROMOTION_STATE_MACHINE_ARN, no state machine named ${promotionStateMachineName(args.stage ?? 'dev')}); ` +
-          'deploy the stack, or pass --state-machine ARN or --stage. Nothing was changed.',
-      );
-      return EXIT.usage;
-    }
-    ctx.promotionStateMachineArn = arn;
+  // Every accepted update is followed by the promotion state machine: found before anything is
+  // written, or nothing is.
+  let arn: string | undefined;
+  try {
+    arn = await findPromotionStateMachine(args, io.env, ctx.adapters.sfn);
+  } catch (err) {
+    const e = describeError(err);
+    io.stderr(`autopilot redeploy: looking up the promotion state machine failed: ${e.name}${e.message ? `: ${e.message}` : ''}`);
+    return EXIT.failed;
   }
+  if (arn === undefined) {
+    io.stderr(
+      `autopilot redeploy: no runtime-promotion state machine was found to follow the new version of ${runtimeId} ` +
+        `(no --state-machine, no PROMOTION_STATE_MACHINE_ARN, no state machine named ${promotionStateMachineName(args.stage ?? 'dev')}); ` +
+        'deploy the stack, or pass --state-machine ARN or --stage. Nothing was changed.',
+    );
+    return EXIT.usage;
+  }
+  ctx.promotionStateMachineArn = arn;
+  // The stack's account is the home account (what an empty registry list in a rule allows).
+  ctx.home = { ...ctx.home, account: arn.split(':')[4] };
 
   let image;
   try {
-    image = await resolveImage(ctx, args.image as string, trackRuleOf(config, runtimeId)?.keepTag ?? false);
+    image = await resolveImage(ctx, runtimeId, args.image as string);
   } catch (err) {
     const usage = err instanceof InvalidRedeployRequestError;
     const e = describeError(err);
-    io.stderr(`autopilot redeploy: ${usage ? e.message : `image lookup failed: ${e.name}${e.message ? `: ${e.message}` : ''}`}`);
+    io.stderr(`autopilot redeploy: ${usage ? `refused, nothing was changed: ${e.message}` : err instanceof ImageLookupFailedError ? `${e.message}; nothing was changed` : `image lookup failed: ${e.name}${e.message ? `: ${e.message}` : ''}`}`);
     return usage ? EXIT.usage : EXIT.failed;
   }
 
@@ -220,29 +228,54 @@ export async function run(cli: ActionContext): Promise<number> {
 
   const outcome = await redeployManually(ctx, { runtimeId, image, dryRun: false });
   if (!args.json) printOutcome(io, outcome);
-  const promotionArn = outcome.promotion?.started ? outcome.promotion.executionArn : undefined;
-  if (outcome.status !== 'updated' || !args.wait || !promotionArn) {
-    if (args.wait && outcome.status === 'updated' && !outcome.promotion) io.stderr('autopilot redeploy: nothing to wait for: the tracking rule promotes no endpoint');
+  if (outcome.status === 'failed') {
     if (args.json) out({ plan, outcome });
-    if (outcome.status === 'failed') return EXIT.failed;
-    // The update stands, but a promoting rule's promotion did not start: say so in the exit code.
-    return outcome.promotion !== undefined && !outcome.promotion.started ? EXIT.failed : EXIT.ok;
+    return EXIT.failed;
   }
-  // --wait: the promotion's own outcome (PROMOTED, ROLLED_BACK, FAILED) decides the exit code.
-  const promotion = await poll({ intervalMs: args.pollMs, timeoutMs: args.timeoutMs, describe: () => `promotion ${outcome.promotion!.name}` }, async () => {
-    const d = await ctx.adapters.sfn.describeExecution(promotionArn);
-    if (d.status === 'RUNNING') return undefined;
-    const result = d.output ? (JSON.parse(d.output) as { outcome?: string; reason?: string; message?: string }) : {};
-    return { status: String(d.status), outcome: result.outcome ?? String(d.status), ...(result.reason && { reason: result.reason }), ...(d.error && { error: d.error }) };
-  });
-  if (args.json) out({ plan, outcome, promotion });
-  else {
-    const line = `Promotion ${outcome.promotion!.name}: ${promotion.outcome}${promotion.reason ? ` (${promotion.reason})` : ''}.`;
-    if (promotion.outcome === 'PROMOTED') io.stdout(line);
-    else io.stderr(`autopilot redeploy: ${line}`);
+  // The update stands, but its promotion did not start: say so in the exit code.
+  if (outcome.status === 'updated' && !outcome.promotion?.started) {
+    if (args.json) out({ plan, outcome });
+    return EXIT.failed;
   }
-  return promotion.outcome === 'PROMOTED' ? EXIT.ok : EXIT_NOT_SUCCEEDED;
+  if (!args.wait || outcome.promotion?.executionArn === undefined) {
+    if (args.json) out({ plan, outcome });
+    return EXIT.ok;
+  }
+  const end = await waitFor(io, ctx, outcome.promotion.executionArn, args);
+  if (args.json) out({ plan, outcome, promotion: end });
+  else printPromotionEnd(io, outcome, end);
+  return end.status === 'SUCCEEDED' && end.outcome === 'PROMOTED' ? EXIT.ok : EXIT.notPromoted;
 }
 
-const EXIT_NOT_SUCCEEDED = 4;
+/** --wait: polls the promotion until it stops (or --timeout runs out: exit 5); progress on stderr. */
+async function waitFor(io: CliIO, ctx: RedeployContext, executionArn: string, args: Args): Promise<PromotionEnd> {
+  let last = '';
+  const started = Date.now();
+  const expired = () => args.timeoutMs !== undefined && Date.now() - started >= args.timeoutMs;
+  const end = await waitForPromotion(ctx.adapters.sfn, executionArn, {
+    intervalMs: args.intervalSeconds * 1000,
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, args.timeoutMs === undefined ? ms : Math.max(0, args.timeoutMs - (Date.now() - started))))),
+    deadline: expired,
+    onPoll: (status) => {
+      if (status !== last && !args.json) io.stderr(`autopilot redeploy: promotion ${executionArn.split(':').at(-1)}: ${status}`);
+      last = status;
+    },
+  });
+  if (end.status === 'RUNNING' || end.status === 'PENDING_REDRIVE') {
+    throw timedOut(`timed out after ${formatDuration(args.timeoutMs ?? 0)} waiting for promotion ${executionArn.split(':').at(-1)}; it goes on`);
+  }
+  return end;
+}
+
+function printPromotionEnd(io: CliIO, outcome: RuntimeOutcome, end: PromotionEnd): void {
+  const endpoints = outcome.promotion?.endpoints ?? [];
+  if (end.outcome === 'PROMOTED') {
+    io.stdout(endpoints.length > 0
+      ? `Promoted: endpoint(s) ${endpoints.join(', ')} now serve version ${outcome.toVersion}.`
+      : `Promoted: version ${outcome.toVersion} is READY and serving DEFAULT.`);
+  } else {
+    const what = end.outcome ? end.outcome.replace('_', ' ').toLowerCase() : `execution ${end.status.toLowerCase()}`;
+    io.stderr(`autopilot redeploy: promotion of version ${outcome.toVersion} ${what}${end.error ? ` (${end.error})` : ''}`);
+  }
+}
 

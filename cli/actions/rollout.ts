@@ -12,6 +12,7 @@ import { now } from '../../functions/lib/time.ts';
 import type { RolloutResult, VerifyResult } from '../../functions/domain/rollout/contract.ts';
 import { ApprovalRejectedError, InvalidRolloutInputError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
 import { isRolloutOfGateway, rolloutExecutionPrefix } from '../../functions/domain/rollout/execution-name.ts';
+import { NO_ACKNOWLEDGED_MEMBERS } from '../../functions/lib/model/unknown-members.ts';
 import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '../../functions/domain/rollout/inspect.ts';
 import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } from '../../functions/domain/rollout/start.ts';
 import { abortRollout } from '../../functions/app/rollout-abort.ts';
@@ -73,10 +74,11 @@ export interface Env {
   close(): void;
 }
 
-export function clientsFrom(ctx: ActionContext): Env {
+export function clientsFrom(ctx: ActionContext, a?: Args): Env {
   const clients = lazyClients(clientOptions(ctx));
   return {
-    adapters: createAdapters(clients),
+    // An abort restores the gateway: unknown members acknowledged in the config (if any) are honoured.
+    adapters: createAdapters(clients, { agentCore: { acknowledgedMembers: async () => (a && (await configFor(a, ctx.io))?.unknownMembers.acknowledged) || NO_ACKNOWLEDGED_MEMBERS } }),
     sfn: clients.sfn,
     close: () => {
       clients.sfn.destroy();
@@ -392,7 +394,7 @@ export async function run(ctx: ActionContext): Promise<number> {
   const args = argsOf(sub, ctx.opts);
   const { io } = ctx;
   const json = ctx.out.structured;
-  const env = clientsFrom(ctx);
+  const env = clientsFrom(ctx, args);
   try {
     switch (sub) {
       case 'start': return await start(args, io, env, json, ctx);
