@@ -41,11 +41,25 @@ function offsetOf(doc: Document, at: readonly Segment[]): number | undefined {
   return offset;
 }
 
+/** 1-based line and column of the node at `at` (or its nearest existing ancestor) in YAML text. */
+export function locateInYaml(text: string, at: readonly Segment[]): { line?: number; column?: number } {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  const offset = offsetOf(doc, at);
+  if (offset === undefined) return {};
+  const pos = counter.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
 function place(doc: Document, counter: LineCounter, raw: RawIssue[]): ConfigIssue[] {
   const placed = raw.map((r, i) => {
     const offset = offsetOf(doc, r.at);
     const issue: ConfigIssue = { path: r.path || '(root)', message: r.message };
-    if (offset !== undefined) issue.line = counter.linePos(offset).line;
+    if (offset !== undefined) {
+      const pos = counter.linePos(offset);
+      issue.line = pos.line;
+      issue.column = pos.col;
+    }
     return { issue, offset: offset ?? 0, i };
   });
   // File order, so the list reads top to bottom like the file.

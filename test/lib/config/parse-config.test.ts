@@ -189,7 +189,7 @@ describe('parseConfig', () => {
 
   it('rejects an empty file and a non-mapping document', () => {
     expect(issuesOf('')).toEqual([{ path: '(root)', message: 'is empty; expected a mapping that starts with "version: 1"', line: 1 }]);
-    expect(issuesOf('- 1\n')).toEqual([{ path: '(root)', message: 'must be an object (got a list)', line: 1 }]);
+    expect(issuesOf('- 1\n')).toEqual([{ path: '(root)', message: 'must be an object (got a list)', line: 1, column: 1 }]);
   });
 });
 
@@ -327,7 +327,7 @@ describe('parseConfig keeps secrets out of its errors', () => {
     const doc = baseDoc();
     doc.runtimes[0].desired.environmentVariables = { API_TOKEN: secret };
     const err = errorOf(stringify(doc));
-    expect(err.issues).toEqual([{ path: 'runtimes[0].desired.environmentVariables.API_TOKEN', message: 'must be at most 5000 characters', line: expect.any(Number) }]);
+    expect(err.issues).toEqual([{ path: 'runtimes[0].desired.environmentVariables.API_TOKEN', message: 'must be at most 5000 characters', line: expect.any(Number), column: expect.any(Number) }]);
     expect(err.message).not.toContain('QQQQ');
     expect(JSON.stringify(err.details)).not.toContain('QQQQ');
   });
