@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../local/emulator/faults.ts';
-import { ENGINE_ARN, finished, gatewayUpdates, liveGateway, rolloutEvents, rolloutStack, scriptPolicyMetrics, GATEWAY_ID, type RolloutStack } from './rollout-fixture.ts';
+import { ENGINE_ARN, finished, gatewayUpdates, liveGateway, rolloutEvents, rolloutStack, scriptTraffic, GATEWAY_ID, type RolloutStack } from './rollout-fixture.ts';
 
 const NEWER_GATEWAY: FaultRule = {
   service: 'bedrock-agentcore-control',
@@ -26,7 +26,7 @@ describe('policy rollout and unknown live members', () => {
   it('applyMode refuses to switch the mode: no UpdateGateway at all, ROLLED_BACK naming the member paths', async () => {
     r = await rolloutStack();
     r.stack.emulator.faults.addRule(NEWER_GATEWAY);
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
     const done = await finished(r, await start(r));
 
     expect(done.output).toMatchObject({ outcome: 'ROLLED_BACK', error: { Error: 'UnknownLiveMemberError' } });
@@ -39,7 +39,7 @@ describe('policy rollout and unknown live members', () => {
 
   it('the restore refuses too: a member that appears after ENFORCE leaves the rollback to an operator (RollbackFailedError)', async () => {
     r = await rolloutStack();
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
     // OK through the shadow bake (60 min), ALARM during the enforce bake: the rollout must restore LOG_ONLY.
     r.stack.cloudwatch.scriptAlarm('support-gateway-errors', [{ at: '-1m', state: 'OK' }, { at: '+70m', state: 'ALARM' }]);
     // The newer AWS shows up once ENFORCE is READY (the third "Stage Passed": LOG_ONLY ready, shadow verified, ENFORCE ready).
