@@ -5,6 +5,7 @@
  */
 import type { SfnAdapter } from '../adapters/sfn.ts';
 import type { PromotionRequest, PromotionResult, PromotionVerifyResult } from '../domain/promotion/contract.ts';
+import { parseJson } from '../domain/execution-progress.ts';
 import { promotionExecutionPrefix } from '../domain/promotion/preflight.ts';
 
 export interface PromotionFigures {
@@ -40,15 +41,6 @@ function figures(v: PromotionVerifyResult | null | undefined): PromotionFigures 
   return v ? { verdict: v.verdict, decisions: v.report.decisions, reasons: v.report.reasons } : undefined;
 }
 
-function parse<T>(text: string | undefined): T | undefined {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether an execution name is a promotion (or dry run) of the policy. */
 export function isPromotionOf(name: string, policyEngineArn: string, policyName: string): boolean {
   return name.startsWith(promotionExecutionPrefix(policyEngineArn, policyName)) || name.startsWith(promotionExecutionPrefix(policyEngineArn, policyName, { dryRun: true }));
@@ -72,8 +64,8 @@ export async function listPromotions(deps: { sfn: SfnAdapter; stateMachineArn: s
     .slice(0, query.limit ?? 20);
   return Promise.all(chosen.map(async (e) => {
     const d = await deps.sfn.describeExecution(e.executionArn!);
-    const input = parse<PromotionRequest>(d.input);
-    const output = parse<PromotionResult>(d.output);
+    const input = parseJson<PromotionRequest>(d.input);
+    const output = parseJson<PromotionResult>(d.output);
     return {
       execution: d.name ?? e.name ?? '?',
       executionArn: e.executionArn!,

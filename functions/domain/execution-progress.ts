@@ -53,14 +53,17 @@ export function eventTime(t: HistoryEvent['timestamp']): number | undefined {
   return Date.parse(t);
 }
 
-function json(text: string | undefined): any {
-  if (text === undefined) return undefined;
+/** JSON text of a history field; undefined when absent or not JSON (never throws). */
+export function parseJson<T = any>(text: string | undefined): T | undefined {
+  if (text === undefined || text === '') return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(text) as T;
   } catch {
     return undefined;
   }
 }
+
+const json = parseJson;
 
 const ENDED = /^Execution(Succeeded|Failed|Aborted|TimedOut)$/;
 
