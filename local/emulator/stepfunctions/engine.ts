@@ -25,6 +25,8 @@
  *   even a catcher naming it is honoured here: the strict reading). The execution history holds at
  *   most 25,000 events ("a hard quota"; reaching it fails the execution): the 25,000th is the
  *   ExecutionFailed. The error name of that failure is not documented; `States.Runtime` is used.
+ *   A standard execution runs at most one year: then it ends TIMED_OUT (States.Timeout), as with
+ *   the definition's TimeoutSeconds.
  *
  * Steps: definition.ts (preprocessing, validation), tasks.ts (Task resources and task tokens),
  * history.ts (the AWS-style history and its quotas), errors.ts; this file runs the execution
@@ -42,6 +44,9 @@ import { TaskRunner } from './tasks.ts';
 import type { Definition, EngineDeps, ExecutionStatus, HistoryEvent, Json, StateDef } from './types.ts';
 
 export { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from './history.ts';
+
+/** Longest run of a standard execution: one year. */
+export const MAX_EXECUTION_MS = 365 * 24 * 3600 * 1000;
 export { TokenRegistry, type TokenAnswer } from './tokens.ts';
 export { validateDefinition } from './definition.ts';
 export { loadStatesTimeoutClass } from './errors.ts';
@@ -103,8 +108,10 @@ export class Execution {
     this.startDate = deps.clock.now();
     this.prepared = prepare(init.definition as unknown as Definition);
     this.recorder = new HistoryRecorder(deps.clock, this.prepared.originalTypes, this.prepared.mapItemsPaths, (error, cause) => this.terminate(error, cause));
+    // A standard execution runs at most one year ("Step Functions service quotas": past it, the
+    // execution fails with a timeout); TimeoutSeconds may only shorten that.
     const timeout = (init.definition as { TimeoutSeconds?: number }).TimeoutSeconds;
-    this.deadline = typeof timeout === 'number' ? this.startDate + timeout * 1000 : Number.POSITIVE_INFINITY;
+    this.deadline = this.startDate + Math.min(typeof timeout === 'number' ? timeout * 1000 : Number.POSITIVE_INFINITY, MAX_EXECUTION_MS);
     this.done = new Promise((resolve) => { this.settleDone = resolve; });
     this.tasks = new TaskRunner({
       executionArn: this.executionArn, deps, recorder: this.recorder, signal: this.ctl.signal, issued: this.issued,
