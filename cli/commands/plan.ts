@@ -8,6 +8,7 @@ import { createAdapters } from '../../functions/adapters/index.ts';
 import { callAws } from '../../functions/adapters/aws-errors.ts';
 import { lazyClients, type ClientOptions } from '../../functions/lib/clients.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
+import { configureAgentCorePacing } from '../../functions/lib/pacing.ts';
 import { ConfigError } from '../../functions/lib/config/config-error.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { readDrift, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
@@ -139,7 +140,10 @@ export async function resolveCliDriftDeps(args: DriftArgs, env: NodeJS.ProcessEn
 }
 
 export async function loadCliConfig(args: DriftArgs, io: CliIO): Promise<Config> {
-  return loadConfig(args.config, { env: io.env });
+  const config = await loadConfig(args.config, { env: io.env });
+  // The CLI shares the account's quotas with the deployed functions: pace it the same way.
+  configureAgentCorePacing(config.quotas);
+  return config;
 }
 
 const show = (v: unknown): string => (v === undefined ? '(absent)' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v));

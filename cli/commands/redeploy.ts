@@ -19,6 +19,7 @@ import {
 import type { FieldChange } from '../../functions/domain/diff.ts';
 import { describeError } from '../../functions/domain/redeploy/outcome-events.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
+import { configureAgentCorePacing } from '../../functions/lib/pacing.ts';
 import { ConfigError, loadConfig, type Config } from '../../functions/lib/config/index.ts';
 import type { CliCommand, CliIO } from '../types.ts';
 
@@ -200,6 +201,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   let config: Config;
   try {
     config = await loadConfig(args.config, { env: io.env });
+    configureAgentCorePacing(config.quotas);
   } catch (err) {
     io.stderr(`autopilot redeploy: ${err instanceof ConfigError ? err.message : `cannot load the config: ${(err as Error).message}`}`);
     return EXIT.failed;

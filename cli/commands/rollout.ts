@@ -6,6 +6,7 @@ import { ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { createAdapters, type Adapters } from '../../functions/adapters/index.ts';
 import { getExecutionHistory } from '../../functions/adapters/sfn-history.ts';
 import { lazyClients, type ClientOptions } from '../../functions/lib/clients.ts';
+import { configureAgentCorePacing } from '../../functions/lib/pacing.ts';
 import { ConfigError } from '../../functions/lib/config/config-error.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
@@ -168,7 +169,9 @@ async function stateMachineArn(a: Args, io: CliIO, env: Env): Promise<string> {
 async function configFor(a: Args, io: CliIO): Promise<Config | undefined> {
   const file = one(a, '--config') ?? (io.env.AUTOPILOT_CONFIG_FILE || undefined);
   try {
-    return await loadConfig(file, { env: io.env });
+    const config = await loadConfig(file, { env: io.env });
+    configureAgentCorePacing(config.quotas);
+    return config;
   } catch (err) {
     // Without --config / AUTOPILOT_CONFIG_FILE the config is optional (no file: no defaults from it).
     if (!file && err instanceof ConfigError && err.issues.every((i) => i.message.startsWith('configuration file does not exist'))) return undefined;

@@ -12,6 +12,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SFNClientConfig } from '@aws-sdk/client-sfn';
+import { addPacing, agentCorePacer, type Pacer } from './pacing.ts';
 
 /** Settings common to every client. Unset fields fall back to the SDK's own env/config resolution. */
 export interface ClientOptions {
@@ -22,16 +23,23 @@ export interface ClientOptions {
   endpoint?: string;
   /** Static credentials or a provider; the default provider chain otherwise. */
   credentials?: SFNClientConfig['credentials'];
+  /**
+   * AgentCore Control only: the per-operation pacer its calls wait on (default: the process-wide
+   * one, functions/lib/pacing.ts); `false` sends unpaced.
+   */
+  pacer?: Pacer | false;
 }
 
-function config(options: ClientOptions): ClientOptions {
+function config(options: ClientOptions): Omit<ClientOptions, 'pacer'> {
   // Only pass what is set: an explicit `undefined` would mask the SDK's env-based defaults.
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ClientOptions;
+  return Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'pacer')) as Omit<ClientOptions, 'pacer'>;
 }
 
-/** A Bedrock AgentCore Control client. */
+/** A Bedrock AgentCore Control client whose calls are paced per operation (see `pacer`). */
 export function createAgentCoreControlClient(options: ClientOptions = {}): BedrockAgentCoreControlClient {
-  return new BedrockAgentCoreControlClient(config(options));
+  const client = new BedrockAgentCoreControlClient(config(options));
+  if (options.pacer !== false) addPacing(client, options.pacer ?? agentCorePacer());
+  return client;
 }
 
 /** A Step Functions client. */

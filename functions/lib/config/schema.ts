@@ -14,6 +14,7 @@ import {
   checkScheduleExpression, checkSemverRange, checkTagGlob, checkTimeZone,
 } from './patterns.ts';
 import { rolloutSettingsSchema } from './rollout.ts';
+import { agentCoreModel } from '../model/validate.ts';
 
 const ignoreList = (kinds: ResourceKind[]) =>
   uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path').default(() => []);
@@ -114,6 +115,11 @@ const driftSchema = z.strictObject({
   maxCorrectionsPerRun: positiveCount().default(10),
   maxErrorRatio: ratio().default(0.5),
   concurrency: concurrency().default(4),
+  /**
+   * At most this many declared resources checked per invocation; the rest continue in the next
+   * one (the drift-scan state machine). Default: as many as the invocation's time allows.
+   */
+  resourcesPerRun: positiveCount().optional(),
   changeWindow: changeWindowSchema.optional(),
 });
 
@@ -126,6 +132,25 @@ const redeploySchema = z.strictObject({
   concurrency: concurrency().default(4),
 });
 
+/** AgentCore Control operations of the service model (the keys a quota may name). */
+const AGENTCORE_OPERATIONS = new Set(Object.keys(agentCoreModel.operations));
+
+// Requests per second: positive, at most what any AWS control plane allows.
+const requestsPerSecond = () => z.number().positive().max(10_000);
+
+const quotasSchema = z.strictObject({
+  /** Fraction of each quota autopilot uses (room for jitter and for the account's other callers). */
+  share: z.number().gt(0).max(1).default(0.95),
+  /** AgentCore Control requests per second: `default` and/or per operation (Service Quotas "Rate of <Operation> requests"). */
+  agentcore: z.record(z.string(), requestsPerSecond()).superRefine((table, ctx) => {
+    for (const key of Object.keys(table)) {
+      if (key !== 'default' && !AGENTCORE_OPERATIONS.has(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is not an AgentCore Control operation autopilot calls (have: default, ${[...AGENTCORE_OPERATIONS].sort().join(', ')})` });
+      }
+    }
+  }).default(() => ({})),
+});
+
 /** The whole file. Its output still has raw resource refs and tag policies; load.ts finalizes them. */
 export const configSchema = z.strictObject({
   version: z.literal(1),
@@ -134,6 +159,7 @@ export const configSchema = z.strictObject({
   gateways: z.array(gatewaySchema).default(() => []),
   drift: driftSchema.prefault({}),
   redeploy: redeploySchema.prefault({}),
+  quotas: quotasSchema.prefault({}),
 });
 
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -156,6 +156,8 @@ export interface DriftSettings {
   /** Stop applying when failures / attempts exceed this ratio, in [0, 1]. */
   maxErrorRatio: number;
   concurrency: number;
+  /** At most this many declared resources per invocation (the rest continue in the next one). */
+  resourcesPerRun?: number;
   changeWindow?: ChangeWindow;
 }
 
@@ -169,6 +171,14 @@ export interface EventsSettings {
   source: string;
 }
 
+/** Client-side pacing (functions/lib/pacing.ts). */
+export interface QuotaSettings {
+  /** Fraction of each quota used, in (0, 1]. */
+  share: number;
+  /** AgentCore Control requests per second: `default` and per operation name. */
+  agentcore: Record<string, number>;
+}
+
 export interface Config {
   version: 1;
   events: EventsSettings;
@@ -176,4 +186,5 @@ export interface Config {
   gateways: GatewaySpec[];
   drift: DriftSettings;
   redeploy: RedeploySettings;
+  quotas: QuotaSettings;
 }
