@@ -39,13 +39,13 @@ import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
 import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError, ThrottledError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
-import { now as clockNow, sleep } from '../lib/time.ts';
-import { mapWithConcurrency } from '../lib/concurrency.ts';
+import { now as clockNow, monotonicNow, sleep } from '../lib/time.ts';
+import { createLimiter, mapWithConcurrency, type Limiter } from '../lib/concurrency.ts';
 import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../domain/runtime-update.ts';
 import { buildGatewayUpdate, GATEWAY_UPDATE_FIELDS, type GatewayChange } from '../domain/gateway-update.ts';
 import { compareDeclared, normalizeRuntimeFields } from '../domain/drift/compare.ts';
 import {
-  correctionFields, planDrift,
+  correctionFields, planDrift, planOf,
   type CorrectionHistory, type DriftAction, type DriftPlan, type FieldPlan, type GatewayObservation, type ResourcePlan, type RolloutBlock, type RuntimeObservation,
 } from '../domain/drift/plan.ts';
 import { afterCorrection, decodeHistory, encodeHistory, HISTORY_TAG, historyKey } from '../domain/drift/history.ts';
@@ -60,7 +60,8 @@ import { startPolicyRollout } from '../domain/rollout/start.ts';
 import { RolloutInProgressError } from '../domain/rollout/errors.ts';
 import { buildPromotionInput, promotionExecutionName } from '../domain/redeploy/promotion.ts';
 import { detectedEvents, outcomeEvents, summarize, type DriftEvent, type DriftSummary } from '../domain/drift/report.ts';
-import { adaptersFor, configFor, envValue, homeOf } from './lambda-env.ts';
+import { adaptersFor, budgetOf, configFor, envValue, homeOf } from './lambda-env.ts';
+import { scanDrift, type ScanCursor } from './drift-scan.ts';
 
 const SERVICE = 'bedrock-agentcore-control';
 
@@ -81,6 +82,8 @@ export interface DriftDeps {
   random?: () => number;
   /** Elapsed wall time allowed for retrying one call (ms, default 120 000). */
   retryBudgetMs?: number;
+  /** Milliseconds the invocation may still spend (the Lambda's time left minus a margin): no retry waits past it. */
+  remainingMs?: () => number;
   /** First backoff step of a resource that keeps drifting back (ms, default 1 hour). */
   backoffBaseMs?: number;
 }
@@ -111,6 +114,19 @@ export interface DriftRun {
 export interface ReadOptions {
   /** Force report-only for every resource (on-demand checks, `autopilot plan`). */
   reportOnly?: boolean;
+  /**
+   * Reads shared by the readDrift calls of one scan (functions/app/drift-scan.ts reads the fleet in
+   * slices): the runtime and gateway lists, the running rollouts, the tracked repositories' images.
+   */
+  cache?: ReadCache;
+}
+
+/** Reads made once per invocation, whatever the number of slices. */
+export interface ReadCache {
+  runtimeList?: Promise<{ id?: string; name?: string }[]>;
+  gatewayList?: Promise<{ id?: string; name?: string }[]>;
+  runningRollouts?: Promise<Awaited<ReturnType<SfnAdapter['listExecutions']>>>;
+  images?: Map<string, Promise<ImageDetail[]>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +147,7 @@ function isRetryable(err: unknown): boolean {
 function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
   // The budget is elapsed wall time (the invocation's own clock), not deps.now(): that is the
   // business clock (backoff history, change windows), which a local stack may move in jumps.
-  const started = performance.now();
+  const started = monotonicNow();
   const budget = deps.retryBudgetMs ?? 120_000;
   // Throttling is waited out (a large scan saturates per-operation quotas; that is expected);
   // outages and conflicts get a few retries only, so a failing service fails the run quickly.
@@ -139,7 +155,7 @@ function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
   return retryWithBackoff(fn, {
     isRetryable: (err) => isRetryable(err) && (err instanceof ThrottledError || ++otherFailures <= MAX_OTHER_RETRIES),
     baseMs: 250, maxMs: 10_000, sleep: deps.sleep, random: deps.random,
-    deadline: () => budget - (performance.now() - started), maxAttempts: 20,
+    deadline: () => Math.min(budget - (monotonicNow() - started), deps.remainingMs?.() ?? Infinity), maxAttempts: 20,
   });
 }
 
@@ -182,9 +198,9 @@ const digestOf = (uri: string | undefined): string | undefined => /@(sha256:[0-9
 export async function readDrift(deps: DriftDeps, config: Config, options: ReadOptions = {}): Promise<DriftRun> {
   const notes: string[] = [];
   const concurrency = config.drift.concurrency;
-  const once = <T>(f: () => Promise<T>): (() => Promise<T>) => { let p: Promise<T> | undefined; return () => (p ??= f()); };
-  const runtimeList = once(async () => (await retrying(deps, () => deps.agentCore.listRuntimes())).map((r) => ({ id: r.agentRuntimeId, name: r.agentRuntimeName })));
-  const gatewayList = once(async () => (await retrying(deps, () => deps.agentCore.listGateways())).map((g) => ({ id: g.gatewayId, name: g.name })));
+  const cache = options.cache ?? {};
+  const runtimeList = () => (cache.runtimeList ??= retrying(deps, () => deps.agentCore.listRuntimes()).then((rs) => rs.map((r) => ({ id: r.agentRuntimeId, name: r.agentRuntimeName }))));
+  const gatewayList = () => (cache.gatewayList ??= retrying(deps, () => deps.agentCore.listGateways()).then((gs) => gs.map((g) => ({ id: g.gatewayId, name: g.name }))));
   const report = (spec: RuntimeSpec | GatewaySpec) => (options.reportOnly && spec.drift === 'correct' ? { ...spec, drift: 'report' as const } : spec);
 
   /**
@@ -224,7 +240,7 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
       const ref = obs.spec.id ?? obs.spec.name;
       let listing: Awaited<ReturnType<typeof imagesFor>>;
       try {
-        listing = await imagesFor(deps, obs.spec);
+        listing = await imagesFor(deps, obs.spec, (cache.images ??= new Map()));
       } catch (err) {
         notes.push(`runtime ${ref}: safety net skipped, ECR lookup failed (${errorText(err)})`);
       }
@@ -266,7 +282,7 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
       rolloutsUnknown = 'the policy-rollout state machine is unknown (set ROLLOUT_STATE_MACHINE_ARN), so running rollouts cannot be listed';
     } else {
       try {
-        const running = await retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!, 'RUNNING'));
+        const running = await (cache.runningRollouts ??= retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!, 'RUNNING')));
         rolloutsInProgress = watched.filter((g) => running.some((e) => e.name !== undefined && isRolloutOfGateway(e.name, g)));
       } catch (err) {
         rolloutsUnknown = `could not list running policy rollouts (${errorText(err)})`;
@@ -365,23 +381,26 @@ interface ImageListing {
   registry: { account: string; region: string };
 }
 
-/** The tracked repository's images (DescribeImages), or undefined when the rule does not apply here. */
-async function imagesFor(deps: DriftDeps, spec: RuntimeSpec): Promise<ImageListing | undefined> {
+/** The tracked repository's images (DescribeImages, once per repository and registry per run), or undefined when the rule does not apply here. */
+async function imagesFor(deps: DriftDeps, spec: RuntimeSpec, images: Map<string, Promise<ImageDetail[]>>): Promise<ImageListing | undefined> {
   const rule = spec.track!;
   const region = deps.home.region;
   if (!region || (rule.registry.regions.length > 0 && !rule.registry.regions.includes(region))) return undefined;
   const registryId = rule.registry.accounts[0];
-  let images: ImageDetail[];
+  const key = `${registryId ?? ''}/${rule.repository}`;
+  let listed = images.get(key);
+  if (!listed) images.set(key, (listed = retrying(deps, () => deps.ecr.describeImages(rule.repository, undefined, registryId ? { registryId } : {}))));
+  let found: ImageDetail[];
   try {
-    images = await retrying(deps, () => deps.ecr.describeImages(rule.repository, undefined, registryId ? { registryId } : {}));
+    found = await listed;
   } catch (err) {
     if (err instanceof ResourceNotFoundError) return undefined;
     throw err;
   }
-  const account = registryId ?? images[0]?.registryId ?? deps.home.account;
+  const account = registryId ?? found[0]?.registryId ?? deps.home.account;
   if (!account) return undefined;
   const policy = { [rule.tagPolicy.kind]: (rule.tagPolicy as Record<string, string>)[rule.tagPolicy.kind] } as Parameters<typeof newestAllowedImage>[0]['tagPolicy'];
-  return { rule: { ...rule, tagPolicy: policy } as ImageListing['rule'], images, registry: { account, region } };
+  return { rule: { ...rule, tagPolicy: policy } as ImageListing['rule'], images: found, registry: { account, region } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,6 +433,20 @@ export interface ApplyResult {
 
 export interface ApplyOptions {
   onProgress?: (outcome: ApplyOutcome, done: number, total: number) => void;
+  /**
+   * Attempts, failures and the stop reason shared by several applyDrift calls (the slices of one
+   * scan, and the invocations of one pass): `maxCorrectionsPerRun` and `maxErrorRatio` hold for
+   * the whole pass. Updated in place.
+   */
+  tally?: ApplyTally;
+  /** Corrections in flight across several applyDrift calls (the slices of one scan): `drift.concurrency` in all. */
+  limiter?: Limiter;
+}
+
+export interface ApplyTally {
+  attempted: number;
+  failed: number;
+  stopped?: ApplyResult['stopped'];
 }
 
 const ACTIONABLE: readonly DriftAction[] = ['correct', 'redeploy', 'needs-rollout', 'restore-enforce'];
@@ -428,10 +461,11 @@ export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyO
   const slots: ApplyOutcome[] = new Array(work.length);
   let done = 0;
   const total = work.length;
-  let attempted = 0;
-  let failed = 0;
-  let stopped: ApplyResult['stopped'];
-  const minAttempts = Math.min(3, total);
+  const tally: ApplyTally = options.tally ?? { attempted: 0, failed: 0 };
+  const attemptedBefore = tally.attempted;
+  // The error ratio is judged once a few attempts have finished (fewer when that is all there is to do).
+  const minAttempts = options.tally ? 3 : Math.min(3, total);
+  const limiter = options.limiter ?? createLimiter(settings.concurrency);
   const push = (index: number, o: ApplyOutcome) => { slots[index] = o; options.onProgress?.(o, ++done, total); };
   const base = (r: ResourcePlan): Omit<ApplyOutcome, 'status'> => ({ kind: r.kind, ref: r.ref, id: r.id, action: r.action, fields: r.fields });
 
@@ -452,35 +486,42 @@ export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyO
     while (next < work.length) {
       const index = next++;
       const { r, t } = work[index];
-      if (!stopped && attempted >= settings.maxCorrectionsPerRun) stopped = 'max-corrections';
-      if (stopped) {
-        push(index, { ...base(r), status: 'skipped', reason: stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached` : 'run stopped: error ratio exceeded' });
+      if (!tally.stopped && tally.attempted >= settings.maxCorrectionsPerRun) tally.stopped = 'max-corrections';
+      if (tally.stopped) {
+        push(index, { ...base(r), status: 'skipped', reason: tally.stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached` : 'run stopped: error ratio exceeded' });
         continue;
       }
-      attempted++;
-      let outcome: ApplyOutcome;
-      try {
-        outcome = { ...base(r), ...(await correctOne(deps, r, t, settings, run.config)) };
-      } catch (err) {
-        outcome = { ...base(r), status: 'failed', error: { name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) } };
-      }
-      if (outcome.status === 'failed') failed++;
-      else if (outcome.status === 'corrected' && t.arn) {
-        try {
-          await writeHistory(deps, t.arn, afterCorrection(t.history, deps.now()));
-        } catch (err) {
-          outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}correction history not saved (${errorText(err)})`;
+      await limiter.run(async () => {
+        // The pass may have stopped while this one waited for its turn.
+        if (tally.stopped) {
+          push(index, { ...base(r), status: 'skipped', reason: tally.stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached` : 'run stopped: error ratio exceeded' });
+          return;
         }
-      }
-      push(index, outcome);
-      if (!stopped && attempted >= minAttempts && failed / attempted > settings.maxErrorRatio) stopped = 'error-ratio';
+        tally.attempted++;
+        let outcome: ApplyOutcome;
+        try {
+          outcome = { ...base(r), ...(await correctOne(deps, r, t, settings, run.config)) };
+        } catch (err) {
+          outcome = { ...base(r), status: 'failed', error: { name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) } };
+        }
+        if (outcome.status === 'failed') tally.failed++;
+        else if (outcome.status === 'corrected' && t.arn) {
+          try {
+            await writeHistory(deps, t.arn, afterCorrection(t.history, deps.now()));
+          } catch (err) {
+            outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}correction history not saved (${errorText(err)})`;
+          }
+        }
+        push(index, outcome);
+        if (!tally.stopped && tally.attempted >= minAttempts && tally.failed / tally.attempted > settings.maxErrorRatio) tally.stopped = 'error-ratio';
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.concurrency, work.length)) }, worker));
 
   const outcomes = [...slots];
   const count = (s: OutcomeStatus) => outcomes.filter((o) => o.status === s).length;
-  return { outcomes, stopped, counts: { planned: total, attempted, corrected: count('corrected'), failed: count('failed'), skipped: count('skipped') } };
+  return { outcomes, stopped: tally.stopped, counts: { planned: total, attempted: tally.attempted - attemptedBefore, corrected: count('corrected'), failed: count('failed'), skipped: count('skipped') } };
 }
 
 function ignoreOf(spec: RuntimeSpec | GatewaySpec, settings: DriftSettings, kind: 'runtime' | 'gateway'): string[] {
@@ -624,28 +665,55 @@ export interface CorrectDriftDeps {
   logger: Logger;
   /** First backoff step for resources that keep drifting back (default 1 hour). */
   backoffBaseMs?: number;
+  /** The drift-scan state machine (DRIFT_SCAN_STATE_MACHINE_ARN): goes on with a pass that does not fit in one run. */
+  scanStateMachineArn?: string;
+  /** Milliseconds the invocation may still spend (the Lambda's time left minus a margin). */
+  remainingMs?: () => number;
 }
 
-/** What starts a run: the schedule's `{trigger}` input, or a `Drift Check Requested` event. */
+/**
+ * What starts a run: the schedule's `{trigger}` input, a `Drift Check Requested` event, or the
+ * drift-scan state machine going on with a pass (`scan`: the cursor the previous run returned).
+ */
 export interface DriftRunEvent {
   trigger?: string;
   'detail-type'?: string;
   detail?: { reportOnly?: boolean };
+  scan?: { cursor: ScanCursor; reportOnly?: boolean };
 }
 
 export interface CorrectDriftResult {
   trigger: string;
   summary: DriftSummary;
-  /** The redacted plan. */
+  /** The redacted plan of the resources this run checked. */
   plan: DriftPlan;
   outcomes: ApplyResult['outcomes'];
   /** Problems met while reading and applying (no secret values). */
   notes: string[];
   eventsPublished: number;
+  /** Where the pass goes on (null: this run finished it). */
+  cursor: ScanCursor | null;
+  pass: PassProgress;
 }
 
+/** The pass a run belongs to, and how far it got. */
+export interface PassProgress {
+  startedAt: string;
+  /** This run's number in the pass (1 = the run the schedule or the request started). */
+  run: number;
+  /** Resources checked by this run, as a scan-order range [from, to) of `total`. */
+  from: number;
+  to: number;
+  total: number;
+  /** The drift-scan execution that goes on with the pass (first run only). */
+  continuedBy?: string;
+}
+
+/** What the drift-scan state machine keeps of a run (its state stays far below 256 KB). */
+export type CompactDriftResult = Pick<CorrectDriftResult, 'trigger' | 'summary' | 'eventsPublished' | 'cursor' | 'pass'> & { notes: string[] };
+
 /** The run's deps from the Lambda environment and context (read per invocation). */
-export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
+export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
   return {
     adapters: adaptersFor(env),
     loadConfig: () => configFor(env),
@@ -653,9 +721,11 @@ export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'>,
     sleep,
     rolloutStateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
     promotionStateMachineArn: envValue('PROMOTION_STATE_MACHINE_ARN', env),
+    scanStateMachineArn: envValue('DRIFT_SCAN_STATE_MACHINE_ARN', env),
     eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
     home: homeOf(lambda, env),
     logger,
+    ...(lambda.getRemainingTimeInMillis && { remainingMs: budgetOf(lambda as Pick<Context, 'getRemainingTimeInMillis'>) }),
   };
 }
 
@@ -687,38 +757,115 @@ export async function publishDriftEvents(
   return published;
 }
 
-/** One drift pass: read and plan, apply what the config allows, publish the events, log a summary. */
+/**
+ * One drift run: scan the fleet from the start (or from the cursor of the pass it continues) for as
+ * long as the invocation allows, each slice read, planned, applied and its events published as it
+ * finishes (functions/app/drift-scan.ts), then log one summary line. A pass that does not fit goes
+ * on in the drift-scan state machine: the first run starts it with its cursor, and the machine's
+ * runs return theirs until the pass is done. A scheduled run while a pass is still going on checks
+ * nothing (the pass will check everything).
+ */
 export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEvent): Promise<CorrectDriftResult> {
   const trigger = event.trigger ?? (event['detail-type'] === 'Drift Check Requested' ? 'on-demand' : 'unknown');
-  const reportOnly = event.detail?.reportOnly === true;
+  const reportOnly = event.scan ? event.scan.reportOnly === true : event.detail?.reportOnly === true;
   const config = await deps.loadConfig();
   const driftDeps: DriftDeps = {
     agentCore: deps.adapters.agentCore, ecr: deps.adapters.ecr, sfn: deps.adapters.sfn,
     rolloutStateMachineArn: deps.rolloutStateMachineArn, promotionStateMachineArn: deps.promotionStateMachineArn,
-    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs,
+    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs, remainingMs: deps.remainingMs,
   };
-  const run = await readDrift(driftDeps, config, { reportOnly });
-  for (const note of run.notes) deps.logger.warn('Drift read problem', { note });
-  for (const r of run.plan.resources) {
-    if (r.tamper) {
-      deps.logger.error('Policy engine tampering detected', {
-        gatewayId: r.id, declared: r.tamper.declared, live: r.tamper.live, response: r.tamper.response, action: r.action,
-        ...(r.previousRollout && { needsHuman: true, previousRollout: r.previousRollout, reason: r.reason }),
-      });
+
+  if (!event.scan && trigger === 'schedule' && deps.scanStateMachineArn) {
+    const going = await passInProgress(deps, driftDeps);
+    if (going) {
+      const note = `a drift pass is still going on (${going}): this scheduled run checks nothing, the pass checks every resource`;
+      deps.logger.info('Drift run skipped', { trigger, reason: 'pass-in-progress', execution: going });
+      const plan = planOf([], deps.now());
+      return { trigger, summary: summarize(plan), plan, outcomes: [], notes: [note], eventsPublished: 0, cursor: null, pass: { startedAt: '', run: 0, from: 0, to: 0, total: 0 } };
     }
   }
 
-  const applied = await applyDrift(driftDeps, run);
-  for (const o of applied.outcomes) {
-    if (o.status === 'failed') deps.logger.warn('Drift correction failed', { resourceType: o.kind, ref: o.ref, error: o.error });
+  let published = 0;
+  const publishSlice = async ({ run, applied }: { run: DriftRun; applied: ApplyResult }) => {
+    for (const note of run.notes) deps.logger.warn('Drift read problem', { note });
+    for (const r of run.plan.resources) {
+      if (r.tamper) {
+        deps.logger.error('Policy engine tampering detected', {
+          gatewayId: r.id, declared: r.tamper.declared, live: r.tamper.live, response: r.tamper.response, action: r.action,
+          ...(r.previousRollout && { needsHuman: true, previousRollout: r.previousRollout, reason: r.reason }),
+        });
+      }
+    }
+    for (const o of applied.outcomes) {
+      if (o.status === 'failed') deps.logger.warn('Drift correction failed', { resourceType: o.kind, ref: o.ref, error: o.error });
+    }
+    published += await publishDriftEvents(deps.adapters.events, config, run, applied.outcomes, trigger, {
+      busName: deps.eventBusName,
+      onError: (detailType, count, err) => deps.logger.error('Publishing drift events failed', { detailType, count, error: err instanceof Error ? err.name : String(err) }),
+    });
+  };
+
+  const scan = await scanDrift(driftDeps, config, {
+    reportOnly, cursor: event.scan?.cursor, remainingMs: deps.remainingMs, onSlice: publishSlice,
+  });
+  const notes = [...scan.run.notes];
+  if (scan.gaveUp) notes.push(scan.gaveUp);
+  const startedAt = scan.cursor?.pass ?? event.scan?.cursor.pass ?? new Date(deps.now()).toISOString();
+  const pass: PassProgress = { startedAt, run: (event.scan?.cursor.runs ?? 0) + 1, from: scan.range.from, to: scan.range.to, total: scan.range.total };
+  let cursor = scan.cursor ?? null;
+  if (cursor && !event.scan) {
+    // The first run of a pass that does not fit: the drift-scan state machine goes on with it.
+    const started = await continuePass(deps, driftDeps, trigger, reportOnly, cursor);
+    if (started.execution) pass.continuedBy = started.execution;
+    if (started.note) notes.push(started.note);
+    cursor = started.execution ? cursor : null;
   }
 
-  const published = await publishDriftEvents(deps.adapters.events, config, run, applied.outcomes, trigger, {
-    busName: deps.eventBusName,
-    onError: (detailType, count, err) => deps.logger.error('Publishing drift events failed', { detailType, count, error: err instanceof Error ? err.name : String(err) }),
+  const summary = summarize(scan.run.plan, scan.outcomes, scan.stopped);
+  deps.logger.info('Drift run summary', {
+    trigger, reportOnly, ...summary, eventsPublished: published,
+    pass: { ...pass, slices: scan.slices, longestSliceMs: scan.longestSliceMs, done: cursor === null },
   });
+  return { trigger, summary, plan: scan.run.plan, outcomes: scan.outcomes, notes, eventsPublished: published, cursor, pass };
+}
 
-  const summary = summarize(run.plan, applied.outcomes, applied.stopped);
-  deps.logger.info('Drift run summary', { trigger, reportOnly, ...summary, eventsPublished: published });
-  return { trigger, summary, plan: run.plan, outcomes: applied.outcomes, notes: run.notes, eventsPublished: published };
+/** The compact result the drift-scan state machine carries from one run to the next. */
+export function compactResult(result: CorrectDriftResult): CompactDriftResult {
+  const { trigger, summary, eventsPublished, cursor, pass, notes } = result;
+  return { trigger, summary, eventsPublished, cursor, pass, notes: notes.slice(0, 20) };
+}
+
+/** The drift-scan execution of a pass still running, if any (scheduled runs do not overlap it). */
+async function passInProgress(deps: CorrectDriftDeps, driftDeps: DriftDeps): Promise<string | undefined> {
+  try {
+    const running = await retrying(driftDeps, () => deps.adapters.sfn.listExecutions(deps.scanStateMachineArn!, 'RUNNING'));
+    return running[0]?.name;
+  } catch (err) {
+    // Not knowing is not a reason to check nothing: run (at worst two passes overlap once).
+    deps.logger.warn('Could not list running drift passes', { error: errorText(err) });
+    return undefined;
+  }
+}
+
+/** Starts the drift-scan execution that goes on with a pass (one per pass: the name is the pass). */
+async function continuePass(
+  deps: CorrectDriftDeps, driftDeps: DriftDeps, trigger: string, reportOnly: boolean, cursor: ScanCursor,
+): Promise<{ execution?: string; note?: string }> {
+  const left = `resources ${cursor.next + 1}-${cursor.total} of the pass are not checked this time`;
+  if (!deps.scanStateMachineArn) {
+    const note = `the fleet does not fit in one run and the drift-scan state machine is unknown (set DRIFT_SCAN_STATE_MACHINE_ARN): ${left}`;
+    deps.logger.error('Drift pass cut short', { note });
+    return { note };
+  }
+  const name = `drift-${cursor.pass.replace(/[^0-9]/g, '').slice(0, 17)}-${trigger}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+  try {
+    await retrying(driftDeps, () => deps.adapters.sfn.startExecution({
+      stateMachineArn: deps.scanStateMachineArn!, name, input: { trigger, reportOnly, cursor },
+    }));
+    return { execution: name };
+  } catch (err) {
+    if (err instanceof ExecutionAlreadyExistsError) return { execution: name };
+    deps.logger.error('Drift pass cut short', { error: errorText(err) });
+    return { note: `could not start the drift-scan execution ${name} (${errorText(err)}): ${left}` };
+  }
 }
