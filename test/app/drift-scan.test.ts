@@ -67,7 +67,7 @@ describe('scanDrift', () => {
     const first = await scanDrift(deps, config);
     expect(first.cursor?.after).toBe(`runtime:id:${runtimeId(2)}`);
     // A runtime declared at the top since: the pass goes on with runtime 3, not with runtime 2 again.
-    const grown = { ...config, runtimes: [{ ...config.runtimes[5], id: runtimeId(5) }, ...config.runtimes.slice(0, 5)] };
+    const grown = { ...config, runtimes: [config.runtimes[5], ...config.runtimes.slice(0, 5)] };
     const resumed = await scanDrift(deps, grown, { cursor: first.cursor });
     expect(resumed.run.plan.resources.map((r) => r.ref)).toEqual([runtimeId(3), runtimeId(4)]);
     const gone = { ...config, runtimes: config.runtimes.filter((r) => r.id !== runtimeId(2)) };
