@@ -209,7 +209,7 @@ describe('runtime-promotion state machine', () => {
     const w = world({ runtimeStatuses: ['UPDATING'] });
     const out = await run(w, input({ rollbackOnFailure: false, timeoutSeconds: 60, pollSeconds: 15 }));
     expect(out).toMatchObject({ outcome: 'FAILED', error: 'PromotionTimeoutError' });
-    // No fast polls: waits of 4, 8, then 15 s: checks at 0, 4, 12, 27, 42, 57 and 72 s of waiting, then gives up.
+    // No fast polls: a first wait of 2 s, then 4, 8 and 15 s: checks at 2, 6, 14, 29, 44, 59 and 74 s of waiting, then gives up.
     expect(calledFns(w).filter((f) => f === 'promotionCheckRuntime')).toHaveLength(7);
     expect(calledFns(w)).not.toContain('promotionRollback');
     expect(reports(w)).toEqual(['FAILED']);
@@ -219,8 +219,8 @@ describe('runtime-promotion state machine', () => {
     const w = world({ runtimeStatuses: ['UPDATING'] });
     const out = await run(w, input({ rollbackOnFailure: false, timeoutSeconds: 30, pollSeconds: 15, firstPollSeconds: 2, fastPollSeconds: 10 }));
     expect(out).toMatchObject({ outcome: 'FAILED', error: 'PromotionTimeoutError' });
-    // Checks at 0, 2, 4, 6, 8, 10 (fast), 14, 22 (doubling), 37 (15 s, past the 30 s budget).
-    expect(calledFns(w).filter((f) => f === 'promotionCheckRuntime')).toHaveLength(9);
+    // Checks at 2, 4, 6, 8, 10 (fast; never at 0: a new version is not READY yet), 14, 22 (doubling), 37 (15 s, past the 30 s budget).
+    expect(calledFns(w).filter((f) => f === 'promotionCheckRuntime')).toHaveLength(8);
   });
 
   it('does not promote when an alarm is not OK', async () => {
