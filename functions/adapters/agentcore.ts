@@ -35,6 +35,8 @@ import type {
   UpdateGatewayCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { AmbiguousResourceError, ResourceNotFoundError } from '../lib/errors.ts';
+import { createAgentCoreControlClient } from '../lib/clients/agentcore.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 import { callAws, collectPages } from './aws-errors.ts';
 
 const SERVICE = 'bedrock-agentcore-control';
@@ -181,4 +183,9 @@ function pickOne<T>(
     });
   }
   return matches[0];
+}
+
+/** The adapter over a new client (a Lambda builds only the adapters its function uses). */
+export function agentCoreAdapter(options: ClientOptions): AgentCoreAdapter {
+  return new AgentCoreAdapter(createAgentCoreControlClient(options));
 }

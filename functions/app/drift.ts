@@ -30,11 +30,11 @@ import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ImageDetail } from '@aws-sdk/client-ecr';
 import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
-import type { AgentCoreAdapter } from '../adapters/agentcore.ts';
+import { agentCoreAdapter, type AgentCoreAdapter } from '../adapters/agentcore.ts';
 import type { Adapters } from '../adapters/index.ts';
-import type { EcrAdapter } from '../adapters/ecr.ts';
-import type { EventsAdapter } from '../adapters/events.ts';
-import type { SfnAdapter } from '../adapters/sfn.ts';
+import { ecrAdapter, type EcrAdapter } from '../adapters/ecr.ts';
+import { eventsAdapter, type EventsAdapter } from '../adapters/events.ts';
+import { sfnAdapter, type SfnAdapter } from '../adapters/sfn.ts';
 import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
 import { AmbiguousResourceError, AutopilotError, AwsServiceError, ExecutionAlreadyExistsError, ResourceNotFoundError, ThrottledError } from '../lib/errors.ts';
@@ -715,7 +715,7 @@ export type CompactDriftResult = Pick<CorrectDriftResult, 'trigger' | 'summary' 
 /** The run's deps from the Lambda environment and context (read per invocation). */
 export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
   return {
-    adapters: adaptersFor(env),
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, ecr: ecrAdapter, sfn: sfnAdapter, events: eventsAdapter }, env),
     loadConfig: () => configFor(env),
     now: () => clockNow().getTime(),
     sleep,

@@ -4,31 +4,38 @@
  * from the invoked function ARN, and the time budget from the Lambda context. Tests pass their own.
  */
 import type { Context } from 'aws-lambda';
-import { createAdapters, type Adapters } from '../adapters/index.ts';
-import { lazyClients } from '../lib/clients.ts';
+import type { Adapters } from '../adapters/index.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 import { loadConfig, type Config } from '../lib/config/index.ts';
 import { configureAgentCorePacing } from '../lib/pacing.ts';
 
 /** Time kept back from the Lambda timeout for publishing outcomes and returning. */
 export const SAFETY_MARGIN_MS = 10_000;
 
-const adapterCache = new Map<string, Adapters>();
+/** How to build each adapter a function uses (e.g. `{ agentCore: agentCoreAdapter }` from functions/adapters/*). */
+export type AdapterBuilders = { [K in keyof Adapters]?: (options: ClientOptions) => Adapters[K] };
+
+const adapterCache = new Map<string, Partial<Record<keyof Adapters, unknown>>>();
 
 /**
- * Adapters for the current environment, reused across warm invocations. Keyed by endpoint and
- * region: `AWS_ENDPOINT_URL` is read when a client is built, so a process serving several local
- * stacks one after the other must not keep a client of an old one.
+ * The adapters a function uses, built on first access and reused across warm invocations. Only the
+ * builders passed in are imported by the function's module, so its bundle holds only those SDK
+ * clients. Keyed by endpoint and region: `AWS_ENDPOINT_URL` is read when a client is built, so a
+ * process serving several local stacks one after the other must not keep a client of an old one.
  */
-export function adaptersFor(env: NodeJS.ProcessEnv = process.env): Adapters {
+export function adaptersFor<B extends AdapterBuilders>(builders: B, env: NodeJS.ProcessEnv = process.env): { readonly [K in keyof B & keyof Adapters]: Adapters[K] } {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const key = `${endpoint ?? ''}|${region ?? ''}`;
-  let adapters = adapterCache.get(key);
-  if (!adapters) {
-    adapters = createAdapters(lazyClients({ endpoint, region }));
-    adapterCache.set(key, adapters);
+  let built = adapterCache.get(key);
+  if (!built) adapterCache.set(key, (built = {}));
+  const cache = built;
+  const adapters = {} as Record<string, unknown>;
+  for (const name of Object.keys(builders) as (keyof Adapters)[]) {
+    const build = builders[name]!;
+    Object.defineProperty(adapters, name, { enumerable: true, get: () => (cache[name] ??= build({ endpoint, region })) });
   }
-  return adapters;
+  return adapters as { readonly [K in keyof B & keyof Adapters]: Adapters[K] };
 }
 
 const configCache = new Map<string, Promise<Config>>();

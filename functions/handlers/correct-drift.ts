@@ -7,7 +7,8 @@
  * A fleet that does not fit in one invocation goes on in the drift-scan state machine, which
  * invokes this handler with `{trigger, scan: {cursor, reportOnly}}` until the pass is done.
  */
-import { z } from 'zod';
+// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
+import * as z from 'zod';
 import { compactResult, correctDriftDepsFor, runCorrectDrift, type CompactDriftResult, type CorrectDriftDeps, type CorrectDriftResult } from '../app/drift.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';

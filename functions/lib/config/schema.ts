@@ -5,7 +5,8 @@
  * are reported together with these.
  */
 import semver from 'semver';
-import { z } from 'zod';
+// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
+import * as z from 'zod';
 import { checkIgnorePointer, type ResourceKind } from './desired.ts';
 import { alarmName, checkedString, concurrency, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import {
