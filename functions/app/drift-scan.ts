@@ -28,9 +28,9 @@ import type { Config, GatewaySpec, RuntimeSpec } from '../lib/config/types.ts';
 import { createLimiter } from '../lib/concurrency.ts';
 import { monotonicNow } from '../lib/time.ts';
 import { planOf, type ResourcePlan } from '../domain/drift/plan.ts';
-import {
-  applyDrift, readDrift, type ApplyOutcome, type ApplyResult, type ApplyTally, type DriftDeps, type DriftRun, type ReadCache,
-} from './drift.ts';
+import { applyDrift, type ApplyOutcome, type ApplyResult, type ApplyTally } from './drift-apply.ts';
+import type { DriftDeps, DriftRun, ReadCache } from './drift-common.ts';
+import { readDrift } from './drift-read.ts';
 
 /** Slices whose read, apply and events may overlap. */
 export const SLICES_IN_FLIGHT = 4;

@@ -4,6 +4,7 @@
  * from the invoked function ARN, and the time budget from the Lambda context. Tests pass their own.
  */
 import type { Context } from 'aws-lambda';
+import type { AgentCoreAdapterOptions } from '../adapters/agentcore.ts';
 import type { Adapters } from '../adapters/index.ts';
 import type { ClientOptions } from '../lib/clients/options.ts';
 import { loadConfig, type Config } from '../lib/config/index.ts';
@@ -13,7 +14,7 @@ import { configureAgentCorePacing } from '../lib/pacing.ts';
 export const SAFETY_MARGIN_MS = 10_000;
 
 /** How to build each adapter a function uses (e.g. `{ agentCore: agentCoreAdapter }` from functions/adapters/*). */
-export type AdapterBuilders = { [K in keyof Adapters]?: (options: ClientOptions) => Adapters[K] };
+export type AdapterBuilders = { [K in keyof Adapters]?: (options: ClientOptions, adapterOptions: AgentCoreAdapterOptions) => Adapters[K] };
 
 const adapterCache = new Map<string, Partial<Record<keyof Adapters, unknown>>>();
 
@@ -26,14 +27,16 @@ const adapterCache = new Map<string, Partial<Record<keyof Adapters, unknown>>>()
 export function adaptersFor<B extends AdapterBuilders>(builders: B, env: NodeJS.ProcessEnv = process.env): { readonly [K in keyof B & keyof Adapters]: Adapters[K] } {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  const key = `${endpoint ?? ''}|${region ?? ''}`;
+  const key = `${endpoint ?? ''}|${region ?? ''}|${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
   let built = adapterCache.get(key);
   if (!built) adapterCache.set(key, (built = {}));
   const cache = built;
+  // Live members the bundled model does not know stop every write unless the config acknowledges them.
+  const acknowledgedMembers = async () => (await configFor(env)).unknownMembers.acknowledged;
   const adapters = {} as Record<string, unknown>;
   for (const name of Object.keys(builders) as (keyof Adapters)[]) {
     const build = builders[name]!;
-    Object.defineProperty(adapters, name, { enumerable: true, get: () => (cache[name] ??= build({ endpoint, region })) });
+    Object.defineProperty(adapters, name, { enumerable: true, get: () => (cache[name] ??= build({ endpoint, region }, { acknowledgedMembers })) });
   }
   return adapters as { readonly [K in keyof B & keyof Adapters]: Adapters[K] };
 }

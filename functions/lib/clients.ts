@@ -16,6 +16,7 @@ import { createSfnClient } from './clients/sfn.ts';
 
 export type { ClientOptions };
 export { createAgentCoreControlClient, createCloudWatchClient, createEcrClient, createEventBridgeClient, createSfnClient };
+export { captureRawBodies, RAW_BODY_COMMANDS, rawBodyOf } from './clients/agentcore.ts';
 
 /** One client per service. Handlers take this (or single clients) through their `deps`. */
 export interface AwsClients {

@@ -115,6 +115,19 @@ export interface RolloutSettings {
   alarms: string[];
   metrics: MetricGate[];
   approval: ApprovalSettings;
+  /**
+   * The dimension set each policy gate reads (functions/domain/rollout/projections.ts); only what
+   * is set replaces the default. Placeholders: {gatewayId} {gatewayArn} {policyEngineId}
+   * {policyEngineArn} {mode}.
+   */
+  projections: MetricProjections;
+}
+
+/** Dimension templates of the policy metrics a rollout reads (any subset; defaults elsewhere). */
+export interface MetricProjections {
+  decisions?: Record<string, string>;
+  mismatch?: Record<string, string>;
+  toolList?: Record<string, string>;
 }
 
 export interface PolicyEngineSpec {
@@ -171,6 +184,11 @@ export interface EventsSettings {
   source: string;
 }
 
+/** Live members the bundled AgentCore model does not know that an operator checked to be read-only. */
+export interface UnknownMembersSettings {
+  acknowledged: { runtime: string[]; gateway: string[] };
+}
+
 /** Client-side pacing (functions/lib/pacing.ts). */
 export interface QuotaSettings {
   /** Fraction of each quota used, in (0, 1]. */
@@ -186,5 +204,6 @@ export interface Config {
   gateways: GatewaySpec[];
   drift: DriftSettings;
   redeploy: RedeploySettings;
+  unknownMembers: UnknownMembersSettings;
   quotas: QuotaSettings;
 }
