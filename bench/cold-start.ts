@@ -76,7 +76,7 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult> {
   const notes: string[] = [];
   try {
     const options = esbuildOptions();
-    const runs = ctx.quick ? 3 : 7;
+    const runs = ctx.quick ? 1 : 7;
     // A Lambda-like environment: the config file next to the bundle, a region, dummy credentials.
     const env = {
       AUTOPILOT_CONFIG_FILE: path.join(REPO_ROOT, 'autopilot.config.yaml'),

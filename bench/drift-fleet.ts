@@ -1,6 +1,6 @@
 /**
- * Benchmark 2b: a fleet larger than one invocation. 10,000 runtimes and 2,000 gateways (100 + 20
- * with --quick, cut into runs of 50 by `drift.resourcesPerRun` so that the quick run still goes
+ * Benchmark 2b: a fleet larger than one invocation. 10,000 runtimes and 2,000 gateways (40 + 10
+ * with --quick, cut into runs of 20 by `drift.resourcesPerRun` so that the quick run still goes
  * through the state machine), every one drifted, 40 ms per AgentCore call and 25 requests per
  * second per operation, as in benchmark 2. At that quota the pass needs more than one Lambda's 15
  * minutes, so the scheduled run goes on in the drift-scan state machine with its cursor.
@@ -21,12 +21,15 @@ import { AGENTCORE_SERVICE } from './lib/stack.ts';
 import { round, type BenchContext, type BenchResult } from './lib/report.ts';
 import { LATENCY_MS, QUOTA_RPS } from './drift.ts';
 
+/** --quick: resources per run (drift.resourcesPerRun), so the small fleet still takes several runs. */
+const QUICK_RUN = 20;
+
 /** How much faster than real time the fleet run goes (quota, latency, Lambda timeout). */
 export const TIME_SCALE = 5;
 
 export async function driftFleet(ctx: BenchContext, size: { runtimes?: number; gateways?: number; scale?: number } = {}): Promise<BenchResult> {
-  const nRuntimes = size.runtimes ?? (ctx.quick ? 100 : 10_000);
-  const nGateways = size.gateways ?? (ctx.quick ? 20 : 2_000);
+  const nRuntimes = size.runtimes ?? (ctx.quick ? 40 : 10_000);
+  const nGateways = size.gateways ?? (ctx.quick ? 10 : 2_000);
   const scale = size.scale ?? (ctx.quick ? 20 : TIME_SCALE);
   const runtimes: WorldRuntime[] = Array.from({ length: nRuntimes }, (_, i) => ({ index: i, spec: { drift: 'correct', desired: { description: `Fleet agent ${i} (declared)` } } }));
   const gateways: WorldGateway[] = Array.from({ length: nGateways }, (_, i) => ({ index: i, spec: { drift: 'correct', desired: { description: `Fleet tools ${i} (declared)` } } }));
@@ -36,7 +39,7 @@ export async function driftFleet(ctx: BenchContext, size: { runtimes?: number; g
     settings: { limits: { runtimes: nRuntimes, gateways: nGateways, versionsPerRuntime: 1000, endpointsPerRuntime: 10, policyEngines: 1000 } },
     drift: {
       mode: 'correct', maxCorrectionsPerRun: nRuntimes + nGateways, maxErrorRatio: 0.5, concurrency: 16,
-      ...(ctx.quick && { resourcesPerRun: 50 }),
+      ...(ctx.quick && { resourcesPerRun: QUICK_RUN }),
     },
     quotas: { agentcore: { default: QUOTA_RPS } },
   });
@@ -75,7 +78,7 @@ export async function driftFleet(ctx: BenchContext, size: { runtimes?: number; g
     const perOpBoundMs = Math.max(0, ...Object.values(byOp).map((n) => (n / QUOTA_RPS) * 1000));
     const busiest = Object.entries(byOp).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
     const lambdaBudgetMs = stack.serverless.functions.correctDrift.timeout * 1000 - SAFETY_MARGIN_MS;
-    const leastRuns = ctx.quick ? Math.ceil((nRuntimes + nGateways) / 50) : Math.max(1, Math.ceil(perOpBoundMs / lambdaBudgetMs));
+    const leastRuns = ctx.quick ? Math.ceil((nRuntimes + nGateways) / QUICK_RUN) : Math.max(1, Math.ceil(perOpBoundMs / lambdaBudgetMs));
     const total = nRuntimes + nGateways;
     const execution = stack.sfn.listExecutions().find((e) => e.stateMachineArn === stack.stateMachineArn('driftScan'));
     ctx.log(`  ${nRuntimes} runtimes + ${nGateways} gateways at x${scale} time: ${runs.length} runs (${failedRuns} failed), ${round(wallMs / 1000, 1)} s (${round(wallMs / scale / 1000, 1)} s real), ${served} calls served ${JSON.stringify(byOp)} + ${refused} refused, ${read.size}/${total} read${execution ? `, drift-scan ${execution.status}` : ''}${invocationError ? `, failed: ${invocationError}` : ''}`);

@@ -1,5 +1,5 @@
 /**
- * Benchmark 2: a drift run at scale. 1,000 runtimes and 200 gateways (100 + 20 with --quick), each
+ * Benchmark 2: a drift run at scale. 1,000 runtimes and 200 gateways (50 + 10 with --quick), each
  * declared in the config with one drifted field (its description), drift mode `correct` with no
  * practical cap, against an emulator that adds 40 ms to every AgentCore call and allows each
  * operation 25 requests per second (beyond it: ThrottlingException). The config declares the same
@@ -29,8 +29,9 @@ export const QUOTA_RPS = 25;
 export const LATENCY_MS = 40;
 
 export async function driftScale(ctx: BenchContext): Promise<BenchResult> {
-  const nRuntimes = ctx.quick ? 100 : 1000;
-  const nGateways = ctx.quick ? 20 : 200;
+  // --quick: a 20th (the smoke test in npm test must stay short; the run is quota-bound).
+  const nRuntimes = ctx.quick ? 50 : 1000;
+  const nGateways = ctx.quick ? 10 : 200;
   const runtimes: WorldRuntime[] = Array.from({ length: nRuntimes }, (_, i) => ({
     index: i,
     spec: { drift: 'correct', desired: { description: `Benchmark agent ${i} (declared)` } },
