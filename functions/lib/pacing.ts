@@ -17,7 +17,7 @@
  *   container of the same function, or the configured quota is too high) lowers the operation's
  *   rate to 70 % and pauses it for one slot, at most once a second (the calls already in flight
  *   when the first refusal comes back say nothing new); the rate then climbs back linearly to the
- *   configured rate over `recoverMs`.
+ *   configured rate over `recoverMs`. An operation without a quota is not paced.
  *
  * Time and sleep are injected (real time by default): quotas are real-time limits. The pacer is
  * per process (per Lambda container); containers do not coordinate, which is what the adaptive
@@ -54,11 +54,9 @@ export interface OperationStats {
 }
 
 interface OperationState {
-  /** Rate after `share` (req/s); for an operation without a quota, the rate it was seen at when first throttled. */
+  /** Rate after `share` (req/s); Infinity for an operation without a quota (never paced). */
   configured: number;
-  /** Whether the rate comes from a quota (else it was learnt from a throttle and is dropped once quiet). */
-  quota: boolean;
-  /** Current rate (Infinity: unpaced). */
+  /** Current rate (lower than `configured` after throttling). */
   rate: number;
   /** Theoretical arrival time of the next call (ms, on `now`). */
   tat: number;
@@ -66,8 +64,6 @@ interface OperationState {
   adjustedAt: number;
   /** When the rate was last lowered (ms). */
   loweredAt: number;
-  /** Calls started in the current and the previous one-second window (rate seen by an unpaced operation). */
-  window: { start: number; current: number; previous: number };
   calls: number;
   throttled: number;
   waitedMs: number;
@@ -78,8 +74,6 @@ const FLOOR = 0.05;
 /** Multiplicative decrease on a throttle, and the least time between two decreases (ms). */
 const DECREASE = 0.7;
 const DECREASE_EVERY_MS = 1_000;
-/** An operation without a quota goes back to unpaced after this long without a throttle (ms). */
-const FORGET_AFTER_MS = 60_000;
 
 /** Half a second of calls (at least one) may go at once: the service's bucket holds a second's worth. */
 const burstOf = (rate: number) => Math.max(1, Math.floor(rate / 2));
@@ -117,10 +111,7 @@ export class Pacer {
     let s = this.ops.get(operation);
     if (!s) {
       const rate = this.rateOf(operation);
-      s = {
-        configured: rate, quota: Number.isFinite(rate), rate, tat: now, adjustedAt: now, loweredAt: -Infinity,
-        window: { start: now, current: 0, previous: 0 }, calls: 0, throttled: 0, waitedMs: 0,
-      };
+      s = { configured: rate, rate, tat: now, adjustedAt: now, loweredAt: -Infinity, calls: 0, throttled: 0, waitedMs: 0 };
       this.ops.set(operation, s);
     }
     return s;
@@ -131,8 +122,6 @@ export class Pacer {
     const now = this.now();
     const s = this.state(operation, now);
     s.calls++;
-    countCall(s, now);
-    if (!s.quota && Number.isFinite(s.rate) && now - s.loweredAt > FORGET_AFTER_MS) unpace(s);
     if (!Number.isFinite(s.rate)) return 0;
     this.recover(s, now);
     const interval = 1000 / s.rate;
@@ -149,21 +138,14 @@ export class Pacer {
 
   /**
    * A call of `operation` was throttled by the service: slow the operation down (at most once a
-   * second). An operation without a quota starts being paced at 70 % of the rate it was called at
-   * in the last second, until a minute passes without a throttle.
+   * second). An operation without a quota is only counted: with nothing to size a bucket from,
+   * the SDK's and autopilot's retry backoff handle it.
    */
   throttled(operation: string): void {
     const now = this.now();
     const s = this.state(operation, now);
     s.throttled++;
-    if (now - s.loweredAt < DECREASE_EVERY_MS) return;
-    if (!Number.isFinite(s.rate)) {
-      countCall(s, now);
-      const seen = Math.max(1, s.window.current + s.window.previous * Math.max(0, 1 - (now - s.window.start) / 1000));
-      s.configured = seen;
-      s.rate = seen;
-      s.tat = now;
-    }
+    if (!Number.isFinite(s.configured) || now - s.loweredAt < DECREASE_EVERY_MS) return;
     this.recover(s, now);
     s.rate = Math.max(s.configured * FLOOR, s.rate * DECREASE);
     s.adjustedAt = now;
@@ -184,32 +166,9 @@ export class Pacer {
   /** Per-operation counters (for run summaries and benchmarks). */
   stats(): Record<string, OperationStats> {
     return Object.fromEntries([...this.ops].map(([op, s]) => [op, {
-      rate: s.quota ? s.configured : Infinity, currentRate: s.rate, calls: s.calls, throttled: s.throttled, waitedMs: Math.round(s.waitedMs),
+      rate: s.configured, currentRate: s.rate, calls: s.calls, throttled: s.throttled, waitedMs: Math.round(s.waitedMs),
     }]));
   }
-}
-
-/** Counts a call in the one-second windows (rolling them over as time passes). */
-function countCall(s: OperationState, now: number): void {
-  const w = s.window;
-  const elapsed = now - w.start;
-  if (elapsed >= 2000) {
-    w.previous = 0;
-    w.current = 0;
-    w.start = now;
-  } else if (elapsed >= 1000) {
-    w.previous = w.current;
-    w.current = 0;
-    w.start += 1000;
-  }
-  w.current++;
-}
-
-/** Back to unpaced (an operation without a quota, quiet for a minute). */
-function unpace(s: OperationState): void {
-  s.rate = Infinity;
-  s.configured = Infinity;
-  s.loweredAt = -Infinity;
 }
 
 /** Whether an SDK error is the service refusing the call for its rate. */
@@ -243,11 +202,10 @@ let agentCore: Pacer | undefined;
 
 /**
  * The process-wide pacer of AgentCore Control calls (one per Lambda container). Without quotas in
- * the config it paces nothing until the service throttles an operation (then see `throttled`):
- * AWS lists the control-plane rates per operation in Service Quotas ("Rate of <Operation>
- * requests") and they differ per operation and account (the ones seen for this API range from 5
- * to 10), and no AWS page states them all, so autopilot does not guess them: operators copy their
- * account's values under `quotas.agentcore` in the config.
+ * the config it paces nothing: AWS lists the control-plane rates per operation in Service Quotas
+ * ("Rate of <Operation> requests") and they differ per operation and account (the ones seen for
+ * this API range from 5 to 10), and no AWS page states them all, so autopilot does not guess
+ * them: operators copy their account's values under `quotas.agentcore` in the config.
  */
 export function agentCorePacer(): Pacer {
   agentCore ??= new Pacer();
