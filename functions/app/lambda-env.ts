@@ -24,7 +24,7 @@ const adapterCache = new Map<string, Partial<Record<keyof Adapters, unknown>>>()
  * clients. Keyed by endpoint and region: `AWS_ENDPOINT_URL` is read when a client is built, so a
  * process serving several local stacks one after the other must not keep a client of an old one.
  */
-export function adaptersFor<B extends AdapterBuilders>(builders: B, env: NodeJS.ProcessEnv = process.env): { readonly [K in keyof B & keyof Adapters]: Adapters[K] } {
+export function adaptersFor<B extends AdapterBuilders & { [key: string]: ((...args: never[]) => unknown) | undefined }>(builders: B, env: NodeJS.ProcessEnv = process.env): { readonly [K in keyof B & keyof Adapters]: Adapters[K] } {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const key = `${endpoint ?? ''}|${region ?? ''}|${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
@@ -35,7 +35,8 @@ export function adaptersFor<B extends AdapterBuilders>(builders: B, env: NodeJS.
   const acknowledgedMembers = async () => (await configFor(env)).unknownMembers.acknowledged;
   const adapters = {} as Record<string, unknown>;
   for (const name of Object.keys(builders) as (keyof Adapters)[]) {
-    const build = builders[name]!;
+    const build = builders[name];
+    if (typeof build !== 'function') throw new TypeError(`adaptersFor: "${String(name)}" is not an adapter builder (pass e.g. { agentCore: agentCoreAdapter }, then the environment)`);
     Object.defineProperty(adapters, name, { enumerable: true, get: () => (cache[name] ??= build({ endpoint, region }, { acknowledgedMembers })) });
   }
   return adapters as { readonly [K in keyof B & keyof Adapters]: Adapters[K] };
@@ -45,13 +46,16 @@ const configCache = new Map<string, Promise<Config>>();
 
 /**
  * The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file.
+ * Declared Cedar statements are checked with Cedar only where AUTOPILOT_CEDAR is `on` (the
+ * functions that read policies ship Cedar's wasm; the others never look at the statements).
  * Loading it also sizes the AgentCore pacer from its `quotas`.
  */
 export function configFor(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
+  const cedar = env.AUTOPILOT_CEDAR === 'on';
+  const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}|${cedar}`;
   let config = configCache.get(key);
   if (!config) {
-    config = loadConfig(undefined, { env }).then((c) => {
+    config = loadConfig(undefined, { env, cedar }).then((c) => {
       configureAgentCorePacing(c.quotas);
       return c;
     });

@@ -9,9 +9,10 @@ import { containerUriOf, RUNTIME_UPDATE_FIELDS } from '../runtime-update.ts';
 import { GATEWAY_UPDATE_FIELDS } from '../gateway-update.ts';
 import { REDACTED } from '../redact.ts';
 import { STREAK_RESET_MS } from './history.ts';
+import { planPolicyEngine, type PolicyEngineObservation } from './policies.ts';
 import { compareDeclared, isIgnored, mergeDeclared, normalizeRuntimeFields, pointerSegments, unionPathsOf, type FieldDrift } from './compare.ts';
 
-export type ResourceKind = 'runtime' | 'gateway';
+export type ResourceKind = 'runtime' | 'gateway' | 'policy';
 /** What apply does with a resource (or one of its fields). */
 export type DriftAction =
   | 'none'
@@ -21,6 +22,10 @@ export type DriftAction =
   | 'needs-rollout'
   | 'restore-enforce'
   | 'redeploy'
+  /** A declared Cedar policy brought to ACTIVE through a staged promotion (policy-promotion state machine). */
+  | 'promote'
+  /** An undeclared Cedar policy deleted (the engine's declaration says `prune: true`). */
+  | 'delete'
   /**
    * Tampering that drift does not answer by itself: the gateway's last staged rollout ended without
    * enforcing and the declaration has not changed since (functions/domain/drift/tamper-guard.ts).
@@ -71,6 +76,12 @@ export interface ResourcePlan {
   rolloutInProgress?: boolean;
   /** The rollout that makes a tampering `needs-human` (it ended without enforcing). */
   previousRollout?: { executionName: string; outcome: string };
+  /**
+   * Environment variables the live runtime has but the config does not declare (added by hand), by
+   * name only, when the runtime declares `environmentVariables`. Not drift: a correction merges and
+   * keeps them; the plan reports them so nobody is surprised.
+   */
+  undeclaredEnv?: string[];
 }
 
 export interface DriftPlan {
@@ -131,6 +142,10 @@ export interface PlanInput {
    * flagged (apply fails them rather than skipping the promotion). Default true.
    */
   promotionAvailable?: boolean;
+  /** Declared Cedar policies per engine (functions/domain/drift/policies.ts). */
+  policyEngines?: PolicyEngineObservation[];
+  /** An on-demand check: nothing is to be acted on. */
+  reportOnly?: boolean;
 }
 
 export interface RolloutBlock {
@@ -232,7 +247,13 @@ function planRuntime(obs: RuntimeObservation, input: PlanInput): ResourcePlan {
       fields.push({ path: '/agentRuntimeArtifact/containerConfiguration/containerUri', from: liveUri, to: obs.newestImage.uri, action: gate.action === 'correct' ? 'redeploy' : gate.action });
     }
   }
-  if (fields.length === 0) return { ...base, id, liveVersion };
+  const declaredEnv = (spec.desired as { environmentVariables?: Record<string, unknown> }).environmentVariables;
+  const liveEnv = live.environmentVariables as Record<string, unknown> | undefined;
+  const undeclaredEnv = declaredEnv && liveEnv
+    ? Object.keys(liveEnv).filter((k) => !(k in declaredEnv) && !isIgnored(`/environmentVariables/${k}`, ignore)).sort()
+    : [];
+  const extra = undeclaredEnv.length > 0 ? { undeclaredEnv } : {};
+  if (fields.length === 0) return { ...base, id, liveVersion, ...extra };
   const action: DriftAction = gate.action === 'correct' ? (drifts.length > 0 ? 'correct' : 'redeploy') : gate.action;
   const endpoints = spec.track?.promote?.endpoints ?? [];
   const promotionMissing = redeploy && endpoints.length > 0 && input.promotionAvailable === false && (action === 'correct' || action === 'redeploy')
@@ -241,7 +262,7 @@ function planRuntime(obs: RuntimeObservation, input: PlanInput): ResourcePlan {
   const reason = [gate.reason, promotionMissing].filter(Boolean).join('; ') || undefined;
   return {
     ...base, id, liveVersion, status: 'drifted', action, reason, fields,
-    createsVersion: action === 'correct' || action === 'redeploy', redeploy,
+    createsVersion: action === 'correct' || action === 'redeploy', redeploy, ...extra,
   };
 }
 
@@ -314,6 +335,9 @@ export function planDrift(input: PlanInput): DriftPlan {
   const resources = [
     ...input.runtimes.map((o) => planRuntime(o, input)),
     ...input.gateways.map((o) => planGateway(o, input)),
+    ...(input.policyEngines ?? []).flatMap((o) => planPolicyEngine(o, {
+      driftMode: input.drift.mode, windowOpen: inChangeWindow(input.drift.changeWindow, input.now), reportOnly: input.reportOnly,
+    })),
   ].map((r) => ({ ...r, fields: r.fields.map(redactFieldPlan) }));
   return planOf(resources, input.now);
 }
@@ -333,7 +357,7 @@ export function planOf(resources: ResourcePlan[], now: number): DriftPlan {
       missing: count('missing'),
       excluded: count('excluded'),
       errors: count('error'),
-      toCorrect: resources.filter((r) => ['correct', 'needs-rollout', 'restore-enforce', 'redeploy'].includes(r.action)).length,
+      toCorrect: resources.filter((r) => ['correct', 'needs-rollout', 'restore-enforce', 'redeploy', 'promote', 'delete'].includes(r.action)).length,
       fields: resources.reduce((n, r) => n + r.fields.length, 0),
       needsHuman: resources.filter((r) => r.action === 'needs-human' || r.fields.some((f) => f.action === 'needs-human')).length,
     },

@@ -19,6 +19,8 @@ export interface ClientOptions {
   endpoint?: string;
   /** Static credentials or a provider; the default provider chain otherwise. */
   credentials?: SFNClientConfig['credentials'];
+  /** Named profile of the shared AWS config/credentials files (as AWS_PROFILE). */
+  profile?: string;
   /**
    * AgentCore Control only: the per-operation pacer its calls wait on (default: the process-wide
    * one, functions/lib/pacing.ts); `false` sends unpaced.
