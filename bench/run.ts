@@ -7,7 +7,7 @@
  *   node bench/run.ts [--quick] [--only a,b] [--out FILE] [--strict] [--verbose]
  *
  *   --quick     resource counts / 10 and fewer repetitions (the smoke test uses it)
- *   --only      run only these benchmarks: redeploy, drift, fanout, coldstart, rollout
+ *   --only      run only these benchmarks: redeploy, latency, drift, fleet, fanout, coldstart, rollout
  *   --out FILE  where to write the JSON (default bench/results.json)
  *   --strict    exit 1 when a figure misses its expectation (default: only when a benchmark fails)
  *   --verbose   keep the handlers' JSON log lines (default: dropped from stdout)
@@ -20,13 +20,17 @@ import path from 'node:path';
 import { REPO_ROOT } from '../local/stack.ts';
 import { coldStart } from './cold-start.ts';
 import { driftScale } from './drift.ts';
+import { driftFleet } from './drift-fleet.ts';
 import { fanOut, redeployCalls } from './redeploy.ts';
+import { redeployLatency } from './latency.ts';
 import { rolloutCost } from './rollout.ts';
 import { formatFigure, meets, round, type BenchContext, type BenchResult } from './lib/report.ts';
 
 export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   redeploy: redeployCalls,
+  latency: redeployLatency,
   drift: driftScale,
+  fleet: driftFleet,
   fanout: fanOut,
   coldstart: coldStart,
   rollout: rolloutCost,
@@ -145,7 +149,7 @@ function parseArgs(argv: string[]): RunOptions | string {
   return opts;
 }
 
-const USAGE = 'Usage: node bench/run.ts [--quick] [--only redeploy,drift,fanout,coldstart,rollout] [--out FILE] [--strict] [--verbose]';
+const USAGE = 'Usage: node bench/run.ts [--quick] [--only redeploy,latency,drift,fleet,fanout,coldstart,rollout] [--out FILE] [--strict] [--verbose]';
 
 if (import.meta.main) {
   const parsed = parseArgs(process.argv.slice(2));

@@ -1,6 +1,7 @@
 /** The config as commands that can do without one read it. */
 import { ConfigError } from '../functions/lib/config/config-error.ts';
 import { loadConfig } from '../functions/lib/config/load.ts';
+import { configureAgentCorePacing } from '../functions/lib/pacing.ts';
 import type { Config } from '../functions/lib/config/types.ts';
 
 /**
@@ -10,7 +11,10 @@ import type { Config } from '../functions/lib/config/types.ts';
 export async function optionalConfig(file: string | undefined, env: NodeJS.ProcessEnv): Promise<Config | undefined> {
   const given = file ?? (env.AUTOPILOT_CONFIG_FILE || undefined);
   try {
-    return await loadConfig(given, { env });
+    const config = await loadConfig(given, { env });
+    // The CLI shares the account's quotas with the deployed functions: pace it the same way.
+    configureAgentCorePacing(config.quotas);
+    return config;
   } catch (err) {
     if (!given && err instanceof ConfigError && err.issues.every((i) => i.message.startsWith('configuration file does not exist'))) return undefined;
     throw err;

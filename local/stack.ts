@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { VirtualClock, type Clock } from './clock.ts';
+import { ScaledClock, VirtualClock, type Clock } from './clock.ts';
 import { startEmulator, type Emulator, type StandInContext } from './emulator/index.ts';
 import type { FaultPlan } from './emulator/faults.ts';
 import type { Seed } from './emulator/seed.ts';
@@ -31,7 +31,7 @@ import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
 import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
 import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { setSleepSource, setTimeSource } from '../functions/lib/time.ts';
+import { setMonotonicSource, setSleepSource, setTimeSource } from '../functions/lib/time.ts';
 import { parseConfig } from '../functions/lib/config/load.ts';
 import type { Config } from '../functions/lib/config/types.ts';
 
@@ -67,6 +67,13 @@ export interface StackOptions {
   schedules?: boolean;
   /** Validate state machine definitions with asl-validator at registration (default true). */
   validateDefinitions?: boolean;
+  /**
+   * Real time runs this many times faster for everything measured in real time (default 1): the
+   * fault plan's latency and quotas, the handlers' Lambda timeouts, their retry and pacing waits
+   * (functions/lib/time.ts sleep and monotonicNow). The benchmarks compress a fleet that needs an
+   * hour of API quota into minutes; the business clock (`clock`) is not affected.
+   */
+  timeScale?: number;
 }
 
 /** A failed rule delivery that went to the rule's dead-letter queue. */
@@ -152,10 +159,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let cloudwatch!: CloudWatchStandIn;
   let runner!: LambdaRunner;
 
+  const scale = opts.timeScale ?? 1;
+  const realClock = scale === 1 ? undefined : new ScaledClock(scale);
+  const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms / scale));
+  const realNow = () => performance.now() * scale;
   const emulator = await startEmulator({
     port: opts.port,
     seed: seeds.agentcore,
     faults: opts.faults,
+    ...(realClock && { faultTime: { now: realNow, sleep: realSleep } }),
     clock,
     services: [
       (ctx: StandInContext) => (sfn = new StepFunctionsStandIn({
@@ -189,7 +201,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     // Handlers are real code running in real time: their timeout is measured in wall time (an
     // auto-advancing clock would expire it while they await I/O).
-    runner = holdingClock(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } }), clock);
+    runner = holdingClock(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' }, ...(realClock && { clock: realClock }) }), clock);
     sfn.registerFromConfig(serverless);
 
     const deadLetters: DeadLetter[] = [];
@@ -226,11 +238,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const release = insideHandler.getStore();
       release?.pause();
       try {
-        await new Promise((r) => setTimeout(r, ms));
+        await realSleep(ms);
       } finally {
         release?.resume();
       }
     });
+    // Quotas, pacing and retry budgets are measured on (compressed) real time.
+    const previousMonotonic = setMonotonicSource(realClock ? realNow : undefined);
 
     const settle = async (o: { timeoutMs?: number } = {}): Promise<void> => {
       const deadline = Date.now() + (o.timeoutMs ?? 120_000);
@@ -274,6 +288,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       async close(): Promise<void> {
         setTimeSource(previousTimeSource);
         setSleepSource(previousSleepSource);
+        setMonotonicSource(previousMonotonic);
         await events.stopSchedules();
         await emulator.close();
       },

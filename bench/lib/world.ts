@@ -139,6 +139,8 @@ export interface WorldOptions {
   settings?: NonNullable<StackSeed['settings']>;
   drift?: Record<string, unknown>;
   redeploy?: Record<string, unknown>;
+  /** The config's `quotas` section (client-side pacing). */
+  quotas?: Record<string, unknown>;
   ecrRepositories?: string[];
 }
 
@@ -174,6 +176,7 @@ export function buildWorld(o: WorldOptions): World {
     gateways: gateways.filter((g) => g.spec).map((g) => ({ id: gatewayId(g.index), ...g.spec })),
     drift: { mode: 'report', ...o.drift },
     ...(o.redeploy ? { redeploy: o.redeploy } : {}),
+    ...(o.quotas ? { quotas: o.quotas } : {}),
   };
   return { seed, config };
 }

@@ -6,6 +6,7 @@
 import { createAdapters } from '../../functions/adapters/index.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
+import { configureAgentCorePacing } from '../../functions/lib/pacing.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { readDrift, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
 import type { DriftPlan, FieldPlan, ResourcePlan } from '../../functions/domain/drift/plan.ts';
@@ -99,7 +100,10 @@ export async function resolveCliDriftDeps(args: DriftArgs, ctx: Pick<ActionConte
 }
 
 export async function loadCliConfig(args: DriftArgs, io: CliIO): Promise<Config> {
-  return loadConfig(args.config, { env: io.env });
+  const config = await loadConfig(args.config, { env: io.env });
+  // The CLI shares the account's quotas with the deployed functions: pace it the same way.
+  configureAgentCorePacing(config.quotas);
+  return config;
 }
 
 /** The config file the CLI reads (as loadConfig resolves it) and its bytes, for saved plans. */

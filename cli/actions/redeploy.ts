@@ -15,6 +15,7 @@ import type { FieldChange } from '../../functions/domain/diff.ts';
 import { describeError } from '../../functions/domain/redeploy/outcome-events.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
 import { ConfigError, loadConfig, type Config } from '../../functions/lib/config/index.ts';
+import { configureAgentCorePacing } from '../../functions/lib/pacing.ts';
 import { clientOptions } from '../aws.ts';
 import { timedOut, UsageError } from '../errors.ts';
 import type { Output } from '../output.ts';
@@ -144,6 +145,7 @@ export async function run(cli: ActionContext): Promise<number> {
   let config: Config;
   try {
     config = await loadConfig(args.config, { env: io.env });
+    configureAgentCorePacing(config.quotas);
   } catch (err) {
     io.stderr(`autopilot redeploy: ${err instanceof ConfigError ? err.message : `cannot load the config: ${(err as Error).message}`}`);
     return EXIT.failed;

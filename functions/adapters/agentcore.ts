@@ -46,8 +46,9 @@ import type {
   UpdateGatewayCommandInput,
   UpdateGatewayCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore-control';
-import { rawBodyOf } from '../lib/clients.ts';
 import { AmbiguousResourceError, ResourceNotFoundError } from '../lib/errors.ts';
+import { createAgentCoreControlClient, rawBodyOf } from '../lib/clients/agentcore.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 import {
   NO_ACKNOWLEDGED_MEMBERS,
   UNKNOWN_MEMBERS_KEY,
@@ -267,4 +268,9 @@ function pickOne<T>(
     });
   }
   return matches[0];
+}
+
+/** The adapter over a new client (a Lambda builds only the adapters its function uses). */
+export function agentCoreAdapter(options: ClientOptions, adapterOptions: AgentCoreAdapterOptions = {}): AgentCoreAdapter {
+  return new AgentCoreAdapter(createAgentCoreControlClient(options), adapterOptions);
 }

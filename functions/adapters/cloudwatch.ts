@@ -14,6 +14,8 @@ import type {
   StatusCode,
 } from '@aws-sdk/client-cloudwatch';
 import { callAws, translateAwsError } from './aws-errors.ts';
+import { createCloudWatchClient } from '../lib/clients/cloudwatch.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 
 const SERVICE = 'cloudwatch';
 /** DescribeAlarms accepts at most 100 AlarmNames per request. */
@@ -133,4 +135,9 @@ export class CloudWatchAdapter {
     }
     return names.map((name) => found.get(name) ?? { name, state: 'MISSING' });
   }
+}
+
+/** The adapter over a new client (a Lambda builds only the adapters its function uses). */
+export function cloudWatchAdapter(options: ClientOptions): CloudWatchAdapter {
+  return new CloudWatchAdapter(createCloudWatchClient(options));
 }

@@ -5,6 +5,8 @@ import { BatchGetImageCommand, DescribeImagesCommand, paginateDescribeImages, pa
 import type { ECRClient, ImageDetail, ImageIdentifier, TagStatus } from '@aws-sdk/client-ecr';
 import { ResourceNotFoundError } from '../lib/errors.ts';
 import { callAws, collectPages } from './aws-errors.ts';
+import { createEcrClient } from '../lib/clients/ecr.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 
 const SERVICE = 'ecr';
 const PAGE_SIZE = 1000;
@@ -101,4 +103,9 @@ export class EcrAdapter {
       (p) => p.imageIds,
     );
   }
+}
+
+/** The adapter over a new client (a Lambda builds only the adapters its function uses). */
+export function ecrAdapter(options: ClientOptions): EcrAdapter {
+  return new EcrAdapter(createEcrClient(options));
 }

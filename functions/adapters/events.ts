@@ -7,6 +7,8 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { EventPublishError, EventTooLargeError } from '../lib/errors.ts';
 import { callAws } from './aws-errors.ts';
+import { createEventBridgeClient } from '../lib/clients/eventbridge.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 
 /** PutEvents limits. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
@@ -106,4 +108,9 @@ export class EventsAdapter {
     }
     return eventIds;
   }
+}
+
+/** The adapter over a new client (a Lambda builds only the adapters its function uses). */
+export function eventsAdapter(options: ClientOptions): EventsAdapter {
+  return new EventsAdapter(createEventBridgeClient(options));
 }

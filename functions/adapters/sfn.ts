@@ -20,6 +20,8 @@ import type {
   StopExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { callAws, collectPages, translateAwsError } from './aws-errors.ts';
+import { createSfnClient } from '../lib/clients/sfn.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 
 const SERVICE = 'sfn';
 const PAGE_SIZE = 1000;
@@ -115,4 +117,9 @@ export class SfnAdapter {
       this.client.send(new SendTaskFailureCommand({ taskToken, ...reason })),
     );
   }
+}
+
+/** The adapter over a new client (a Lambda builds only the adapters its function uses). */
+export function sfnAdapter(options: ClientOptions): SfnAdapter {
+  return new SfnAdapter(createSfnClient(options));
 }

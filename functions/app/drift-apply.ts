@@ -14,6 +14,7 @@ import { startPolicyRollout } from '../domain/rollout/start.ts';
 import { RolloutInProgressError } from '../domain/rollout/errors.ts';
 import { buildPromotionInput, promotionExecutionName, VERIFY_ONLY } from '../domain/redeploy/promotion.ts';
 
+import { createLimiter, type Limiter } from '../lib/concurrency.ts';
 import { errorText, retrying, strip, writeHistory, writeTag, type DriftDeps, type DriftRun, type PolicyTargetSpec, type Target } from './drift-common.ts';
 import { startPromotion } from './promotion.ts';
 
@@ -49,6 +50,20 @@ export interface ApplyResult {
 
 export interface ApplyOptions {
   onProgress?: (outcome: ApplyOutcome, done: number, total: number) => void;
+  /**
+   * Attempts, failures and the stop reason shared by several applyDrift calls (the slices of one
+   * scan, and the invocations of one pass): `maxCorrectionsPerRun` and `maxErrorRatio` hold for
+   * the whole pass. Updated in place.
+   */
+  tally?: ApplyTally;
+  /** Corrections in flight across several applyDrift calls (the slices of one scan): `drift.concurrency` in all. */
+  limiter?: Limiter;
+}
+
+export interface ApplyTally {
+  attempted: number;
+  failed: number;
+  stopped?: ApplyResult['stopped'];
 }
 
 const ACTIONABLE: readonly DriftAction[] = ['correct', 'redeploy', 'needs-rollout', 'restore-enforce', 'promote', 'delete'];
@@ -63,10 +78,12 @@ export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyO
   const slots: ApplyOutcome[] = new Array(work.length);
   let done = 0;
   const total = work.length;
-  let attempted = 0;
-  let failed = 0;
-  let stopped: ApplyResult['stopped'];
-  const minAttempts = Math.min(3, total);
+  const tally: ApplyTally = options.tally ?? { attempted: 0, failed: 0 };
+  const attemptedBefore = tally.attempted;
+  // The error ratio is judged once a few attempts have finished (fewer when that is all there is to do).
+  const minAttempts = options.tally ? 3 : Math.min(3, total);
+  const limiter = options.limiter ?? createLimiter(settings.concurrency);
+  const skippedReason = () => (tally.stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached` : 'run stopped: error ratio exceeded');
   const push = (index: number, o: ApplyOutcome) => { slots[index] = o; options.onProgress?.(o, ++done, total); };
   const base = (r: ResourcePlan): Omit<ApplyOutcome, 'status'> => ({ kind: r.kind, ref: r.ref, id: r.id, action: r.action, fields: r.fields });
 
@@ -87,35 +104,42 @@ export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyO
     while (next < work.length) {
       const index = next++;
       const { r, t } = work[index];
-      if (!stopped && attempted >= settings.maxCorrectionsPerRun) stopped = 'max-corrections';
-      if (stopped) {
-        push(index, { ...base(r), status: 'skipped', reason: stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached` : 'run stopped: error ratio exceeded' });
+      if (!tally.stopped && tally.attempted >= settings.maxCorrectionsPerRun) tally.stopped = 'max-corrections';
+      if (tally.stopped) {
+        push(index, { ...base(r), status: 'skipped', reason: skippedReason() });
         continue;
       }
-      attempted++;
-      let outcome: ApplyOutcome;
-      try {
-        outcome = { ...base(r), ...(await correctOne(deps, r, t, settings, run.config)) };
-      } catch (err) {
-        outcome = { ...base(r), status: 'failed', error: { name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) } };
-      }
-      if (outcome.status === 'failed') failed++;
-      else if (outcome.status === 'corrected' && t.arn) {
-        try {
-          await writeHistory(deps, t.arn, afterCorrection(t.history, deps.now()));
-        } catch (err) {
-          outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}correction history not saved (${errorText(err)})`;
+      await limiter.run(async () => {
+        // The pass may have stopped while this one waited for its turn.
+        if (tally.stopped) {
+          push(index, { ...base(r), status: 'skipped', reason: skippedReason() });
+          return;
         }
-      }
-      push(index, outcome);
-      if (!stopped && attempted >= minAttempts && failed / attempted > settings.maxErrorRatio) stopped = 'error-ratio';
+        tally.attempted++;
+        let outcome: ApplyOutcome;
+        try {
+          outcome = { ...base(r), ...(await correctOne(deps, r, t, settings, run.config)) };
+        } catch (err) {
+          outcome = { ...base(r), status: 'failed', error: { name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) } };
+        }
+        if (outcome.status === 'failed') tally.failed++;
+        else if (outcome.status === 'corrected' && t.arn) {
+          try {
+            await writeHistory(deps, t.arn, afterCorrection(t.history, deps.now()));
+          } catch (err) {
+            outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}correction history not saved (${errorText(err)})`;
+          }
+        }
+        push(index, outcome);
+        if (!tally.stopped && tally.attempted >= minAttempts && tally.failed / tally.attempted > settings.maxErrorRatio) tally.stopped = 'error-ratio';
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.concurrency, work.length)) }, worker));
 
   const outcomes = [...slots];
   const count = (s: OutcomeStatus) => outcomes.filter((o) => o.status === s).length;
-  return { outcomes, stopped, counts: { planned: total, attempted, corrected: count('corrected'), failed: count('failed'), skipped: count('skipped') } };
+  return { outcomes, stopped: tally.stopped, counts: { planned: total, attempted: tally.attempted - attemptedBefore, corrected: count('corrected'), failed: count('failed'), skipped: count('skipped') } };
 }
 
 function ignoreOf(spec: RuntimeSpec | GatewaySpec, settings: DriftSettings, kind: 'runtime' | 'gateway'): string[] {

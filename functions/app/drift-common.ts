@@ -3,6 +3,7 @@
  * the run value, the retry policy of one call and the autopilot tags drift reads and writes.
  */
 import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import type { ImageDetail } from '@aws-sdk/client-ecr';
 import type { AgentCoreAdapter } from '../adapters/agentcore.ts';
 import type { EcrAdapter } from '../adapters/ecr.ts';
 import type { EventsAdapter } from '../adapters/events.ts';
@@ -11,7 +12,7 @@ import { callAws } from '../adapters/aws-errors.ts';
 import type { Config, DeclaredPolicy, GatewaySpec, PolicyEngineDeclaration, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
 import { AmbiguousResourceError, AwsServiceError, ThrottledError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
-import { sleep } from '../lib/time.ts';
+import { monotonicNow, sleep } from '../lib/time.ts';
 import { type CorrectionHistory, type DriftPlan } from '../domain/drift/plan.ts';
 import { encodeHistory, HISTORY_TAG } from '../domain/drift/history.ts';
 import { DRIFT_ROLLOUT_TAG } from '../domain/drift/tamper-guard.ts';
@@ -38,6 +39,8 @@ export interface DriftDeps {
   random?: () => number;
   /** Elapsed wall time allowed for retrying one call (ms, default 120 000). */
   retryBudgetMs?: number;
+  /** Milliseconds the invocation may still spend (the Lambda's time left minus a margin): no retry waits past it. */
+  remainingMs?: () => number;
   /** First backoff step of a resource that keeps drifting back (ms, default 1 hour). */
   backoffBaseMs?: number;
 }
@@ -79,6 +82,19 @@ export interface DriftRun {
 export interface ReadOptions {
   /** Force report-only for every resource (on-demand checks, `autopilot plan`). */
   reportOnly?: boolean;
+  /**
+   * Reads shared by the readDrift calls of one scan (functions/app/drift-scan.ts reads the fleet in
+   * slices): the runtime and gateway lists, the running rollouts, the tracked repositories' images.
+   */
+  cache?: ReadCache;
+}
+
+/** Reads made once per invocation, whatever the number of slices. */
+export interface ReadCache {
+  runtimeList?: Promise<{ id?: string; name?: string }[]>;
+  gatewayList?: Promise<{ id?: string; name?: string }[]>;
+  runningRollouts?: Promise<Awaited<ReturnType<SfnAdapter['listExecutions']>>>;
+  images?: Map<string, Promise<ImageDetail[]>>;
 }
 
 export const strip = (o: object): Record<string, unknown> => {
@@ -96,7 +112,7 @@ export function isRetryable(err: unknown): boolean {
 export function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
   // The budget is elapsed wall time (the invocation's own clock), not deps.now(): that is the
   // business clock (backoff history, change windows), which a local stack may move in jumps.
-  const started = performance.now();
+  const started = monotonicNow();
   const budget = deps.retryBudgetMs ?? 120_000;
   // Throttling is waited out (a large scan saturates per-operation quotas; that is expected);
   // outages and conflicts get a few retries only, so a failing service fails the run quickly.
@@ -104,7 +120,7 @@ export function retrying<T>(deps: DriftDeps, fn: () => Promise<T>): Promise<T> {
   return retryWithBackoff(fn, {
     isRetryable: (err) => isRetryable(err) && (err instanceof ThrottledError || ++otherFailures <= MAX_OTHER_RETRIES),
     baseMs: 250, maxMs: 10_000, sleep: deps.sleep, random: deps.random,
-    deadline: () => budget - (performance.now() - started), maxAttempts: 20,
+    deadline: () => Math.min(budget - (monotonicNow() - started), deps.remainingMs?.() ?? Infinity), maxAttempts: 20,
   });
 }
 

@@ -44,9 +44,10 @@ import {
 export async function readDrift(deps: DriftDeps, config: Config, options: ReadOptions = {}): Promise<DriftRun> {
   const notes: string[] = [];
   const concurrency = config.drift.concurrency;
-  const once = <T>(f: () => Promise<T>): (() => Promise<T>) => { let p: Promise<T> | undefined; return () => (p ??= f()); };
-  const runtimeList = once(async () => (await retrying(deps, () => deps.agentCore.listRuntimes())).map((r) => ({ id: r.agentRuntimeId, name: r.agentRuntimeName })));
-  const gatewayList = once(async () => (await retrying(deps, () => deps.agentCore.listGateways())).map((g) => ({ id: g.gatewayId, name: g.name })));
+  // Once per readDrift call, or once per scan when the slices of one share a cache.
+  const cache = options.cache ?? {};
+  const runtimeList = () => (cache.runtimeList ??= retrying(deps, () => deps.agentCore.listRuntimes()).then((rs) => rs.map((r) => ({ id: r.agentRuntimeId, name: r.agentRuntimeName }))));
+  const gatewayList = () => (cache.gatewayList ??= retrying(deps, () => deps.agentCore.listGateways()).then((gs) => gs.map((g) => ({ id: g.gatewayId, name: g.name }))));
   const report = (spec: RuntimeSpec | GatewaySpec) => (options.reportOnly && spec.drift === 'correct' ? { ...spec, drift: 'report' as const } : spec);
 
   /**
@@ -90,7 +91,7 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
       const ref = obs.spec.id ?? obs.spec.name;
       let listing: Awaited<ReturnType<typeof imagesFor>>;
       try {
-        listing = await imagesFor(deps, obs.spec);
+        listing = await imagesFor(deps, obs.spec, (cache.images ??= new Map()));
       } catch (err) {
         notes.push(`runtime ${ref}: safety net skipped, ECR lookup failed (${errorText(err)})`);
       }
@@ -132,7 +133,7 @@ export async function readDrift(deps: DriftDeps, config: Config, options: ReadOp
       rolloutsUnknown = 'the policy-rollout state machine is unknown (set ROLLOUT_STATE_MACHINE_ARN), so running rollouts cannot be listed';
     } else {
       try {
-        const running = await retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!, 'RUNNING'));
+        const running = await (cache.runningRollouts ??= retrying(deps, () => deps.sfn.listExecutions(deps.rolloutStateMachineArn!, 'RUNNING')));
         rolloutsInProgress = watched.filter((g) => running.some((e) => e.name !== undefined && isRolloutOfGateway(e.name, g)));
       } catch (err) {
         rolloutsUnknown = `could not list running policy rollouts (${errorText(err)})`;
@@ -288,15 +289,18 @@ interface ImageListing {
   registry: { account: string; region: string };
 }
 
-/** The tracked repository's images (DescribeImages), or undefined when the rule does not apply here. */
-async function imagesFor(deps: DriftDeps, spec: RuntimeSpec): Promise<ImageListing | undefined> {
+/** The tracked repository's images (DescribeImages, once per repository and registry per run), or undefined when the rule does not apply here. */
+async function imagesFor(deps: DriftDeps, spec: RuntimeSpec, listed: Map<string, Promise<ImageDetail[]>>): Promise<ImageListing | undefined> {
   const rule = spec.track!;
   const region = deps.home.region;
   if (!region || (rule.registry.regions.length > 0 && !rule.registry.regions.includes(region))) return undefined;
   const registryId = rule.registry.accounts[0];
+  const key = `${registryId ?? ''}/${rule.repository}`;
+  let listing = listed.get(key);
+  if (!listing) listed.set(key, (listing = retrying(deps, () => deps.ecr.describeImages(rule.repository, undefined, registryId ? { registryId } : {}))));
   let images: ImageDetail[];
   try {
-    images = await retrying(deps, () => deps.ecr.describeImages(rule.repository, undefined, registryId ? { registryId } : {}));
+    images = await listing;
   } catch (err) {
     if (err instanceof ResourceNotFoundError) return undefined;
     throw err;

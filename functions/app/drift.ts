@@ -28,20 +28,24 @@
  */
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { agentCoreAdapter } from '../adapters/agentcore.ts';
+import { ecrAdapter } from '../adapters/ecr.ts';
+import { eventsAdapter, type EventsAdapter } from '../adapters/events.ts';
 import type { Adapters } from '../adapters/index.ts';
-import type { EventsAdapter } from '../adapters/events.ts';
+import { sfnAdapter } from '../adapters/sfn.ts';
 import type { Config } from '../lib/config/types.ts';
+import { ExecutionAlreadyExistsError } from '../lib/errors.ts';
 import { now as clockNow, sleep } from '../lib/time.ts';
-import { planDrift, type DriftPlan } from '../domain/drift/plan.ts';
+import { planOf, type DriftPlan } from '../domain/drift/plan.ts';
 import { detectedEvents, outcomeEvents, summarize, type DriftEvent, type DriftSummary } from '../domain/drift/report.ts';
-import { adaptersFor, configFor, envValue, homeOf } from './lambda-env.ts';
+import { adaptersFor, budgetOf, configFor, envValue, homeOf } from './lambda-env.ts';
 
-export type { DriftDeps, DriftRun, ReadOptions } from './drift-common.ts';
+export type { DriftDeps, DriftRun, ReadCache, ReadOptions } from './drift-common.ts';
 export * from './drift-read.ts';
 export * from './drift-apply.ts';
-import { readDrift } from './drift-read.ts';
-import { applyDrift, type ApplyOutcome, type ApplyResult } from './drift-apply.ts';
-import type { DriftDeps, DriftRun } from './drift-common.ts';
+import { type ApplyOutcome, type ApplyResult } from './drift-apply.ts';
+import { errorText, retrying, type DriftDeps, type DriftRun } from './drift-common.ts';
+import { scanDrift, type ScanCursor } from './drift-scan.ts';
 
 // ---------------------------------------------------------------------------------------------
 // run: the correctDrift Lambda
@@ -61,39 +65,68 @@ export interface CorrectDriftDeps {
   logger: Logger;
   /** First backoff step for resources that keep drifting back (default 1 hour). */
   backoffBaseMs?: number;
+  /** The drift-scan state machine (DRIFT_SCAN_STATE_MACHINE_ARN): goes on with a pass that does not fit in one run. */
+  scanStateMachineArn?: string;
+  /** Milliseconds the invocation may still spend (the Lambda's time left minus a margin). */
+  remainingMs?: () => number;
 }
 
-/** What starts a run: the schedule's `{trigger}` input, or a `Drift Check Requested` event. */
+/**
+ * What starts a run: the schedule's `{trigger}` input, a `Drift Check Requested` event, or the
+ * drift-scan state machine going on with a pass (`scan`: the cursor the previous run returned).
+ */
 export interface DriftRunEvent {
   trigger?: string;
   'detail-type'?: string;
   detail?: { reportOnly?: boolean };
+  scan?: { cursor: ScanCursor; reportOnly?: boolean };
 }
 
 export interface CorrectDriftResult {
   trigger: string;
   summary: DriftSummary;
-  /** The redacted plan. */
+  /** The redacted plan of the resources this run checked. */
   plan: DriftPlan;
   outcomes: ApplyResult['outcomes'];
   /** Problems met while reading and applying (no secret values). */
   notes: string[];
   eventsPublished: number;
+  /** Where the pass goes on (null: this run finished it). */
+  cursor: ScanCursor | null;
+  pass: PassProgress;
 }
 
+/** The pass a run belongs to, and how far it got. */
+export interface PassProgress {
+  startedAt: string;
+  /** This run's number in the pass (1 = the run the schedule or the request started). */
+  run: number;
+  /** Resources checked by this run, as a scan-order range [from, to) of `total`. */
+  from: number;
+  to: number;
+  total: number;
+  /** The drift-scan execution that goes on with the pass (first run only). */
+  continuedBy?: string;
+}
+
+/** What the drift-scan state machine keeps of a run (its state stays far below 256 KB). */
+export type CompactDriftResult = Pick<CorrectDriftResult, 'trigger' | 'summary' | 'eventsPublished' | 'cursor' | 'pass'> & { notes: string[] };
+
 /** The run's deps from the Lambda environment and context (read per invocation). */
-export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
+export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
   return {
-    adapters: adaptersFor(env),
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, ecr: ecrAdapter, sfn: sfnAdapter, events: eventsAdapter }, env),
     loadConfig: () => configFor(env),
     now: () => clockNow().getTime(),
     sleep,
     rolloutStateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
     promotionStateMachineArn: envValue('PROMOTION_STATE_MACHINE_ARN', env),
     policyPromotionStateMachineArn: envValue('POLICY_PROMOTION_STATE_MACHINE_ARN', env),
+    scanStateMachineArn: envValue('DRIFT_SCAN_STATE_MACHINE_ARN', env),
     eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
     home: homeOf(lambda, env),
     logger,
+    ...(lambda.getRemainingTimeInMillis && { remainingMs: budgetOf(lambda as Pick<Context, 'getRemainingTimeInMillis'>) }),
   };
 }
 
@@ -125,39 +158,116 @@ export async function publishDriftEvents(
   return published;
 }
 
-/** One drift pass: read and plan, apply what the config allows, publish the events, log a summary. */
+/**
+ * One drift run: scan the fleet from the start (or from the cursor of the pass it continues) for as
+ * long as the invocation allows, each slice read, planned, applied and its events published as it
+ * finishes (functions/app/drift-scan.ts), then log one summary line. A pass that does not fit goes
+ * on in the drift-scan state machine: the first run starts it with its cursor, and the machine's
+ * runs return theirs until the pass is done. A scheduled run while a pass is still going on checks
+ * nothing (the pass will check everything).
+ */
 export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEvent): Promise<CorrectDriftResult> {
   const trigger = event.trigger ?? (event['detail-type'] === 'Drift Check Requested' ? 'on-demand' : 'unknown');
-  const reportOnly = event.detail?.reportOnly === true;
+  const reportOnly = event.scan ? event.scan.reportOnly === true : event.detail?.reportOnly === true;
   const config = await deps.loadConfig();
   const driftDeps: DriftDeps = {
     agentCore: deps.adapters.agentCore, ecr: deps.adapters.ecr, sfn: deps.adapters.sfn,
     rolloutStateMachineArn: deps.rolloutStateMachineArn, promotionStateMachineArn: deps.promotionStateMachineArn,
     policyPromotionStateMachineArn: deps.policyPromotionStateMachineArn,
-    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs,
+    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs, remainingMs: deps.remainingMs,
   };
-  const run = await readDrift(driftDeps, config, { reportOnly });
-  for (const note of run.notes) deps.logger.warn('Drift read problem', { note });
-  for (const r of run.plan.resources) {
-    if (r.tamper) {
-      deps.logger.error('Policy engine tampering detected', {
-        gatewayId: r.id, declared: r.tamper.declared, live: r.tamper.live, response: r.tamper.response, action: r.action,
-        ...(r.previousRollout && { needsHuman: true, previousRollout: r.previousRollout, reason: r.reason }),
-      });
+
+  if (!event.scan && trigger === 'schedule' && deps.scanStateMachineArn) {
+    const going = await passInProgress(deps, driftDeps);
+    if (going) {
+      const note = `a drift pass is still going on (${going}): this scheduled run checks nothing, the pass checks every resource`;
+      deps.logger.info('Drift run skipped', { trigger, reason: 'pass-in-progress', execution: going });
+      const plan = planOf([], deps.now());
+      return { trigger, summary: summarize(plan), plan, outcomes: [], notes: [note], eventsPublished: 0, cursor: null, pass: { startedAt: '', run: 0, from: 0, to: 0, total: 0 } };
     }
   }
 
-  const applied = await applyDrift(driftDeps, run);
-  for (const o of applied.outcomes) {
-    if (o.status === 'failed') deps.logger.warn('Drift correction failed', { resourceType: o.kind, ref: o.ref, error: o.error });
+  let published = 0;
+  const publishSlice = async ({ run, applied }: { run: DriftRun; applied: ApplyResult }) => {
+    for (const note of run.notes) deps.logger.warn('Drift read problem', { note });
+    for (const r of run.plan.resources) {
+      if (r.tamper) {
+        deps.logger.error('Policy engine tampering detected', {
+          gatewayId: r.id, declared: r.tamper.declared, live: r.tamper.live, response: r.tamper.response, action: r.action,
+          ...(r.previousRollout && { needsHuman: true, previousRollout: r.previousRollout, reason: r.reason }),
+        });
+      }
+    }
+    for (const o of applied.outcomes) {
+      if (o.status === 'failed') deps.logger.warn('Drift correction failed', { resourceType: o.kind, ref: o.ref, error: o.error });
+    }
+    published += await publishDriftEvents(deps.adapters.events, config, run, applied.outcomes, trigger, {
+      busName: deps.eventBusName,
+      onError: (detailType, count, err) => deps.logger.error('Publishing drift events failed', { detailType, count, error: err instanceof Error ? err.name : String(err) }),
+    });
+  };
+
+  const scan = await scanDrift(driftDeps, config, {
+    reportOnly, cursor: event.scan?.cursor, remainingMs: deps.remainingMs, onSlice: publishSlice,
+  });
+  const notes = [...scan.run.notes];
+  if (scan.gaveUp) notes.push(scan.gaveUp);
+  const startedAt = scan.cursor?.pass ?? event.scan?.cursor.pass ?? new Date(deps.now()).toISOString();
+  const pass: PassProgress = { startedAt, run: (event.scan?.cursor.runs ?? 0) + 1, from: scan.range.from, to: scan.range.to, total: scan.range.total };
+  let cursor = scan.cursor ?? null;
+  if (cursor && !event.scan) {
+    // The first run of a pass that does not fit: the drift-scan state machine goes on with it.
+    const started = await continuePass(deps, driftDeps, trigger, reportOnly, cursor);
+    if (started.execution) pass.continuedBy = started.execution;
+    if (started.note) notes.push(started.note);
+    cursor = started.execution ? cursor : null;
   }
 
-  const published = await publishDriftEvents(deps.adapters.events, config, run, applied.outcomes, trigger, {
-    busName: deps.eventBusName,
-    onError: (detailType, count, err) => deps.logger.error('Publishing drift events failed', { detailType, count, error: err instanceof Error ? err.name : String(err) }),
+  const summary = summarize(scan.run.plan, scan.outcomes, scan.stopped);
+  deps.logger.info('Drift run summary', {
+    trigger, reportOnly, ...summary, eventsPublished: published,
+    pass: { ...pass, slices: scan.slices, longestSliceMs: scan.longestSliceMs, done: cursor === null },
   });
+  return { trigger, summary, plan: scan.run.plan, outcomes: scan.outcomes, notes, eventsPublished: published, cursor, pass };
+}
 
-  const summary = summarize(run.plan, applied.outcomes, applied.stopped);
-  deps.logger.info('Drift run summary', { trigger, reportOnly, ...summary, eventsPublished: published });
-  return { trigger, summary, plan: run.plan, outcomes: applied.outcomes, notes: run.notes, eventsPublished: published };
+/** The compact result the drift-scan state machine carries from one run to the next. */
+export function compactResult(result: CorrectDriftResult): CompactDriftResult {
+  const { trigger, summary, eventsPublished, cursor, pass, notes } = result;
+  return { trigger, summary, eventsPublished, cursor, pass, notes: notes.slice(0, 20) };
+}
+
+/** The drift-scan execution of a pass still running, if any (scheduled runs do not overlap it). */
+async function passInProgress(deps: CorrectDriftDeps, driftDeps: DriftDeps): Promise<string | undefined> {
+  try {
+    const running = await retrying(driftDeps, () => deps.adapters.sfn.listExecutions(deps.scanStateMachineArn!, 'RUNNING'));
+    return running[0]?.name;
+  } catch (err) {
+    // Not knowing is not a reason to check nothing: run (at worst two passes overlap once).
+    deps.logger.warn('Could not list running drift passes', { error: errorText(err) });
+    return undefined;
+  }
+}
+
+/** Starts the drift-scan execution that goes on with a pass (one per pass: the name is the pass). */
+async function continuePass(
+  deps: CorrectDriftDeps, driftDeps: DriftDeps, trigger: string, reportOnly: boolean, cursor: ScanCursor,
+): Promise<{ execution?: string; note?: string }> {
+  const left = `resources ${cursor.next + 1}-${cursor.total} of the pass are not checked this time`;
+  if (!deps.scanStateMachineArn) {
+    const note = `the fleet does not fit in one run and the drift-scan state machine is unknown (set DRIFT_SCAN_STATE_MACHINE_ARN): ${left}`;
+    deps.logger.error('Drift pass cut short', { note });
+    return { note };
+  }
+  const name = `drift-${cursor.pass.replace(/[^0-9]/g, '').slice(0, 17)}-${trigger}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+  try {
+    await retrying(driftDeps, () => deps.adapters.sfn.startExecution({
+      stateMachineArn: deps.scanStateMachineArn!, name, input: { trigger, reportOnly, cursor },
+    }));
+    return { execution: name };
+  } catch (err) {
+    if (err instanceof ExecutionAlreadyExistsError) return { execution: name };
+    deps.logger.error('Drift pass cut short', { error: errorText(err) });
+    return { note: `could not start the drift-scan execution ${name} (${errorText(err)}): ${left}` };
+  }
 }

@@ -4,32 +4,42 @@
  * from the invoked function ARN, and the time budget from the Lambda context. Tests pass their own.
  */
 import type { Context } from 'aws-lambda';
-import { createAdapters, type Adapters } from '../adapters/index.ts';
-import { lazyClients } from '../lib/clients.ts';
+import type { AgentCoreAdapterOptions } from '../adapters/agentcore.ts';
+import type { Adapters } from '../adapters/index.ts';
+import type { ClientOptions } from '../lib/clients/options.ts';
 import { loadConfig, type Config } from '../lib/config/index.ts';
+import { configureAgentCorePacing } from '../lib/pacing.ts';
 
 /** Time kept back from the Lambda timeout for publishing outcomes and returning. */
 export const SAFETY_MARGIN_MS = 10_000;
 
-const adapterCache = new Map<string, Adapters>();
+/** How to build each adapter a function uses (e.g. `{ agentCore: agentCoreAdapter }` from functions/adapters/*). */
+export type AdapterBuilders = { [K in keyof Adapters]?: (options: ClientOptions, adapterOptions: AgentCoreAdapterOptions) => Adapters[K] };
+
+const adapterCache = new Map<string, Partial<Record<keyof Adapters, unknown>>>();
 
 /**
- * Adapters for the current environment, reused across warm invocations. Keyed by endpoint and
- * region: `AWS_ENDPOINT_URL` is read when a client is built, so a process serving several local
- * stacks one after the other must not keep a client of an old one.
+ * The adapters a function uses, built on first access and reused across warm invocations. Only the
+ * builders passed in are imported by the function's module, so its bundle holds only those SDK
+ * clients. Keyed by endpoint and region: `AWS_ENDPOINT_URL` is read when a client is built, so a
+ * process serving several local stacks one after the other must not keep a client of an old one.
  */
-export function adaptersFor(env: NodeJS.ProcessEnv = process.env): Adapters {
+export function adaptersFor<B extends AdapterBuilders & { [key: string]: ((...args: never[]) => unknown) | undefined }>(builders: B, env: NodeJS.ProcessEnv = process.env): { readonly [K in keyof B & keyof Adapters]: Adapters[K] } {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const key = `${endpoint ?? ''}|${region ?? ''}|${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
-  let adapters = adapterCache.get(key);
-  if (!adapters) {
-    // Live members the bundled model does not know stop every write unless the config acknowledges them.
-    const acknowledgedMembers = async () => (await configFor(env)).unknownMembers.acknowledged;
-    adapters = createAdapters(lazyClients({ endpoint, region }), { agentCore: { acknowledgedMembers } });
-    adapterCache.set(key, adapters);
+  let built = adapterCache.get(key);
+  if (!built) adapterCache.set(key, (built = {}));
+  const cache = built;
+  // Live members the bundled model does not know stop every write unless the config acknowledges them.
+  const acknowledgedMembers = async () => (await configFor(env)).unknownMembers.acknowledged;
+  const adapters = {} as Record<string, unknown>;
+  for (const name of Object.keys(builders) as (keyof Adapters)[]) {
+    const build = builders[name];
+    if (typeof build !== 'function') throw new TypeError(`adaptersFor: "${String(name)}" is not an adapter builder (pass e.g. { agentCore: agentCoreAdapter }, then the environment)`);
+    Object.defineProperty(adapters, name, { enumerable: true, get: () => (cache[name] ??= build({ endpoint, region }, { acknowledgedMembers })) });
   }
-  return adapters;
+  return adapters as { readonly [K in keyof B & keyof Adapters]: Adapters[K] };
 }
 
 const configCache = new Map<string, Promise<Config>>();
@@ -38,13 +48,17 @@ const configCache = new Map<string, Promise<Config>>();
  * The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file.
  * Declared Cedar statements are checked with Cedar only where AUTOPILOT_CEDAR is `on` (the
  * functions that read policies ship Cedar's wasm; the others never look at the statements).
+ * Loading it also sizes the AgentCore pacer from its `quotas`.
  */
 export function configFor(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const cedar = env.AUTOPILOT_CEDAR === 'on';
   const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}|${cedar}`;
   let config = configCache.get(key);
   if (!config) {
-    config = loadConfig(undefined, { env, cedar });
+    config = loadConfig(undefined, { env, cedar }).then((c) => {
+      configureAgentCorePacing(c.quotas);
+      return c;
+    });
     configCache.set(key, config);
     // A broken file is read again on the next invocation.
     config.catch(() => configCache.delete(key));

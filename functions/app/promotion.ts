@@ -27,6 +27,10 @@ import { promotionExecutionName, promotionExecutionPrefix, promotionPreflight, s
 import { planWrite } from '../domain/promotion/writes.ts';
 import { POLICY_METRICS_NAMESPACE, verifyWindow, type AlarmState } from '../domain/rollout/metric-queries.ts';
 import { ROLLOUT_EVENT_SOURCE } from '../domain/rollout/outcome.ts';
+import { agentCoreAdapter } from '../adapters/agentcore.ts';
+import { cloudWatchAdapter } from '../adapters/cloudwatch.ts';
+import { eventsAdapter } from '../adapters/events.ts';
+import { sfnAdapter } from '../adapters/sfn.ts';
 import { adaptersFor, configFor, envValue } from './lambda-env.ts';
 
 export interface PromotionDeps {
@@ -43,7 +47,7 @@ export interface PromotionDeps {
 /** The tasks' deps from the Lambda environment (read per invocation). */
 export function promotionDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): PromotionDeps {
   return {
-    adapters: adaptersFor(env),
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: cloudWatchAdapter, events: eventsAdapter, sfn: sfnAdapter }, env),
     loadConfig: () => configFor(env),
     now: clockNow,
     eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),

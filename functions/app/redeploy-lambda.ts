@@ -4,6 +4,10 @@
  * pass their own.
  */
 import type { Context } from 'aws-lambda';
+import { agentCoreAdapter } from '../adapters/agentcore.ts';
+import { ecrAdapter } from '../adapters/ecr.ts';
+import { eventsAdapter } from '../adapters/events.ts';
+import { sfnAdapter } from '../adapters/sfn.ts';
 import { adaptersFor, budgetOf, configFor, homeOf } from './lambda-env.ts';
 import type { Log, RedeployContext } from './redeploy.ts';
 
@@ -11,13 +15,13 @@ import type { Log, RedeployContext } from './redeploy.ts';
 export async function redeployContextFor(context: Context, log: Log, env: NodeJS.ProcessEnv = process.env): Promise<RedeployContext> {
   const config = await configFor(env);
   return {
-    adapters: adaptersFor(env),
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, ecr: ecrAdapter, sfn: sfnAdapter, events: eventsAdapter }, env),
     config,
     log,
     home: homeOf(context, env),
     remainingMs: budgetOf(context),
     // ECR is regional: an image pushed (or named) in another region is looked up there.
-    ecrIn: (region) => adaptersFor({ ...env, AWS_REGION: region }).ecr,
+    ecrIn: (region) => adaptersFor({ ecr: ecrAdapter }, { ...env, AWS_REGION: region }).ecr,
     ...(env.PROMOTION_STATE_MACHINE_ARN && { promotionStateMachineArn: env.PROMOTION_STATE_MACHINE_ARN }),
   };
 }

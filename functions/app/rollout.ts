@@ -44,6 +44,10 @@ import { rolloutSettingsFromConfig } from '../domain/rollout/settings.ts';
 import { configuredSettings, gatewaySpecOf, startPolicyRollout } from '../domain/rollout/start.ts';
 import type { StartRolloutRequest, StartRolloutResult } from '../domain/rollout/start.ts';
 import { stageMode, verifyResult, windowForVerify } from '../domain/rollout/verify.ts';
+import { agentCoreAdapter } from '../adapters/agentcore.ts';
+import { cloudWatchAdapter } from '../adapters/cloudwatch.ts';
+import { eventsAdapter } from '../adapters/events.ts';
+import { sfnAdapter } from '../adapters/sfn.ts';
 import { adaptersFor, configFor, envValue } from './lambda-env.ts';
 
 export interface RolloutDeps {
@@ -60,7 +64,7 @@ export interface RolloutDeps {
 /** The tasks' deps from the Lambda environment (read per invocation). */
 export function rolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): RolloutDeps {
   return {
-    adapters: adaptersFor(env),
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: cloudWatchAdapter, events: eventsAdapter, sfn: sfnAdapter }, env),
     loadConfig: () => configFor(env),
     now: clockNow,
     eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
@@ -316,7 +320,7 @@ export interface StartRolloutHandlerDeps {
 /** The start's deps from the Lambda environment (read per invocation). */
 export function startRolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): StartRolloutHandlerDeps {
   return {
-    adapters: adaptersFor(env),
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, sfn: sfnAdapter }, env),
     loadConfig: () => configFor(env),
     stateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
     now: clockNow,

@@ -7,6 +7,9 @@ import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as tasks from '../app/redeploy-promotion.ts';
 import type { PromotionTaskContext } from '../app/redeploy-promotion.ts';
+import { agentCoreAdapter } from '../adapters/agentcore.ts';
+import { cloudWatchAdapter } from '../adapters/cloudwatch.ts';
+import { eventsAdapter } from '../adapters/events.ts';
 import { adaptersFor, budgetOf, configFor } from '../app/lambda-env.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
@@ -36,7 +39,7 @@ const logger = createLogger();
 const handlers = createHandler({
   logger,
   context: (lambda, log) => ({
-    adapters: adaptersFor(),
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: cloudWatchAdapter, events: eventsAdapter }),
     log,
     remainingMs: budgetOf(lambda, 5_000),
     events: async () => (await configFor()).events,

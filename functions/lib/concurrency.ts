@@ -37,3 +37,28 @@ export function partitionSettled<R>(results: readonly PromiseSettledResult<R>[])
   results.forEach((r, index) => (r.status === 'fulfilled' ? fulfilled.push({ index, value: r.value }) : rejected.push({ index, reason: r.reason })));
   return { fulfilled, rejected };
 }
+
+/** At most `limit` runs of the functions passed to `run` at once (a semaphore, first come first served). */
+export interface Limiter {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export function createLimiter(limit: number): Limiter {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError('createLimiter: limit must be an integer >= 1');
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      else active++;
+      try {
+        return await fn();
+      } finally {
+        // Hand the slot straight to the next waiter (active stays the same), or free it.
+        const next = waiting.shift();
+        if (next) next();
+        else active--;
+      }
+    },
+  };
+}

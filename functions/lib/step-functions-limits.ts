@@ -27,8 +27,12 @@ export const MAX_EXECUTION_MINUTES = 365 * 24 * 60;
 
 /** Events of one poll of a wait loop: Check task (5), readiness Choice (2), Wait (2), counter Pass (2), plus one spare. */
 const PROMOTION_EVENTS_PER_POLL = 12;
-/** Polls a loop makes before its first `pollSeconds` wait (quick first polls: a few seconds each). */
-const PROMOTION_EXTRA_POLLS = 5;
+/**
+ * Polls a loop makes before its first `pollSeconds` wait: every 2 s for the first 60 s (30), then
+ * the 4 s and 8 s waits (functions/domain/redeploy/promotion.ts FIRST_POLL_SECONDS and
+ * FAST_POLL_SECONDS), plus one spare.
+ */
+const PROMOTION_EXTRA_POLLS = 33;
 /** Fixed events: start, READY choice, alarms, recording endpoint versions, rollback, report, end. */
 const PROMOTION_FIXED_EVENTS = 80;
 /** Per endpoint and loop besides the polls: Map iteration, move/restore task, bookkeeping passes. */

@@ -40,3 +40,21 @@ export function sleep(ms: number): Promise<void> {
   if (sleepSource) return sleepSource(ms);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+let monotonicSource: (() => number) | undefined;
+
+/**
+ * Elapsed real time in ms (performance.now() unless a source is installed): what quotas, pacing
+ * and retry budgets are measured on. The local stack's benchmarks may install a compressed clock
+ * here (with a matching sleep source), so a fleet that needs an hour of API quota runs in minutes.
+ */
+export function monotonicNow(): number {
+  return monotonicSource ? monotonicSource() : performance.now();
+}
+
+/** Installs (or, with undefined, removes) the elapsed-time source; returns the previous one. */
+export function setMonotonicSource(next: (() => number) | undefined): (() => number) | undefined {
+  const previous = monotonicSource;
+  monotonicSource = next;
+  return previous;
+}

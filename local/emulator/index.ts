@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   services?: ServiceFactory[];
   /** Keep request bodies in the request log (default true). */
   logInputs?: boolean;
+  /** Real time for the fault plan's latency and quotas (default wall time; the benchmarks compress it). */
+  faultTime?: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
 export interface Emulator {
@@ -70,7 +72,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const seed = typeof opts.seed === 'string' ? loadSeedFile(opts.seed) : opts.seed ? parseSeed(opts.seed) : undefined;
   const state = new AgentCoreState(clock, seedSettings(seed));
   if (seed) applySeed(state, seed, clock);
-  const faults = new FaultInjector(typeof opts.faults === 'string' ? loadFaultPlan(opts.faults) : opts.faults ?? {});
+  const faults = new FaultInjector(typeof opts.faults === 'string' ? loadFaultPlan(opts.faults) : opts.faults ?? {}, opts.faultTime ?? {});
 
   const ctx: StandInContext = { clock, state, faults, account: state.settings.account, region: state.settings.region };
   const services: ServiceStandIn[] = [createAgentCoreService(state), ...(opts.services ?? []).map((f) => f(ctx))];

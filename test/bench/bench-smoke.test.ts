@@ -25,7 +25,9 @@ describe('npm run bench --quick', () => {
     expect(report.quick).toBe(true);
     expect(report.benchmarks.map((b) => b.error).filter(Boolean)).toEqual([]);
     const keys = report.benchmarks.flatMap((b) => b.figures.map((f) => f.key));
-    for (const key of ['redeploy.callsPerRuntime', 'drift.wallTimeOverQuotaBound', 'drift.surfacedThrottlingErrors', 'drift.peakMemory', 'fanOut.wallTimeRatio', 'coldStart.maxSize', 'coldStart.maxImport', 'rollout.transitions.10m', 'rollout.transitions.60m', 'rollout.transitions.1440m']) {
+    for (const key of ['redeploy.callsPerRuntime', 'drift.wallTimeOverQuotaBound', 'drift.wallTimeOverPerOpBound', 'drift.throttledOverServed', 'drift.surfacedThrottlingErrors', 'drift.peakMemory',
+      'driftFleet.runsNeeded', 'driftFleet.coverage', 'driftFleet.wallTimeOverPerOpBound', 'fanOut.wallTimeRatio', 'fanOut.wallTimeOverPerOpBound',
+      'redeploy.latencyOverheadSeconds', 'redeploy.promotionTransitions', 'coldStart.maxSize', 'coldStart.maxImport', 'rollout.transitions.10m', 'rollout.transitions.60m', 'rollout.transitions.1440m']) {
       expect(keys, key).toContain(key);
       // Each figure is printed as a line `  <key> ratio <number> ...`.
       expect(r.stdout).toMatch(new RegExp(`^\\s+${key.replace(/\./g, '\\.')}\\s+ratio\\s+-?[0-9.]+(e[-+]?\\d+)?\\s`, 'm'));

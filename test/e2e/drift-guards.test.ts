@@ -69,7 +69,8 @@ describe('run limits', () => {
     const r = await run();
     expect(r.summary).toMatchObject({ toCorrect: 4, corrected: 0, failed: 3, skipped: 1, stopped: 'error-ratio' });
     expect(r.outcomes.filter((o) => o.status === 'failed').every((o) => o.error?.name === 'AccessDeniedError')).toBe(true);
-    expect(outcome(r, GW_BILLING)).toMatchObject({ status: 'skipped', reason: 'run stopped: error ratio exceeded' });
+    // Which one is left depends on how the scan's slices overlap; exactly one is, with the reason.
+    expect(r.outcomes.filter((o) => o.status === 'skipped')).toEqual([expect.objectContaining({ reason: 'run stopped: error ratio exceeded' })]);
     const failed = eventsOf(s, 'Drift Correction Failed');
     expect(failed).toHaveLength(3);
     expect(failed[0]).toMatchObject({ error: { name: 'AccessDeniedError' } });

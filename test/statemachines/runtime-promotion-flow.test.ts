@@ -122,6 +122,8 @@ const input = (over: Partial<PromotionInput> = {}): PromotionInput => ({
   rollbackOnFailure: true,
   timeoutSeconds: 60,
   pollSeconds: 15,
+  firstPollSeconds: 2,
+  fastPollSeconds: 0,
   ...over,
 });
 
@@ -207,10 +209,18 @@ describe('runtime-promotion state machine', () => {
     const w = world({ runtimeStatuses: ['UPDATING'] });
     const out = await run(w, input({ rollbackOnFailure: false, timeoutSeconds: 60, pollSeconds: 15 }));
     expect(out).toMatchObject({ outcome: 'FAILED', error: 'PromotionTimeoutError' });
-    // Checks at 0, 15, 30, 45 and 60 seconds of waiting, then gives up.
-    expect(calledFns(w).filter((f) => f === 'promotionCheckRuntime')).toHaveLength(5);
+    // No fast polls: a first wait of 2 s, then 4, 8 and 15 s: checks at 2, 6, 14, 29, 44, 59 and 74 s of waiting, then gives up.
+    expect(calledFns(w).filter((f) => f === 'promotionCheckRuntime')).toHaveLength(7);
     expect(calledFns(w)).not.toContain('promotionRollback');
     expect(reports(w)).toEqual(['FAILED']);
+  });
+
+  it('polls every firstPollSeconds during fastPollSeconds, then doubles the wait up to pollSeconds', async () => {
+    const w = world({ runtimeStatuses: ['UPDATING'] });
+    const out = await run(w, input({ rollbackOnFailure: false, timeoutSeconds: 30, pollSeconds: 15, firstPollSeconds: 2, fastPollSeconds: 10 }));
+    expect(out).toMatchObject({ outcome: 'FAILED', error: 'PromotionTimeoutError' });
+    // Checks at 2, 4, 6, 8, 10 (fast; never at 0: a new version is not READY yet), 14, 22 (doubling), 37 (15 s, past the 30 s budget).
+    expect(calledFns(w).filter((f) => f === 'promotionCheckRuntime')).toHaveLength(8);
   });
 
   it('does not promote when an alarm is not OK', async () => {

@@ -339,10 +339,15 @@ export function planDrift(input: PlanInput): DriftPlan {
       driftMode: input.drift.mode, windowOpen: inChangeWindow(input.drift.changeWindow, input.now), reportOnly: input.reportOnly,
     })),
   ].map((r) => ({ ...r, fields: r.fields.map(redactFieldPlan) }));
+  return planOf(resources, input.now);
+}
+
+/** A plan over already planned (redacted) resources: the counts recomputed (e.g. slices of one scan put together). */
+export function planOf(resources: ResourcePlan[], now: number): DriftPlan {
   const count = (s: ResourceStatus) => resources.filter((r) => r.status === s).length;
   const drifted = count('drifted');
   return {
-    generatedAt: new Date(input.now).toISOString(),
+    generatedAt: new Date(now).toISOString(),
     inSync: drifted === 0 && count('missing') === 0 && count('error') === 0,
     resources,
     counts: {

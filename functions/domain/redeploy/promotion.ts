@@ -46,7 +46,12 @@ export interface PromotionInput {
   rollbackOnFailure: boolean;
   /** Waiting budget per poll loop (runtime version READY; each endpoint live). */
   timeoutSeconds: number;
+  /** Longest wait between two polls (the steady interval). */
   pollSeconds: number;
+  /** Wait between two polls during a loop's first `fastPollSeconds` (then waits double up to pollSeconds). */
+  firstPollSeconds: number;
+  /** How long each loop polls every firstPollSeconds: 0 for a version only followed (nobody waits for it). */
+  fastPollSeconds: number;
   /**
    * Unique per starting invocation. StartExecution with a taken name and another input is
    * ExecutionAlreadyExists, so of several deliveries that got the same version back from
@@ -69,6 +74,12 @@ export type PromotionOutcome = 'PROMOTED' | 'ROLLED_BACK' | 'FAILED';
 
 export const DEFAULT_POLL_SECONDS = 15;
 export const MIN_POLL_SECONDS = 5;
+/**
+ * Polls while a production endpoint waits: every 2 s (the AWS SDK waiters' shortest delay) for the
+ * first minute of each wait loop, which covers the 20-60 s a version or an endpoint move takes.
+ */
+export const FIRST_POLL_SECONDS = 2;
+export const FAST_POLL_SECONDS = 60;
 
 /** Promotion settings of a tracking rule (config `promote`). */
 export interface PromoteSettings {
@@ -126,6 +137,9 @@ export function buildPromotionInput(args: {
     rollbackOnFailure: promote.rollbackOnFailure,
     timeoutSeconds,
     pollSeconds,
+    firstPollSeconds: Math.min(FIRST_POLL_SECONDS, pollSeconds),
+    // Fast polls only where endpoints wait for the version: a followed version is not worth the quota.
+    fastPollSeconds: promote.endpoints.length > 0 ? FAST_POLL_SECONDS : 0,
     ...(args.claim !== undefined && { claim: args.claim }),
     ...(args.origin !== undefined && { origin: { ...args.origin } }),
   };

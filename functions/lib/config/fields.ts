@@ -1,5 +1,6 @@
 /** Reusable zod field builders for the configuration schemas. */
-import { z } from 'zod';
+// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
+import * as z from 'zod';
 
 /** A non-empty string checked by `check` (which returns the problem, or undefined). */
 export const checkedString = (check: (value: string) => string | undefined) =>

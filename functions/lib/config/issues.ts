@@ -3,7 +3,7 @@
  * paths and messages that say what was expected. Messages describe the type of a bad value, never
  * the value, because a bad value may be an environment variable or a description.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export type Segment = string | number;
 

@@ -154,6 +154,7 @@ function finalize(p: ParsedConfig, policyEngines: PolicyEngineDeclaration[]): Co
     redeploy: p.redeploy,
     unknownMembers: p.unknownMembers,
     policyEngines,
+    quotas: p.quotas,
   };
 }
 

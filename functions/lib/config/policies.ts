@@ -20,7 +20,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale).
+import * as z from 'zod';
 import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import { checkGatewayId, checkPolicyEngineArn } from './patterns.ts';
 import type { RawIssue } from './issues.ts';

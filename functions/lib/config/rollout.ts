@@ -3,7 +3,8 @@
  * the same validation for per-start overrides (a rollout started by hand or by drift can tighten
  * or relax a gate for that one run).
  */
-import { z } from 'zod';
+// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
+import * as z from 'zod';
 import { ConfigError } from './config-error.ts';
 import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import { fromZodIssues, zodErrorMap } from './issues.ts';

@@ -5,7 +5,8 @@
  * are reported together with these.
  */
 import semver from 'semver';
-import { z } from 'zod';
+// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
+import * as z from 'zod';
 import { checkIgnorePointer, type ResourceKind } from './desired.ts';
 import { alarmName, checkedString, concurrency, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import {
@@ -17,6 +18,7 @@ import { rolloutSettingsSchema } from './rollout.ts';
 import { policyEngineDeclarationSchema } from './policies.ts';
 import { HISTORY_BUDGET, maxPromotionTimeoutMinutes, promotionHistoryBound } from '../step-functions-limits.ts';
 import { isModeledPath, LIVE_OUTPUT_SHAPES, MEMBER_PATH_PATTERN, type LiveResourceKind } from '../model/unknown-members.ts';
+import { agentCoreModel } from '../model/validate.ts';
 
 const ignoreList = (kinds: ResourceKind[]) =>
   uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path').default(() => []);
@@ -131,6 +133,11 @@ const driftSchema = z.strictObject({
   maxCorrectionsPerRun: positiveCount().default(10),
   maxErrorRatio: ratio().default(0.5),
   concurrency: concurrency().default(4),
+  /**
+   * At most this many declared resources checked per invocation; the rest continue in the next
+   * one (the drift-scan state machine). Default: as many as the invocation's time allows.
+   */
+  resourcesPerRun: positiveCount().optional(),
   changeWindow: changeWindowSchema.optional(),
 });
 
@@ -161,6 +168,27 @@ const unknownMembersSchema = z.strictObject({
   }).prefault({}),
 });
 
+// ---- quotas (client-side pacing) ------------------------------------------------------------
+
+/** AgentCore Control operations of the service model (the keys a quota may name). */
+const AGENTCORE_OPERATIONS = new Set(Object.keys(agentCoreModel.operations));
+
+// Requests per second: positive, at most what any AWS control plane allows.
+const requestsPerSecond = () => z.number().positive().max(10_000);
+
+const quotasSchema = z.strictObject({
+  /** Fraction of each quota autopilot uses (room for jitter and for the account's other callers). */
+  share: z.number().gt(0).max(1).default(0.95),
+  /** AgentCore Control requests per second: `default` and/or per operation (Service Quotas "Rate of <Operation> requests"). */
+  agentcore: z.record(z.string(), requestsPerSecond()).superRefine((table, ctx) => {
+    for (const key of Object.keys(table)) {
+      if (key !== 'default' && !AGENTCORE_OPERATIONS.has(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is not an AgentCore Control operation autopilot calls (have: default, ${[...AGENTCORE_OPERATIONS].sort().join(', ')})` });
+      }
+    }
+  }).default(() => ({})),
+});
+
 /** The whole file. Its output still has raw resource refs and tag policies; load.ts finalizes them. */
 export const configSchema = z.strictObject({
   version: z.literal(1),
@@ -172,6 +200,7 @@ export const configSchema = z.strictObject({
   unknownMembers: unknownMembersSchema.prefault({}),
   // Cedar policies under declared configuration (policies.ts).
   policyEngines: z.array(policyEngineDeclarationSchema).default(() => []),
+  quotas: quotasSchema.prefault({}),
 });
 
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -169,6 +169,8 @@ export interface DriftSettings {
   /** Stop applying when failures / attempts exceed this ratio, in [0, 1]. */
   maxErrorRatio: number;
   concurrency: number;
+  /** At most this many declared resources per invocation (the rest continue in the next one). */
+  resourcesPerRun?: number;
   changeWindow?: ChangeWindow;
 }
 
@@ -187,6 +189,14 @@ export interface UnknownMembersSettings {
   acknowledged: { runtime: string[]; gateway: string[] };
 }
 
+/** Client-side pacing (functions/lib/pacing.ts). */
+export interface QuotaSettings {
+  /** Fraction of each quota used, in (0, 1]. */
+  share: number;
+  /** AgentCore Control requests per second: `default` and per operation name. */
+  agentcore: Record<string, number>;
+}
+
 export interface Config {
   version: 1;
   events: EventsSettings;
@@ -197,6 +207,7 @@ export interface Config {
   unknownMembers: UnknownMembersSettings;
   /** Cedar policies under declared configuration, per policy engine (policies.ts). */
   policyEngines: PolicyEngineDeclaration[];
+  quotas: QuotaSettings;
 }
 
 export type { DeclaredPolicy, PolicyEngineDeclaration, PromotionSettings } from './policies.ts';

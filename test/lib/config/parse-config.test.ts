@@ -76,7 +76,16 @@ describe('parseConfig', () => {
       redeploy: { concurrency: 4 },
       unknownMembers: { acknowledged: { runtime: [], gateway: [] } },
       policyEngines: [],
+      quotas: { share: 0.95, agentcore: {} },
     });
+  });
+
+  it('reads the AgentCore quotas per operation and refuses an operation name it does not know', () => {
+    const config = parseConfig('version: 1\nquotas:\n  share: 0.8\n  agentcore:\n    default: 25\n    GetGateway: 10\n', 'q.yaml');
+    expect(config.quotas).toEqual({ share: 0.8, agentcore: { default: 25, GetGateway: 10 } });
+    expect(() => parseConfig('version: 1\nquotas:\n  agentcore:\n    GetAgentRuntimes: 25\n', 'q.yaml')).toThrow(/quotas\.agentcore\.GetAgentRuntimes.*is not an AgentCore Control operation/);
+    expect(() => parseConfig('version: 1\nquotas:\n  agentcore:\n    default: 0\n', 'q.yaml')).toThrow(/quotas\.agentcore\.default/);
+    expect(() => parseConfig('version: 1\nquotas:\n  share: 1.5\n', 'q.yaml')).toThrow(/quotas\.share/);
   });
 
   it('fills resource, track, promote, policy engine and rollout defaults when they are omitted', () => {
@@ -205,7 +214,7 @@ const cases: Case[] = [
   { name: 'a version other than 1', edit: (d) => { d.version = '1'; }, path: 'version', message: 'must be 1' },
   { name: 'a missing version', edit: (d) => { delete d.version; }, path: 'version', message: 'is required' },
   { name: 'runtimes given as a mapping', edit: (d) => { d.runtimes = {}; }, path: 'runtimes', message: 'must be a list (got an object)' },
-  { name: 'a misspelt top-level key', edit: (d) => { d.runtime = []; }, path: 'runtime', message: /^is not a known key \(did you mean "runtimes"\?\); expected one of: version, events, runtimes, gateways, drift, redeploy, unknownMembers, policyEngines$/ },
+  { name: 'a misspelt top-level key', edit: (d) => { d.runtime = []; }, path: 'runtime', message: /^is not a known key \(did you mean "runtimes"\?\); expected one of: version, events, runtimes, gateways, drift, redeploy, unknownMembers, policyEngines, quotas$/ },
   { name: 'an unknown key in track', edit: (d) => { d.runtimes[0].track.repo = 'x'; }, path: 'runtimes[0].track.repo', message: /^is not a known key; expected one of: repository, tagPolicy, registry, keepTag, promote$/ },
   { name: 'an unknown key in rollout approval', edit: (d) => { d.gateways[0].policyEngine.rollout.approval = { requird: true }; }, path: 'gateways[0].policyEngine.rollout.approval.requird', message: /did you mean "required"/ },
   { name: 'a string for a boolean', edit: (d) => { d.runtimes[0].track.keepTag = 'yes'; }, path: 'runtimes[0].track.keepTag', message: 'must be a boolean (got a string)' },
