@@ -1,9 +1,13 @@
 /**
  * The whole local stack, wired from serverless.yml exactly as it is deployed:
  *
- *   one emulator port: AgentCore Control + Step Functions + EventBridge + CloudWatch + ECR
- *   EventBridge rules      = the `eventBridge` / `schedule` events of serverless.yml's functions,
- *                            delivered asynchronously to the real handlers (retry policy, DLQ)
+ *   one emulator port: AgentCore Control + Step Functions + EventBridge + CloudWatch + ECR + SQS
+ *   EventBridge rules      = the `eventBridge` / `schedule` events of serverless.yml's functions;
+ *                            their targets invoke the handlers asynchronously (local/lambda/
+ *                            async-invoke.ts: Lambda's retries, event age and on-failure
+ *                            destination from the function's settings); the rule's retry policy
+ *                            and DLQ only see failures of the Invoke call itself, as on AWS
+ *   SQS queues             = the AWS::SQS::Queue resources of serverless.yml (the dead-letter queue)
  *   state machines         = serverless.yml's `stepFunctions.stateMachines`, Lambda tasks routed to
  *                            the real handlers, `events:putEvents` tasks onto the local bus
  *   ECR pushes             = `stack.pushImage()`, which emits `ECR Image Action` onto the bus
@@ -27,6 +31,8 @@ import { CloudWatchStandIn, type CloudWatchSeed } from './emulator/cloudwatch/cl
 import { EcrStandIn, type EcrSeed, type PushOptions, type PushResult } from './emulator/ecr/ecr.ts';
 import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventbridge.ts';
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
+import { SqsStandIn } from './emulator/sqs/sqs.ts';
+import { AsyncLambda, type InvocationRecord } from './lambda/async-invoke.ts';
 import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
 import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -66,13 +72,14 @@ export interface StackOptions {
   validateDefinitions?: boolean;
 }
 
-/** A failed rule delivery that went to the rule's dead-letter queue. */
-export interface DeadLetter {
-  rule: string;
-  queueArn: string | undefined;
-  event: AwsEvent;
-  error: string;
-}
+/**
+ * Something that ended in a dead-letter queue: an event a rule could not hand to its target
+ * (`kind: 'rule'`, after the rule's retry policy), or the invocation record of a function's failed
+ * asynchronous invocation (`kind: 'invocation'`, after Lambda's retries or event age).
+ */
+export type DeadLetter =
+  | { kind: 'rule'; /** The rule's name. */ source: string; rule: string; queueArn: string | undefined; event: AwsEvent; error: string }
+  | { kind: 'invocation'; /** The function's serverless key. */ source: string; functionKey: string; queueArn: string; record: InvocationRecord; error: string };
 
 export interface Stack {
   url: string;
@@ -85,11 +92,14 @@ export interface Stack {
   sfn: StepFunctionsStandIn;
   ecr: EcrStandIn;
   cloudwatch: CloudWatchStandIn;
+  sqs: SqsStandIn;
   lambda: LambdaRunner;
+  /** Lambda's asynchronous invocation queue (what the EventBridge rules invoke through). */
+  lambdaAsync: AsyncLambda;
   serverless: ServerlessConfig;
   /** Absolute path of the autopilot config the handlers load. */
   configFile: string;
-  /** Deliveries that exhausted their retry policy (what the SQS DLQ would hold). */
+  /** What reached a dead-letter queue (the SQS stand-in holds the messages themselves). */
   deadLetters: DeadLetter[];
   /** Deployed-style ARN of a state machine, by its serverless.yml key (`policyRollout`, `runtimePromotion`). */
   stateMachineArn(key: string): string;
@@ -126,6 +136,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let sfn!: StepFunctionsStandIn;
   let ecr!: EcrStandIn;
   let cloudwatch!: CloudWatchStandIn;
+  let sqs!: SqsStandIn;
   let runner!: LambdaRunner;
 
   const emulator = await startEmulator({
@@ -145,6 +156,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       (ctx: StandInContext) => (events = new EventBridgeStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (cloudwatch = new CloudWatchStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (ecr = new EcrStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, emit: (e) => events.put(e as never) })),
+      (ctx: StandInContext) => (sqs = new SqsStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
     ],
   });
 
@@ -164,8 +176,29 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // auto-advancing clock would expire it while they await I/O).
     runner = holdingClock(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } }), clock);
     sfn.registerFromConfig(serverless);
+    createQueues(serverless, sqs);
 
     const deadLetters: DeadLetter[] = [];
+    const lambdaAsync = new AsyncLambda({
+      runner,
+      clock,
+      configOf: (f) => ({
+        ...(f.async.maximumRetryAttempts !== undefined && { maximumRetryAttempts: f.async.maximumRetryAttempts }),
+        ...(f.async.maximumEventAge !== undefined && { maximumEventAgeSeconds: f.async.maximumEventAge }),
+        ...(f.async.onFailure !== undefined && { onFailure: f.async.onFailure }),
+        ...(f.async.onSuccess !== undefined && { onSuccess: f.async.onSuccess }),
+      }),
+      reservedConcurrencyOf: (f) => f.reservedConcurrency,
+      deliver: (arn, record) => {
+        sqs.send(arn, JSON.stringify(record));
+        if (record.requestContext.condition !== 'Success') {
+          const payload = record.responsePayload as { errorType?: string; errorMessage?: string } | undefined;
+          const functionKey = runner.resolve(record.requestContext.functionArn).key;
+          deadLetters.push({ kind: 'invocation', source: functionKey, functionKey, queueArn: arn, record, error: payload ? `${payload.errorType}: ${payload.errorMessage}` : record.requestContext.condition });
+        }
+      },
+    });
+    checkDestinations(serverless, sqs);
     for (const rule of serverless.eventRules) {
       events.addRule({
         name: rule.name,
@@ -182,10 +215,31 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           input: rule.input,
           inputPath: rule.inputPath,
           inputTransformer: rule.inputTransformer,
-          invoke: (_event, input) => runner.invoke(rule.functionKey, input),
+          // EventBridge invokes Lambda asynchronously: the Invoke call (202) is the delivery. The
+          // record keeps the function's result once Lambda is done with the event (its retries
+          // included), so `deliveries[].result` still says what the handler returned.
+          invoke: async (_event, input) => {
+            const done = await lambdaAsync.invoke(rule.functionKey, input).done;
+            if (done.outcome === 'succeeded') return done.result;
+            return { asyncInvocation: { requestId: done.requestId, outcome: done.outcome, condition: done.condition, attempts: done.attempts, destination: done.destination ?? null } };
+          },
         },
-        deadLetter: (event, error) => {
-          deadLetters.push({ rule: rule.name, queueArn: rule.deadLetter, event, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        deadLetter: (event, error, delivery) => {
+          const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          deadLetters.push({ kind: 'rule', source: rule.name, rule: rule.name, queueArn: rule.deadLetter, event, error: message });
+          // The message EventBridge sends to a rule's DLQ: the event, with the failure in its
+          // attributes (EventBridge User Guide, "Using dead-letter queues to process undelivered events").
+          if (rule.deadLetter && sqs.queue(rule.deadLetter)) {
+            const attr = (v: string | number) => ({ DataType: typeof v === 'number' ? 'Number' : 'String', StringValue: String(v) });
+            sqs.send(rule.deadLetter, JSON.stringify(event), {
+              RULE_ARN: attr(delivery.ruleArn),
+              TARGET_ARN: attr(serverless.functions[rule.functionKey].arn),
+              ERROR_CODE: attr(error instanceof Error ? error.name : 'Error'),
+              ERROR_MESSAGE: attr(message.slice(0, 1024)),
+              EXHAUSTED_RETRY_CONDITION: attr(delivery.attempts > (rule.retryPolicy?.maximumRetryAttempts ?? 185) ? 'MaximumRetryAttempts' : 'MaximumEventAgeInSeconds'),
+              RETRY_ATTEMPTS: attr(delivery.attempts - 1),
+            });
+          }
         },
       });
     }
@@ -233,7 +287,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       sfn,
       ecr,
       cloudwatch,
+      sqs,
       lambda: runner,
+      lambdaAsync,
       serverless,
       configFile,
       deadLetters,
@@ -254,6 +310,32 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   } catch (err) {
     await emulator.close();
     throw err;
+  }
+}
+
+/** Creates the SQS queues serverless.yml declares (AWS::SQS::Queue), with their attributes. */
+function createQueues(serverless: ServerlessConfig, sqs: SqsStandIn): void {
+  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
+  for (const [id, res] of Object.entries(resources)) {
+    if (res?.Type !== 'AWS::SQS::Queue') continue;
+    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
+    const name = typeof props.QueueName === 'string' ? props.QueueName : `${serverless.service}-${serverless.stage}-${id}`;
+    const attributes: Record<string, string> = {};
+    for (const key of ['MessageRetentionPeriod', 'VisibilityTimeout', 'MaximumMessageSize', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'SqsManagedSseEnabled', 'KmsMasterKeyId']) {
+      if (props[key] !== undefined) attributes[key] = String(props[key]);
+    }
+    sqs.createQueue(name, attributes);
+  }
+}
+
+/** Every function destination must be a queue of the stack: the only kind emulated locally. */
+function checkDestinations(serverless: ServerlessConfig, sqs: SqsStandIn): void {
+  for (const f of Object.values(serverless.functions)) {
+    for (const arn of [f.async.onFailure, f.async.onSuccess]) {
+      if (arn !== undefined && !sqs.queue(arn)) {
+        throw new Error(`functions.${f.key}.destinations: ${arn} is not an SQS queue of this stack (only SQS destinations are emulated locally)`);
+      }
+    }
   }
 }
 

@@ -61,6 +61,13 @@ export interface FunctionConfig {
   runtime?: string;
   /** The function's `events`, variables resolved, otherwise as written. */
   events: Record<string, unknown>[];
+  /**
+   * Asynchronous invocation settings (osls compiles them to AWS::Lambda::EventInvokeConfig):
+   * `maximumRetryAttempts`, `maximumEventAge` (seconds) and the `destinations` as ARNs.
+   */
+  async: { maximumRetryAttempts?: number; maximumEventAge?: number; onFailure?: string; onSuccess?: string };
+  /** `reservedConcurrency`, when set. */
+  reservedConcurrency?: number;
 }
 
 export interface StateMachineConfig {
@@ -113,6 +120,12 @@ export interface ServerlessConfig {
   eventRules: EventRuleConfig[];
   /** The whole document, every variable resolved. */
   resolved: Record<string, unknown>;
+  /**
+   * Resolves CloudFormation intrinsics (Ref, Fn::GetAtt, Fn::Sub, Fn::Join) in `value` to the
+   * deployed-style values of this stack (e.g. a `resources` entry's properties); throws naming
+   * `where` for a reference that cannot be resolved locally.
+   */
+  resolveIntrinsics(value: unknown, where: string): unknown;
 }
 
 /** Raised for unreadable files, unresolvable variables and references. */
@@ -603,6 +616,8 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
       memorySize: Number(f.memorySize ?? providerMemory),
       runtime: (f.runtime ?? provider.runtime) as string | undefined,
       events: Array.isArray(f.events) ? f.events as Record<string, unknown>[] : [],
+      async: {},
+      ...(f.reservedConcurrency !== undefined && { reservedConcurrency: Number(f.reservedConcurrency) }),
     };
   }
 
@@ -625,6 +640,10 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
     const fnRaw = asRecord(rawFunctions[key], `functions.${key}`);
     const own = resolveIntrinsics(table, asRecord(fnRaw.environment, `functions.${key}.environment`), `functions.${key}.environment`);
     f.environment = { ...envProvider, ...stringifyEnv(own as Record<string, unknown>, `functions.${key}.environment`) };
+  }
+
+  for (const [key, f] of Object.entries(functions)) {
+    f.async = asyncSettings(table, functions, asRecord(rawFunctions[key], `functions.${key}`), `functions.${key}`);
   }
 
   const stateMachines: Record<string, StateMachineConfig> = {};
@@ -687,7 +706,7 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
     });
   }
 
-  return {
+  const config: Omit<ServerlessConfig, 'resolveIntrinsics'> = {
     service,
     stage: ctx.stage,
     region: ctx.region,
@@ -708,6 +727,33 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
     eventRules,
     resolved,
   };
+  // Not enumerable: the config stays a plain, cloneable value (structuredClone skips it).
+  Object.defineProperty(config, 'resolveIntrinsics', { value: (value: unknown, where: string) => resolveIntrinsics(table, value, where), enumerable: false });
+  return config as ServerlessConfig;
+}
+
+/**
+ * `maximumRetryAttempts`, `maximumEventAge` and `destinations` of a function, as osls compiles
+ * them (compile/functions.js compileFunctionEventInvokeConfig): a destination is a function key, an
+ * ARN, or `{type, arn}` (the ARN may be an intrinsic).
+ */
+function asyncSettings(
+  table: RefTable, functions: Record<string, FunctionConfig>, f: Record<string, unknown>, where: string,
+): FunctionConfig['async'] {
+  const out: FunctionConfig['async'] = {};
+  if (f.maximumRetryAttempts !== undefined) out.maximumRetryAttempts = Number(f.maximumRetryAttempts);
+  if (f.maximumEventAge !== undefined) out.maximumEventAge = Number(f.maximumEventAge);
+  const destinations = asRecord(f.destinations, `${where}.destinations`);
+  for (const kind of ['onFailure', 'onSuccess'] as const) {
+    const d = destinations[kind];
+    if (d === undefined) continue;
+    let arn: unknown;
+    if (typeof d === 'string') arn = d.startsWith('arn:') ? d : functions[d]?.arn;
+    else arn = resolveIntrinsics(table, asRecord(d, `${where}.destinations.${kind}`).arn, `${where}.destinations.${kind}.arn`);
+    if (typeof arn !== 'string') throw new ServerlessConfigError(`${where}.destinations.${kind} names no function, ARN or {type, arn}: ${JSON.stringify(d)}`);
+    out[kind] = arn;
+  }
+  return out;
 }
 
 /** osls' eventBridge rule naming (event-bridge/utils.js): `<function>-rule-<n>`, hashed past 64 chars. */

@@ -222,7 +222,7 @@ const step1: StepDefinition = {
       const ok = runtimes.has(IDS.supportAgent) && runtimes.has(IDS.supportCanary) && reasons.every((r) => /downgrade/i.test(r)) && reasons.length > 0;
       return [ok, `${skipped.length} skipped event(s), reasons: ${reasons.join(', ') || '-'}`];
     }));
-    checks.push(safeCheck('no event went to the dead-letter queue', () => [stack.deadLetters.length === 0, `${stack.deadLetters.length} dead letter(s)${stack.deadLetters[0] ? `: ${stack.deadLetters[0].rule} ${stack.deadLetters[0].error}` : ''}`]));
+    checks.push(safeCheck('no event went to the dead-letter queue', () => [stack.deadLetters.length === 0, `${stack.deadLetters.length} dead letter(s)${stack.deadLetters[0] ? `: ${stack.deadLetters[0].source} ${stack.deadLetters[0].error}` : ''}`]));
     void since;
     return checks;
   },

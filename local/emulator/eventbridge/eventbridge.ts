@@ -85,9 +85,12 @@ export interface RuleOptions {
   schedule?: string;
   target: RuleTarget;
   retryPolicy?: Partial<RetryPolicy>;
-  deadLetter?: (event: AwsEvent, error: unknown) => void | Promise<void>;
+  deadLetter?: DeadLetterHandler;
   enabled?: boolean;
 }
+
+/** Receives an event the rule could not deliver, with the delivery's record (attempts, errors). */
+export type DeadLetterHandler = (event: AwsEvent, error: unknown, delivery: DeliveryRecord) => void | Promise<void>;
 
 export interface Rule {
   name: string;
@@ -97,7 +100,7 @@ export interface Rule {
   schedule?: Schedule;
   target: RuleTarget;
   retryPolicy: RetryPolicy;
-  deadLetter?: (event: AwsEvent, error: unknown) => void | Promise<void>;
+  deadLetter?: DeadLetterHandler;
   enabled: boolean;
   /** clock.now() when the rule was added (anchor of rate schedules). */
   createdAt: number;
@@ -314,7 +317,7 @@ export class EventBridgeStandIn implements ServiceStandIn {
     if (rule.deadLetter) {
       record.outcome = 'dead-lettered';
       try {
-        await rule.deadLetter(structuredClone(event), lastError);
+        await rule.deadLetter(structuredClone(event), lastError, record);
       } catch (err) {
         record.errors.push(`dead-letter failed: ${(err as Error).message}`);
       }
