@@ -33,6 +33,7 @@ import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventb
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
 import { SqsStandIn } from './emulator/sqs/sqs.ts';
 import { AsyncLambda, type InvocationRecord } from './lambda/async-invoke.ts';
+import { createStackAlarms, publishingLambdaMetrics, publishQueueMetrics, publishStatesMetrics, recordThrottle } from './monitoring.ts';
 import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
 import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -99,6 +100,8 @@ export interface Stack {
   serverless: ServerlessConfig;
   /** Absolute path of the autopilot config the handlers load. */
   configFile: string;
+  /** Names of the stack's own alarms (serverless.yml's AWS::CloudWatch::Alarm), created in the CloudWatch stand-in. */
+  alarms: string[];
   /** What reached a dead-letter queue (the SQS stand-in holds the messages themselves). */
   deadLetters: DeadLetter[];
   /** Deployed-style ARN of a state machine, by its serverless.yml key (`policyRollout`, `runtimePromotion`). */
@@ -174,9 +177,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     // Handlers are real code running in real time: their timeout is measured in wall time (an
     // auto-advancing clock would expire it while they await I/O).
-    runner = holdingClock(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } }), clock);
+    runner = holdingClock(publishingLambdaMetrics(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } }), cloudwatch, clock), clock);
     sfn.registerFromConfig(serverless);
     createQueues(serverless, sqs);
+    // What Lambda, Step Functions and SQS publish about the stack, and the stack's own alarms on it.
+    publishStatesMetrics(sfn, cloudwatch, clock);
+    const stopQueueMetrics = publishQueueMetrics(sqs, cloudwatch, clock);
+    const alarms = await createStackAlarms(serverless, emulator.url, region);
 
     const deadLetters: DeadLetter[] = [];
     const lambdaAsync = new AsyncLambda({
@@ -189,6 +196,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...(f.async.onSuccess !== undefined && { onSuccess: f.async.onSuccess }),
       }),
       reservedConcurrencyOf: (f) => f.reservedConcurrency,
+      onThrottle: (f) => recordThrottle(cloudwatch, f.name, clock),
       deliver: (arn, record) => {
         sqs.send(arn, JSON.stringify(record));
         if (record.requestContext.condition !== 'Success') {
@@ -293,6 +301,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       serverless,
       configFile,
       deadLetters,
+      alarms,
       stateMachineArn(key: string): string {
         const m = serverless.stateMachines[key];
         if (!m) throw new Error(`no state machine "${key}" in serverless.yml (have: ${Object.keys(serverless.stateMachines).join(', ')})`);
@@ -303,6 +312,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       async close(): Promise<void> {
         setTimeSource(previousTimeSource);
         setSleepSource(previousSleepSource);
+        stopQueueMetrics();
         await events.stopSchedules();
         await emulator.close();
       },

@@ -90,6 +90,8 @@ export interface AsyncLambdaOptions {
   configOf: (f: FunctionConfig) => Partial<AsyncInvokeConfig>;
   /** Reserved concurrency of a function (undefined: unreserved, never throttled locally). */
   reservedConcurrencyOf?: (f: FunctionConfig) => number | undefined;
+  /** Called for every throttled attempt (the stack records AWS/Lambda Throttles). */
+  onThrottle?: (f: FunctionConfig) => void;
   /** Sends an invocation record to a destination ARN (throws for a destination that cannot take it). */
   deliver: (destinationArn: string, record: InvocationRecord) => Promise<void> | void;
 }
@@ -154,6 +156,7 @@ export class AsyncLambda {
       if (limit !== undefined && busy >= limit) {
         // Throttled (429): back to the queue, exponential backoff, bounded by the event age only.
         inv.throttles++;
+        this.opts.onThrottle?.(f);
         await clock.sleep(throttleDelay);
         throttleDelay = Math.min(throttleDelay * 2, THROTTLE_RETRY_MAX_MS);
         continue;

@@ -589,6 +589,14 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
   ctx.selfCache.clear();
 
   const resolved = asRecord(resolveDeep(ctx, raw, ''), file);
+  // `resources` may be a list of maps (e.g. `- ${file(resources/x.yml)}`): osls merges them
+  // (lib/classes/service.js mergeArrays, a deep merge of plain objects).
+  if (Array.isArray(resolved.resources)) {
+    resolved.resources = resolved.resources.reduce((memo: Record<string, unknown>, entry: unknown, i: number) => {
+      if (entry === null || entry === undefined) return memo;
+      return mergePlain(memo, asRecord(entry, `resources[${i}]`));
+    }, {});
+  }
   const service = typeof resolved.service === 'object' && resolved.service !== null
     ? String((resolved.service as { name?: unknown }).name)
     : String(resolved.service ?? '');
@@ -752,6 +760,16 @@ function asyncSettings(
     else arn = resolveIntrinsics(table, asRecord(d, `${where}.destinations.${kind}`).arn, `${where}.destinations.${kind}.arn`);
     if (typeof arn !== 'string') throw new ServerlessConfigError(`${where}.destinations.${kind} names no function, ARN or {type, arn}: ${JSON.stringify(d)}`);
     out[kind] = arn;
+  }
+  return out;
+}
+
+function mergePlain(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    const plain = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+    out[k] = plain(cur) && plain(v) ? mergePlain(cur, v) : v;
   }
   return out;
 }

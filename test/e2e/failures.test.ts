@@ -1,13 +1,17 @@
 /**
  * Failures are kept and seen, on the local stack wired from the real serverless.yml: a handler
  * that keeps failing is retried the way Lambda retries asynchronous invocations, then its
- * invocation record lands in the stack's dead-letter queue (read back with the real SQS client).
+ * invocation record lands in the stack's dead-letter queue (read back with the real SQS client),
+ * and the stack's own alarms (serverless.yml, resources/monitoring.yml) go off on the metrics
+ * Lambda and SQS publish.
  */
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../local/clock.ts';
 import { startStack, type Stack } from '../../local/stack.ts';
 import { SEED } from './drift-fixtures.ts';
 
@@ -63,5 +67,36 @@ describe('a handler that keeps failing', () => {
     await stack.settle();
     expect(stack.lambdaAsync.invocations).toMatchObject([{ functionKey: 'correctDrift', outcome: 'failed', condition: 'RetriesExhausted', attempts: 1 }]);
     expect(await dlqRecords(stack)).toMatchObject([{ requestContext: { approximateInvokeCount: 1 } }]);
+  });
+});
+
+describe('the stack watches itself', () => {
+  it('a handler that keeps failing raises the dead-letter-queue and entry-function alarms, which notify the alarm topic', async () => {
+    // A manual clock: the test decides when time passes (retries 1 and 2 minutes apart, alarm windows).
+    const clock = new VirtualClock({ mode: 'manual', start: Date.parse('2026-03-02T10:00:00Z') });
+    stack = await startStack({ seed: SEED, configFile: brokenConfig(), clock });
+    const cw = new CloudWatchClient({ endpoint: stack.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const state = async (name: string) => (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms?.[0];
+    try {
+      expect(stack.alarms).toEqual(expect.arrayContaining(['agentcore-autopilot-dev-dlq-not-empty', 'agentcore-autopilot-dev-entry-functions-failing']));
+      await clock.advance(60_000);
+      expect((await state('agentcore-autopilot-dev-dlq-not-empty'))?.StateValue).not.toBe('ALARM');
+
+      stack.events.put({ source: 'agentcore-autopilot', 'detail-type': 'Drift Check Requested', detail: {} });
+      stack.events.put({ source: 'agentcore-autopilot', 'detail-type': 'Runtime Change Requested', detail: { runtime: { id: 'supportAgent-a1b2c3d4e5' }, change: { unset: ['description'] } } });
+      for (let i = 0; i < 10 && stack.deadLetters.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 30));
+        await clock.advance(60_000);
+      }
+      expect(stack.deadLetters.map((d) => d.source).sort()).toEqual(['correctDrift', 'onChangeRequest']);
+      await clock.advance(60_000);
+
+      const dlq = await state('agentcore-autopilot-dev-dlq-not-empty');
+      expect(dlq).toMatchObject({ StateValue: 'ALARM', AlarmActions: ['arn:aws:sns:us-east-1:123456789012:agentcore-autopilot-dev-alarms'] });
+      expect((await state('agentcore-autopilot-dev-entry-functions-failing'))?.StateValue).toBe('ALARM');
+      expect((await state('agentcore-autopilot-dev-rollback-failed'))?.StateValue).not.toBe('ALARM');
+    } finally {
+      cw.destroy();
+    }
   });
 });

@@ -52,7 +52,7 @@ describe('serverless.yml params follow autopilot.config.yaml', async () => {
   });
 
   it('iam:PassRole is limited to those roles, passed to AgentCore only', () => {
-    const statement = raw.resources.Resources.PassManagedRolesPolicy.Properties.PolicyDocument.Statement;
+    const statement = raw.resources[0].Resources.PassManagedRolesPolicy.Properties.PolicyDocument.Statement;
     expect(statement).toEqual([{
       Effect: 'Allow',
       Action: ['iam:PassRole'],
