@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { VirtualClock, type Clock } from './clock.ts';
 import { startEmulator, type Emulator, type StandInContext } from './emulator/index.ts';
 import type { FaultPlan } from './emulator/faults.ts';
@@ -31,6 +32,8 @@ import { CloudWatchStandIn, type CloudWatchSeed } from './emulator/cloudwatch/cl
 import { EcrStandIn, type EcrSeed, type PushOptions, type PushResult } from './emulator/ecr/ecr.ts';
 import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventbridge.ts';
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
+import { Identities } from './emulator/iam/identity.ts';
+import { REQUEST_SOURCE } from '../functions/domain/requests/source.ts';
 import { SqsStandIn } from './emulator/sqs/sqs.ts';
 import { AsyncLambda, type InvocationRecord } from './lambda/async-invoke.ts';
 import { createStackAlarms, publishingLambdaMetrics, publishQueueMetrics, publishStatesMetrics, recordThrottle } from './monitoring.ts';
@@ -71,7 +74,24 @@ export interface StackOptions {
   schedules?: boolean;
   /** Validate state machine definitions with asl-validator at registration (default true). */
   validateDefinitions?: boolean;
+  /**
+   * Access key id -> IAM principal ARN: who a signed request comes from (bus policies, the approval
+   * URL). Merged over LOCAL_IDENTITIES; the stack's own dummy key `test` is the operator.
+   */
+  identities?: Record<string, string>;
 }
+
+/**
+ * The local stand-ins for IAM principals, by access key id: `test` (the dummy key of `stack.env`,
+ * the CLI and the handlers) is the platform operator listed in serverless.yml's requestPrincipals;
+ * `approver` is the listed approver; `intruder` is someone else in the account.
+ */
+export const LOCAL_IDENTITIES: Record<string, string> = {
+  test: 'arn:aws:iam::123456789012:role/platform-operator',
+  ci: 'arn:aws:iam::123456789012:role/ci-release',
+  approver: 'arn:aws:iam::123456789012:role/platform-approver',
+  intruder: 'arn:aws:iam::123456789012:user/mallory',
+};
 
 /**
  * Something that ended in a dead-letter queue: an event a rule could not hand to its target
@@ -100,6 +120,13 @@ export interface Stack {
   serverless: ServerlessConfig;
   /** Absolute path of the autopilot config the handlers load. */
   configFile: string;
+  /** The request bus (where `Runtime Change Requested` and the other requests go). */
+  requestBus: string;
+  /**
+   * Puts a request on the request bus as `principal` would (PutEvents through the real SDK client,
+   * signed with that identity's access key, so the bus policy decides): detail-type, detail.
+   */
+  request(detailType: string, detail: Record<string, unknown>, opts?: { accessKeyId?: string; source?: string }): Promise<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }>;
   /** Names of the stack's own alarms (serverless.yml's AWS::CloudWatch::Alarm), created in the CloudWatch stand-in. */
   alarms: string[];
   /** What reached a dead-letter queue (the SQS stand-in holds the messages themselves). */
@@ -142,6 +169,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let sqs!: SqsStandIn;
   let runner!: LambdaRunner;
 
+  const identities = new Identities({ ...LOCAL_IDENTITIES, ...opts.identities });
   const emulator = await startEmulator({
     port: opts.port,
     seed: seeds.agentcore,
@@ -156,7 +184,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         putEvents: (entries) => events.putEvents(entries),
         validateDefinitions: opts.validateDefinitions,
       })),
-      (ctx: StandInContext) => (events = new EventBridgeStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (events = new EventBridgeStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, identities })),
       (ctx: StandInContext) => (cloudwatch = new CloudWatchStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (ecr = new EcrStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, emit: (e) => events.put(e as never) })),
       (ctx: StandInContext) => (sqs = new SqsStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
@@ -180,6 +208,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     runner = holdingClock(publishingLambdaMetrics(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' } }), cloudwatch, clock), clock);
     sfn.registerFromConfig(serverless);
     createQueues(serverless, sqs);
+    const requestBus = createBuses(serverless, events);
     // What Lambda, Step Functions and SQS publish about the stack, and the stack's own alarms on it.
     publishStatesMetrics(sfn, cloudwatch, clock);
     const stopQueueMetrics = publishQueueMetrics(sqs, cloudwatch, clock);
@@ -302,6 +331,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       configFile,
       deadLetters,
       alarms,
+      requestBus,
+      async request(detailType, detail, o = {}) {
+        const client = new EventBridgeClient({ endpoint: emulator.url, region, credentials: { accessKeyId: o.accessKeyId ?? 'test', secretAccessKey: 'local' } });
+        try {
+          const out = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: requestBus, Source: o.source ?? REQUEST_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail) }] }));
+          return out.Entries?.[0] ?? {};
+        } finally {
+          client.destroy();
+        }
+      },
       stateMachineArn(key: string): string {
         const m = serverless.stateMachines[key];
         if (!m) throw new Error(`no state machine "${key}" in serverless.yml (have: ${Object.keys(serverless.stateMachines).join(', ')})`);
@@ -336,6 +375,23 @@ function createQueues(serverless: ServerlessConfig, sqs: SqsStandIn): void {
     }
     sqs.createQueue(name, attributes);
   }
+}
+
+/**
+ * Creates the event buses serverless.yml declares (AWS::Events::EventBus) with their resource
+ * policies; returns the request bus (the one the request rules listen on).
+ */
+function createBuses(serverless: ServerlessConfig, events: EventBridgeStandIn): string {
+  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
+  for (const [id, res] of Object.entries(resources)) {
+    if (res?.Type !== 'AWS::Events::EventBus') continue;
+    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
+    const name = String(props.Name);
+    events.createEventBus(name);
+    if (props.Policy !== undefined) events.setBusPolicy(name, props.Policy as never);
+  }
+  const requestRule = serverless.eventRules.find((r) => JSON.stringify(r.pattern ?? {}).includes(REQUEST_SOURCE));
+  return events.busName(requestRule?.eventBus);
 }
 
 /** Every function destination must be a queue of the stack: the only kind emulated locally. */

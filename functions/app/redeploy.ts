@@ -26,7 +26,10 @@ import { diffConfig, type FieldChange } from '../domain/diff.ts';
 import { redactChanges } from '../domain/redact.ts';
 import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
 import { randomUUID } from 'node:crypto';
-import { parseChangeRequest, parseEcrImageAction, requestedImageUri, type ImagePush } from '../domain/redeploy/events.ts';
+import { CHANGE_REQUEST_DETAIL_TYPE, parseChangeRequest, parseEcrImageAction, requestedImageUri, type ImagePush } from '../domain/redeploy/events.ts';
+import { requestRefused } from '../domain/requests/refusal.ts';
+import { undeclaredRuntime } from '../domain/requests/scope.ts';
+import { refuseRequest } from './requests.ts';
 import { isDuplicateRedeploy, withRedeployClientToken } from '../domain/redeploy/idempotency.ts';
 import { comparableLiveImage, olderThanLiveRefusal, rejectedRefusal, staleTagRefusal, type ImageLookup } from '../domain/redeploy/guards.ts';
 import { DIGEST_PATTERN, parseImageUri, pinnedUri, sameImage } from '../domain/redeploy/image-ref.ts';
@@ -586,17 +589,22 @@ function specFor(config: Config, runtimeId: string, name?: string): RuntimeSpec 
  * (promoted when the tracking rule names endpoints). Refused events make no write call.
  */
 export async function applyChangeRequest(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
+  const eventId = typeof (event as { id?: unknown } | null)?.id === 'string' ? (event as { id: string }).id : undefined;
   const parsed = parseChangeRequest(event);
-  if (!parsed.ok) return rejected(ctx, parsed.reason);
+  if (!parsed.ok) return refused(ctx, { reason: 'invalid-request', problems: [parsed.reason] }, { eventId });
   const { request } = parsed;
   const ref = 'id' in request.runtime ? request.runtime.id : request.runtime.name;
+  const ids = { resource: ref, requestId: request.requestId, eventId: request.eventId };
+  // Only a runtime the config declares, named as declared: anything else makes no call at all.
+  const undeclared = undeclaredRuntime(ctx.config, request.runtime);
+  if (undeclared) return refused(ctx, undeclared, ids);
   const selectorName = 'name' in request.runtime ? request.runtime.name : undefined;
   const image = requestedImageUri(request.change);
   // The image must come from where the runtime's tracking rule allows pushes from (home by default).
   const imageRefusal = (runtimeSpec: RuntimeSpec | undefined) =>
     image === undefined ? undefined : requestedImageRefusal(image, runtimeSpec?.track?.registry, ctx.home);
   const early = imageRefusal(specFor(ctx.config, 'id' in request.runtime ? request.runtime.id : '', selectorName));
-  if (early !== undefined) return rejected(ctx, early, { runtime: ref, requestId: request.requestId, eventId: request.eventId });
+  if (early !== undefined) return refused(ctx, { reason: 'image-not-allowed', problems: [early] }, ids);
   const subject = (runtimeId: string): RedeploySubject => ({
     runtimeId,
     eventId: request.eventId,
@@ -620,7 +628,7 @@ export async function applyChangeRequest(ctx: RedeployContext, event: unknown): 
   }
   const spec = specFor(ctx.config, runtimeId, selectorName);
   const late = imageRefusal(spec);
-  if (late !== undefined) return rejected(ctx, late, { runtime: ref, runtimeId, requestId: request.requestId, eventId: request.eventId });
+  if (late !== undefined) return refused(ctx, { reason: 'image-not-allowed', problems: [late] }, { ...ids, resource: runtimeId });
   const outcome = await applyRuntimeUpdate(ctx, {
     runtimeId,
     subject: subject(runtimeId),
@@ -631,6 +639,14 @@ export async function applyChangeRequest(ctx: RedeployContext, event: unknown): 
     decide: () => ({ action: 'update', change: request.change, reason: 'change-request', message: `change requested${request.requestId ? ` (${request.requestId})` : ''}` }),
   });
   return finish(ctx, { status: 'processed', outcomes: [outcome] });
+}
+
+/** A refused change request: logged, reported (`Request Refused`), answered without an error (no retry). */
+async function refused(
+  ctx: RedeployContext, refusal: Parameters<typeof requestRefused>[1], ids: { resource?: string; requestId?: string; eventId?: string },
+): Promise<RedeployResult> {
+  await refuseRequest({ events: ctx.adapters.events, config: ctx.config, log: ctx.log }, requestRefused(CHANGE_REQUEST_DETAIL_TYPE, refusal, ids));
+  return { status: 'rejected', reason: refusal.problems.join('; ') };
 }
 
 /** Top-level fields a change touches (names only). */

@@ -684,7 +684,7 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
           name: typeof e.name === 'string' ? e.name : makeRuleName(f.name, idx + 1),
           enabled: e.enabled !== false,
           eventBus: e.eventBus === undefined ? undefined : String(resolveIntrinsics(table, e.eventBus, `${where}.eventBridge.eventBus`)),
-          pattern: e.pattern as Record<string, unknown> | undefined,
+          pattern: e.pattern === undefined ? undefined : resolveIntrinsics(table, e.pattern, `${where}.eventBridge.pattern`) as Record<string, unknown>,
           schedule: e.schedule as string | undefined,
           input: e.input,
           inputPath: e.inputPath as string | undefined,

@@ -44,7 +44,7 @@ async function dlqRecords(s: Stack): Promise<Record<string, any>[]> {
 describe('a handler that keeps failing', () => {
   it('is retried twice (1 and 2 minutes later) and ends in the dead-letter queue with its invocation record', async () => {
     stack = await startStack({ seed: SEED, configFile: brokenConfig() });
-    stack.events.put({ source: 'agentcore-autopilot', 'detail-type': 'Runtime Change Requested', detail: { runtime: { id: 'supportAgent-a1b2c3d4e5' }, change: { unset: ['description'] } } });
+    expect(await stack.request('Runtime Change Requested', { runtime: { id: 'supportAgent-a1b2c3d4e5' }, change: { unset: ['description'] } })).toHaveProperty('EventId');
     await stack.settle();
 
     const [inv] = stack.lambdaAsync.invocations;
@@ -63,7 +63,7 @@ describe('a handler that keeps failing', () => {
 
   it('correctDrift is never retried: one attempt, then the dead-letter queue', async () => {
     stack = await startStack({ seed: SEED, configFile: brokenConfig() });
-    stack.events.put({ source: 'agentcore-autopilot', 'detail-type': 'Drift Check Requested', detail: {} });
+    await stack.request('Drift Check Requested', {});
     await stack.settle();
     expect(stack.lambdaAsync.invocations).toMatchObject([{ functionKey: 'correctDrift', outcome: 'failed', condition: 'RetriesExhausted', attempts: 1 }]);
     expect(await dlqRecords(stack)).toMatchObject([{ requestContext: { approximateInvokeCount: 1 } }]);
@@ -82,8 +82,8 @@ describe('the stack watches itself', () => {
       await clock.advance(60_000);
       expect((await state('agentcore-autopilot-dev-dlq-not-empty'))?.StateValue).not.toBe('ALARM');
 
-      stack.events.put({ source: 'agentcore-autopilot', 'detail-type': 'Drift Check Requested', detail: {} });
-      stack.events.put({ source: 'agentcore-autopilot', 'detail-type': 'Runtime Change Requested', detail: { runtime: { id: 'supportAgent-a1b2c3d4e5' }, change: { unset: ['description'] } } });
+      await stack.request('Drift Check Requested', {});
+      await stack.request('Runtime Change Requested', { runtime: { id: 'supportAgent-a1b2c3d4e5' }, change: { unset: ['description'] } });
       for (let i = 0; i < 10 && stack.deadLetters.length < 2; i++) {
         await new Promise((r) => setTimeout(r, 30));
         await clock.advance(60_000);

@@ -107,10 +107,10 @@ describe('starting', () => {
   it('the `Policy Rollout Requested` event starts a rollout through the serverless.yml rule, once per request', async () => {
     r = await rolloutStack();
     scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
-    const request = { source: 'agentcore-autopilot', 'detail-type': 'Policy Rollout Requested', detail: { gatewayId: GATEWAY_ID } };
-    r.stack.events.put(request);
+    const request = { source: 'agentcore-autopilot.requests', 'detail-type': 'Policy Rollout Requested', detail: { gatewayId: GATEWAY_ID } };
+    r.stack.events.put(request, r.stack.requestBus);
     await r.stack.settle();
-    r.stack.events.put(request);
+    r.stack.events.put(request, r.stack.requestBus);
     await r.stack.settle();
     const executions = r.stack.sfn.listExecutions();
     expect(executions).toHaveLength(1);

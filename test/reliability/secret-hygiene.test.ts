@@ -73,7 +73,7 @@ describe('secret hygiene', () => {
         }
       };
       const changeRequest = (detail: unknown, id: string) => ({
-        version: '0', id, 'detail-type': 'Runtime Change Requested', source: 'agentcore-autopilot', account: ACCOUNT, region: REGION,
+        version: '0', id, 'detail-type': 'Runtime Change Requested', source: 'agentcore-autopilot.requests', account: ACCOUNT, region: REGION,
         time: '2026-11-20T10:00:00Z', resources: [], detail,
       });
 
@@ -90,7 +90,7 @@ describe('secret hygiene', () => {
 
       // Change requests: one setting a secret (dry run and real), one rejected carrying a secret.
       await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } }, dryRun: true }, 'cr-dry'));
-      stack.events.put(changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } } }, 'cr-real') as never);
+      stack.events.put(changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } } }, 'cr-real') as never, stack.requestBus);
       await stack.settle();
       await clock.advance(10 * 60_000);
       await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { [`K_${S.rejected}`]: 5 } } } }, 'cr-bad-type'));

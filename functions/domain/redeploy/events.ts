@@ -5,13 +5,14 @@
  * - `ECR Image Action` (source `aws.ecr`, agentcore-api.md §11): only a successful PUSH with a
  *   sha256 digest is a push. `image-tag` may be absent (digest-only push); extra detail members
  *   (`artifact-media-type`, `manifest-media-type`, whatever AWS adds later) are ignored.
- * - `Runtime Change Requested` (source `agentcore-autopilot`): our own contract, so it is strict:
+ * - `Runtime Change Requested` (source `agentcore-autopilot.requests`): our own contract, so it is strict:
  *   unknown keys, oversized strings and non-objects are refused.
  *
  * Reasons name fields and constraints, never values of environment variables (nor any other
  * value from the change: only enum-like values such as action-type and result are echoed, and
  * only when they look like one).
  */
+import { REQUEST_SOURCE } from '../requests/source.ts';
 import { z } from 'zod';
 import { validateShape } from '../../lib/model/validate.ts';
 import { RUNTIME_OPTIONAL_FIELDS, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../runtime-update.ts';
@@ -23,7 +24,8 @@ export type ParseResult<T> = { ok: true } & T | { ok: false; reason: string };
 
 export const ECR_SOURCE = 'aws.ecr';
 export const ECR_DETAIL_TYPE = 'ECR Image Action';
-export const AUTOPILOT_SOURCE = 'agentcore-autopilot';
+/** Change requests arrive with the request source (functions/domain/requests/source.ts). */
+export const AUTOPILOT_SOURCE = REQUEST_SOURCE;
 export const CHANGE_REQUEST_DETAIL_TYPE = 'Runtime Change Requested';
 
 /** EventBridge's own limit for one entry; a larger detail cannot be a real event. */
