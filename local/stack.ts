@@ -33,6 +33,7 @@ import { EcrStandIn, type EcrSeed, type PushOptions, type PushResult } from './e
 import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventbridge.ts';
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
 import { Identities } from './emulator/iam/identity.ts';
+import { LambdaStandIn } from './emulator/lambda/lambda.ts';
 import { REQUEST_SOURCE } from '../functions/domain/requests/source.ts';
 import { SqsStandIn } from './emulator/sqs/sqs.ts';
 import { AsyncLambda, type InvocationRecord } from './lambda/async-invoke.ts';
@@ -120,6 +121,8 @@ export interface Stack {
   serverless: ServerlessConfig;
   /** Absolute path of the autopilot config the handlers load. */
   configFile: string;
+  /** The Lambda stand-in (function URLs such as the approval entry point). */
+  lambdaService: LambdaStandIn;
   /** The request bus (where `Runtime Change Requested` and the other requests go). */
   requestBus: string;
   /**
@@ -167,6 +170,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let ecr!: EcrStandIn;
   let cloudwatch!: CloudWatchStandIn;
   let sqs!: SqsStandIn;
+  let lambdaService!: LambdaStandIn;
   let runner!: LambdaRunner;
 
   const identities = new Identities({ ...LOCAL_IDENTITIES, ...opts.identities });
@@ -188,6 +192,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       (ctx: StandInContext) => (cloudwatch = new CloudWatchStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (ecr = new EcrStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, emit: (e) => events.put(e as never) })),
       (ctx: StandInContext) => (sqs = new SqsStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (lambdaService = new LambdaStandIn({
+        clock: ctx.clock, account: ctx.account, region: ctx.region, identities, invoke: (name, event) => runner.invoke(name, event),
+      })),
     ],
   });
 
@@ -209,6 +216,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     sfn.registerFromConfig(serverless);
     createQueues(serverless, sqs);
     const requestBus = createBuses(serverless, events);
+    createFunctionUrls(serverless, lambdaService);
     // What Lambda, Step Functions and SQS publish about the stack, and the stack's own alarms on it.
     publishStatesMetrics(sfn, cloudwatch, clock);
     const stopQueueMetrics = publishQueueMetrics(sqs, cloudwatch, clock);
@@ -332,6 +340,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       deadLetters,
       alarms,
       requestBus,
+      lambdaService,
       async request(detailType, detail, o = {}) {
         const client = new EventBridgeClient({ endpoint: emulator.url, region, credentials: { accessKeyId: o.accessKeyId ?? 'test', secretAccessKey: 'local' } });
         try {
@@ -392,6 +401,20 @@ function createBuses(serverless: ServerlessConfig, events: EventBridgeStandIn): 
   }
   const requestRule = serverless.eventRules.find((r) => JSON.stringify(r.pattern ?? {}).includes(REQUEST_SOURCE));
   return events.busName(requestRule?.eventBus);
+}
+
+/** The function URLs of serverless.yml (`url:`) and their AWS::Lambda::Permission resources. */
+function createFunctionUrls(serverless: ServerlessConfig, lambda: LambdaStandIn): void {
+  for (const f of Object.values(serverless.functions)) {
+    if (f.url) lambda.addFunctionUrl({ functionName: f.name, functionArn: f.arn, authType: f.url.authType });
+  }
+  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
+  for (const [id, res] of Object.entries(resources)) {
+    if (res?.Type !== 'AWS::Lambda::Permission') continue;
+    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
+    if (props.FunctionUrlAuthType === undefined && props.InvokedViaFunctionUrl === undefined) continue;
+    lambda.addPermission(String(props.FunctionName), props as never);
+  }
 }
 
 /** Every function destination must be a queue of the stack: the only kind emulated locally. */

@@ -68,6 +68,8 @@ export interface FunctionConfig {
   async: { maximumRetryAttempts?: number; maximumEventAge?: number; onFailure?: string; onSuccess?: string };
   /** `reservedConcurrency`, when set. */
   reservedConcurrency?: number;
+  /** `url:` (a Lambda function URL): its AuthType (`authorizer: aws_iam` -> AWS_IAM, else NONE). */
+  url?: { authType: 'AWS_IAM' | 'NONE' };
 }
 
 export interface StateMachineConfig {
@@ -626,6 +628,9 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
       events: Array.isArray(f.events) ? f.events as Record<string, unknown>[] : [],
       async: {},
       ...(f.reservedConcurrency !== undefined && { reservedConcurrency: Number(f.reservedConcurrency) }),
+      ...(f.url !== undefined && f.url !== false && {
+        url: { authType: (typeof f.url === 'object' && (f.url as { authorizer?: unknown }).authorizer === 'aws_iam' ? 'AWS_IAM' : 'NONE') as 'AWS_IAM' | 'NONE' },
+      }),
     };
   }
 
