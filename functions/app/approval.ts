@@ -27,6 +27,8 @@ export interface ApprovalDeps {
   approvers: string[];
   /** ROLLOUT_STATE_MACHINE_ARN. */
   stateMachineArn: string;
+  /** AUTOPILOT_EVENT_BUS (else the config's events.busName). */
+  eventBusName?: string;
   now: () => Date;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
@@ -35,7 +37,7 @@ export async function answerApproval(deps: ApprovalDeps, event: FunctionUrlEvent
   const caller = callerArn(event);
   if (!caller) return response(401, { message: 'the approval URL needs SigV4-signed requests (AuthType AWS_IAM)' });
   if (!isApprover(caller, deps.approvers)) {
-    await refuseRequest({ events: deps.adapters.events, config: deps.config, log: deps.logger },
+    await refuseRequest({ events: deps.adapters.events, config: deps.config, log: deps.logger, eventBusName: deps.eventBusName },
       requestRefused(APPROVAL_REQUEST, { reason: 'not-an-approver', problems: [`${caller} is not one of the approverPrincipals`] }));
     return response(403, { message: `${caller} is not an approver` });
   }
@@ -64,7 +66,7 @@ export async function answerApproval(deps: ApprovalDeps, event: FunctionUrlEvent
   deps.logger.info('Approval answered', { executionArn: request.executionArn, decision: request.decision, by: caller });
   const detail = { executionArn: request.executionArn, decision: request.decision, by: caller, comment: request.comment ?? null };
   try {
-    await deps.adapters.events.publish(APPROVAL_DETAIL_TYPES[request.decision], detail, { source: deps.config.events.source, busName: deps.config.events.busName });
+    await deps.adapters.events.publish(APPROVAL_DETAIL_TYPES[request.decision], detail, { source: deps.config.events.source, busName: deps.eventBusName ?? deps.config.events.busName });
   } catch (err) {
     deps.logger.error('Outcome event not published', { detailType: APPROVAL_DETAIL_TYPES[request.decision], error: describeError(err) });
   }

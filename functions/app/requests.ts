@@ -21,6 +21,8 @@ export interface RequestGateDeps {
   events: Pick<EventsAdapter, 'publish'>;
   config: Config;
   log: Pick<Logger, 'warn' | 'error'>;
+  /** AUTOPILOT_EVENT_BUS (else the config's events.busName). */
+  eventBusName?: string;
 }
 
 /** What a handler answers for a refused request. */
@@ -33,7 +35,7 @@ export interface RefusedRequest {
 export async function refuseRequest(deps: RequestGateDeps, detail: RequestRefusedDetail): Promise<RefusedRequest> {
   deps.log.warn('Request refused', { request: detail.request, reason: detail.reason, problems: detail.problems, resource: detail.resource, requestId: detail.requestId, eventId: detail.eventId });
   try {
-    await deps.events.publish(REQUEST_REFUSED_DETAIL_TYPE, detail, { source: deps.config.events.source, busName: deps.config.events.busName });
+    await deps.events.publish(REQUEST_REFUSED_DETAIL_TYPE, detail, { source: deps.config.events.source, busName: deps.eventBusName ?? deps.config.events.busName });
   } catch (err) {
     deps.log.error('Outcome event not published', { detailType: REQUEST_REFUSED_DETAIL_TYPE, error: describeError(err) });
   }

@@ -24,6 +24,7 @@ export async function approvalDepsFor(env: NodeJS.ProcessEnv = process.env): Pro
     config: await configFor(env),
     approvers: (envValue('APPROVER_PRINCIPALS', env) ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     stateMachineArn,
+    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
     now,
     logger,
   };

@@ -14,7 +14,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { gateRolloutRequest, isBusEvent, type RefusedRequest, type RequestGateDeps } from '../app/requests.ts';
-import { adaptersFor, configFor } from '../app/lambda-env.ts';
+import { adaptersFor, configFor, envValue } from '../app/lambda-env.ts';
 import { startRollout, startRolloutDepsFor, type StartRolloutHandlerDeps } from '../app/rollout.ts';
 import type { StartRolloutResult } from '../domain/rollout/start.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -29,7 +29,7 @@ type Result = StartRolloutResult | RefusedRequest;
 /** The handler over `deps` and `gate` (defaults: AWS clients and the config from the environment, per invocation). */
 export function createHandler(deps?: StartRolloutHandlerDeps, gate?: () => Promise<RequestGateDeps>): (event: unknown, context: Context) => Promise<Result> {
   const log = deps?.logger ?? logger;
-  const gateDeps = gate ?? (async () => ({ events: adaptersFor().events, config: await configFor(), log }));
+  const gateDeps = gate ?? (async () => ({ events: adaptersFor().events, config: await configFor(), log, eventBusName: envValue('AUTOPILOT_EVENT_BUS') }));
   return withMiddleware<unknown, Result>(async (event) => {
     const start = deps ?? startRolloutDepsFor(log);
     if (!isBusEvent(event)) return startRollout(start, event);

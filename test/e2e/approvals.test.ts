@@ -85,3 +85,23 @@ describe('approving a rollout', () => {
     expect(r!.stack.sfn.getExecution(executionArn)?.status).toBe('RUNNING');
   });
 });
+
+describe('any configured outcome bus', () => {
+  it('a bus given by ARN carries the approval event and the answers; the approval still works', async () => {
+    const BUS = 'arn:aws:events:us-east-1:123456789012:event-bus/platform-events';
+    const clock = new GatedClock(APPROVAL_MINUTES * 60_000);
+    r = await rolloutStack({ clock, env: { AUTOPILOT_EVENT_BUS: BUS } });
+    r.stack.events.createEventBus(BUS);
+    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    const { executionArn } = (await r.stack.lambda.invoke('startRollout', { gatewayId: GATEWAY_ID, settings: { approval: { required: true, timeoutMinutes: APPROVAL_MINUTES } } })) as { executionArn: string };
+    await r.stack.settle();
+    const onBus = () => r!.stack.events.events.filter((e) => e.bus === 'platform-events').map((e) => e.event['detail-type']);
+    expect(onBus()).toEqual(expect.arrayContaining(['Policy Rollout Started', 'Policy Rollout Awaiting Approval']));
+    const region = r.stack.env.AWS_REGION;
+    const url = await functionUrlOf('agentcore-autopilot-dev-approveRollout', { region, endpoint: r.stack.url, credentials: { accessKeyId: 'approver', secretAccessKey: 'x' } });
+    expect(await postToFunctionUrl(url, { executionArn, decision: 'approve' }, { region, credentials: { accessKeyId: 'approver', secretAccessKey: 'x' } })).toMatchObject({ status: 200 });
+    clock.resume();
+    expect((await finished(r, executionArn)).output).toMatchObject({ outcome: 'ENFORCED' });
+    expect(onBus()).toEqual(expect.arrayContaining(['Policy Rollout Approved', 'Policy Rollout Enforced']));
+  });
+});
