@@ -104,7 +104,7 @@ describe('the project serverless.yml', () => {
     expect(byFunction('onImagePush')[0].pattern).toMatchObject({ source: ['aws.ecr'], 'detail-type': ['ECR Image Action'] });
     expect(byFunction('onChangeRequest')[0].pattern).toMatchObject({ 'detail-type': ['Runtime Change Requested'] });
     expect(byFunction('startRollout')[0].pattern).toMatchObject({ 'detail-type': ['Policy Rollout Requested'] });
-    expect(byFunction('correctDrift').map((r) => r.kind).sort()).toEqual(['eventBridge', 'schedule']);
+    expect(byFunction('correctDrift').map((r) => (r.schedule ? 'schedule' : 'pattern')).sort()).toEqual(['pattern', 'schedule']);
     for (const rule of config.eventRules.filter((r) => r.kind === 'eventBridge')) {
       expect(rule.deadLetter, rule.name).toMatch(/^arn:aws:sqs:/);
       expect(rule.retryPolicy?.maximumRetryAttempts, rule.name).toBeGreaterThan(0);

@@ -55,7 +55,7 @@ describe('serverless.yml params follow autopilot.config.yaml', async () => {
   it('the drift schedule and the event bus are the ones the config declares, in every stage', () => {
     for (const stage of ['dev', 'prod']) {
       const sls = loadServerlessConfig(serverlessFile, { stage, env: {} });
-      expect(sls.eventRules.find((r) => r.functionKey === 'correctDrift' && r.kind === 'schedule')?.schedule, stage).toBe(config.drift.schedule);
+      expect(sls.eventRules.find((r) => r.functionKey === 'correctDrift' && r.schedule !== undefined)?.schedule, stage).toBe(config.drift.schedule);
       for (const f of Object.values(sls.functions)) expect(f.environment.AUTOPILOT_EVENT_BUS, `${stage} ${f.key}`).toBe(config.events.busName);
     }
   });
