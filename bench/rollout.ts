@@ -5,32 +5,22 @@
  * 10-minute bake; a bake is one Wait state, so it should stay 1.0.
  *
  * Each execution is started through the SFN client on the policyRollout state machine of
- * serverless.yml (real ASL, real task handlers), against its own gateway, with healthy policy
- * metrics scripted in the CloudWatch stand-in. The virtual clock makes a 24-hour bake take
+ * serverless.yml (real ASL, real task handlers), against its own gateway, with healthy traffic
+ * that the emulator decides with Cedar and publishes as the policy metrics. The virtual clock makes a 24-hour bake take
  * milliseconds.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { QUIET } from './redeploy.ts';
 import { startStack, type Stack } from '../local/stack.ts';
 import { executionHistory, sfnClient, stateTransitions } from './lib/stack.ts';
-import { buildWorld, gatewayArn, gatewayId, policyEngineArn, Scratch } from './lib/world.ts';
+import { buildWorld, gatewayId, policyEngineArn, scriptGatewayTraffic, Scratch } from './lib/world.ts';
 import type { BenchContext, BenchResult, Figure } from './lib/report.ts';
 
 export const BAKES_MINUTES = [10, 60, 1440];
 
-/** Healthy AgentCore policy metrics for a gateway over [-1 d, +4 d]: 1,000 allows and 1 deny a minute. */
+/** Healthy traffic on a gateway over [-1 d, +4 d]: 1,000 permitted calls and 1 forbidden call a minute, decided by Cedar. */
 export function scriptHealthyPolicyMetrics(stack: Stack, gwId: string, opts: { denyPerMinute?: number; allowPerMinute?: number } = {}): void {
-  const dimensions = { Resource: gatewayArn(gwId) };
-  const series: [string, number][] = [
-    ['AllowDecisions', opts.allowPerMinute ?? 1000],
-    ['DenyDecisions', opts.denyPerMinute ?? 1],
-    ['MismatchErrors', 0],
-    ['NoDeterminingPolicies', 0],
-    ['SystemErrors', 0],
-  ];
-  for (const [metricName, value] of series) {
-    stack.cloudwatch.scriptSeries({ namespace: 'AWS/Bedrock-AgentCore', metricName, dimensions, from: '-1d', to: '+4d', periodSeconds: 60, value });
-  }
+  scriptGatewayTraffic(stack, gwId, opts);
 }
 
 /** A world of `n` gateways, each with its own policy engine attached in LOG_ONLY and declared ENFORCE. */

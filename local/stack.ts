@@ -28,6 +28,7 @@ import { startEmulator, type Emulator, type StandInContext } from './emulator/in
 import type { FaultPlan } from './emulator/faults.ts';
 import type { Seed } from './emulator/seed.ts';
 import type { AgentCoreState } from './emulator/agentcore/state.ts';
+import { connectTraffic } from './emulator/agentcore/traffic.ts';
 import { CloudWatchStandIn, type CloudWatchSeed } from './emulator/cloudwatch/cloudwatch.ts';
 import { EcrStandIn, type EcrSeed, type PushOptions, type PushResult } from './emulator/ecr/ecr.ts';
 import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventbridge.ts';
@@ -201,6 +202,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     if (seeds.ecr) ecr.seed(seeds.ecr);
     if (seeds.cloudwatch) cloudwatch.seed(seeds.cloudwatch);
+    // Gateway traffic is decided by the AgentCore emulator and published as AWS's policy metrics.
+    connectTraffic(emulator.state.traffic, cloudwatch);
 
     const account = emulator.state.settings.account;
     const region = emulator.state.settings.region;

@@ -49,6 +49,7 @@ export const OPERATIONS = [
   'DeleteAgentRuntimeEndpoint', 'ListAgentRuntimeEndpoints',
   'CreateGateway', 'GetGateway', 'UpdateGateway', 'DeleteGateway', 'ListGateways',
   'CreatePolicyEngine', 'GetPolicyEngine', 'ListPolicyEngines',
+  'CreatePolicy', 'GetPolicy', 'ListPolicies', 'UpdatePolicy', 'DeletePolicy',
   'TagResource', 'UntagResource', 'ListTagsForResource',
 ];
 const SHAPE_KEYS = ['type', 'required', 'min', 'max', 'pattern', 'enum', 'union', 'sensitive',

@@ -69,6 +69,28 @@ export function runtimeConfig(i: number, o: RuntimeOptions = {}): Record<string,
   };
 }
 
+/** The tools of every benchmark gateway (emulator-only seed field). */
+export const BENCH_TARGETS = [{ name: 'records', tools: [{ name: 'read' }, { name: 'delete' }] }];
+const BENCH_PERMIT = 'permit (principal is AgentCore::OAuthUser, action in AgentCore::Action::"records", resource) when { principal.hasTag("role") && principal.getTag("role") == "agent" };';
+const BENCH_FORBID = 'forbid (principal, action == AgentCore::Action::"records___delete", resource);';
+
+/**
+ * Agent traffic on a benchmark gateway over [from, to]: `allowPerMinute` reads (permitted) and
+ * `denyPerMinute` deletes (forbidden), decided by Cedar and published as AWS's policy metrics.
+ */
+export function scriptGatewayTraffic(
+  stack: { clock: { now(): number }; agentcore: { traffic: { add(script: Record<string, unknown> & { gateway: string; perMinute: number; principal: { oauthUser: string; claims?: Record<string, string> } }, now: number): unknown } } },
+  gwId: string,
+  opts: { allowPerMinute?: number; denyPerMinute?: number; from?: string; to?: string } = {},
+): void {
+  const principal = { oauthUser: 'bench-agent', claims: { role: 'agent' } };
+  const window = { from: opts.from ?? '-1d', to: opts.to ?? '+4d' };
+  const now = stack.clock.now();
+  stack.agentcore.traffic.add({ gateway: gwId, tool: 'records___read', principal, perMinute: opts.allowPerMinute ?? 1000, ...window }, now);
+  const deny = opts.denyPerMinute ?? 1;
+  if (deny > 0) stack.agentcore.traffic.add({ gateway: gwId, tool: 'records___delete', principal, perMinute: deny, ...window }, now);
+}
+
 export interface GatewayOptions {
   /** Attach this policy engine (index) in this mode. */
   policyEngine?: { index: number; mode: 'LOG_ONLY' | 'ENFORCE' };
@@ -138,7 +160,12 @@ export function buildWorld(o: WorldOptions): World {
       ...(r.endpoints ? { endpoints: r.endpoints } : {}),
       tags: { bench: 'true' },
     })),
-    gateways: gateways.map((g) => ({ id: gatewayId(g.index), name: `benchgw${g.index}`, config: gatewayConfig(g.index, g.options) })),
+    gateways: gateways.map((g) => ({ id: gatewayId(g.index), name: `benchgw${g.index}`, config: gatewayConfig(g.index, g.options), targets: BENCH_TARGETS })),
+    // Each engine permits agents to use the tools and forbids deletes (Cedar decides the traffic).
+    policies: (o.policyEngines ?? []).flatMap((i) => [
+      { engine: policyEngineId(i), name: `agents_${i}`, statement: BENCH_PERMIT },
+      { engine: policyEngineId(i), name: `no_deletes_${i}`, statement: BENCH_FORBID },
+    ]),
     ecr: { repositories: (o.ecrRepositories ?? [...TRACKED_REPOSITORIES]).map((name) => ({ name })) },
   };
   const config: Record<string, unknown> = {

@@ -17,7 +17,9 @@ import { ApprovalRejectedError, InvalidRolloutInputError, RolloutInProgressError
 import { isRolloutOfGateway, rolloutExecutionPrefix } from '../../functions/domain/rollout/execution-name.ts';
 import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '../../functions/domain/rollout/inspect.ts';
 import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } from '../../functions/domain/rollout/start.ts';
-import { restoreChange } from '../../functions/domain/rollout/restore.ts';
+import { abortRollout } from '../../functions/app/rollout-abort.ts';
+import { causeMessage } from '../../functions/domain/rollout/outcome.ts';
+import type { RestoreReport } from '../../functions/domain/rollout/restore.ts';
 import type { CliCommand, CliIO } from '../types.ts';
 
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, REFUSED: 3, NOT_ENFORCED: 4 } as const;
@@ -39,9 +41,10 @@ Staged Cedar policy rollouts of an AgentCore gateway: LOG_ONLY -> bake -> verify
   reject   --gateway ID | --execution ARN | --token T [--by NAME] [--reason TEXT]
            Answers the pending approval (token from the execution, or from the
            "Policy Rollout Awaiting Approval" event). A rejection ends the rollout ABORTED.
-  abort    --gateway ID | --execution ARN [--reason TEXT] [--no-restore]
-           Stops the execution (StopExecution); then, unless --no-restore, puts the gateway
-           configuration recorded at preflight back if it changed.
+  abort    --gateway ID | --execution ARN [--reason TEXT] [--by NAME] [--no-restore]
+           Stops the execution (StopExecution); then, unless --no-restore, puts the gateway's
+           policyEngineConfiguration recorded at preflight back (only that field; if someone else
+           changed it meanwhile, it is left alone: CONFLICT, exit 3). Publishes Policy Rollout Aborted.
 
 Common options:
   --json                  machine-readable output
@@ -84,7 +87,7 @@ const ALLOWED: Record<string, string[]> = {
   status: ['--gateway', '--execution', '--watch', '--interval'],
   approve: ['--gateway', '--execution', '--token', '--by', '--comment'],
   reject: ['--gateway', '--execution', '--token', '--by', '--reason'],
-  abort: ['--gateway', '--execution', '--reason', '--no-restore'],
+  abort: ['--gateway', '--execution', '--reason', '--by', '--no-restore'],
 };
 const COMMON = ['--json', '--config', '--state-machine', '--stage'];
 
@@ -223,6 +226,8 @@ export interface RolloutStatus {
   approvalPending: boolean;
   approvalDeadline?: string;
   outcome: string | null;
+  /** ROLLED_BACK / CONFLICT: what the rollback restored, or what someone else changed. */
+  restore?: RestoreReport | null;
   error?: string;
   cause?: string;
 }
@@ -254,6 +259,7 @@ async function readStatus(env: Env, executionArn: string): Promise<{ status: Rol
     approvalPending: progress.approvalToken !== null,
     ...(progress.approvalDeadline !== undefined && { approvalDeadline: new Date(progress.approvalDeadline).toISOString() }),
     outcome: output?.outcome ?? (d.status === 'RUNNING' ? null : d.status === 'FAILED' && d.error === 'RollbackFailedError' ? 'ROLLBACK_FAILED' : String(d.status)),
+    ...(output?.restore && { restore: output.restore }),
     ...(d.error !== undefined && { error: d.error }),
     ...(d.cause !== undefined && { cause: d.cause }),
   };
@@ -272,8 +278,14 @@ function gateLine(label: string, v: VerifyResult | null): string {
   const r = v.report;
   const ratio = `${(r.denyRatio * 100).toFixed(2)}%`;
   const ext = v.extensionsUsed > 0 ? `, ${v.extensionsUsed} extension(s)` : '';
-  const reasons = r.reasons.length > 0 ? `\n${' '.repeat(11)}${r.reasons.join('\n' + ' '.repeat(11))}` : '';
-  return `${label.padEnd(9)}${v.verdict} (${v.decision}${ext}): ${r.decisions} decisions, deny ratio ${ratio}, window ${v.window.start} .. ${v.window.end}${reasons}`;
+  const pad = ' '.repeat(9);
+  const reasons = r.reasons.length > 0 ? `\n${pad}${r.reasons.join('\n' + pad)}` : '';
+  // Every figure names the one stream it was read from (never a sum of overlapping projections).
+  const streams = r.gates.filter((g) => g.stream).map((g) => `${pad}${g.name.padEnd(22)}${g.value === null ? '-' : String(g.value).padEnd(8)} ${g.stream}${g.published === false ? ' (not published)' : ''}`);
+  const tools = r.toolList
+    ? [`${pad}tool listings (per tool, not in the deny ratio): ${r.toolList.allow} shown, ${r.toolList.deny} filtered out over ${r.toolList.tools.length} tool(s)`]
+    : [];
+  return [`${label.padEnd(9)}${v.verdict} (${v.decision}${ext}): ${r.decisions} decisions, deny ratio ${ratio}, window ${v.window.start} .. ${v.window.end}${reasons}`, ...streams, ...tools].join('\n');
 }
 
 function render(s: RolloutStatus): string {
@@ -288,7 +300,13 @@ function render(s: RolloutStatus): string {
   if (s.approvalPending) {
     lines.push(`Approval waiting${s.approvalDeadline ? ` until ${s.approvalDeadline}` : ''}: autopilot rollout approve|reject --execution ${s.executionArn}`);
   }
-  if (s.error) lines.push(`Error    ${s.error}${s.cause ? `: ${s.cause}` : ''}`);
+  if (s.restore) {
+    const r = s.restore;
+    lines.push(r.action === 'conflict'
+      ? `Conflict policyEngineConfiguration was changed by someone else during the rollout (now ${JSON.stringify(r.from)}): left as it is, not restored to ${JSON.stringify(r.to)}`
+      : `Restore  policyEngineConfiguration ${r.action === 'restored' ? `${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)}` : 'unchanged'}`);
+  }
+  if (s.error) lines.push(`Error    ${s.error}${s.cause ? `: ${causeMessage(s.cause)}` : ''}`);
   return lines.join('\n');
 }
 
@@ -411,22 +429,26 @@ async function abort(a: Args, io: CliIO, env: Env, json: boolean): Promise<numbe
   const executionArn = await targetExecution(a, io, env);
   const before = await readStatus(env, executionArn);
   if (before.status.status !== 'RUNNING') throw new Refused(`${before.status.name} is not running (${before.status.status})`);
-  await env.adapters.sfn.stopExecution(executionArn, { error: 'RolloutAborted', cause: (one(a, '--reason') ?? 'aborted from the CLI').slice(0, 256) });
-  let restored: string[] = [];
-  const point = before.progress.preflight?.rollout.rollbackPoint;
-  if (!has(a, '--no-restore') && point && before.status.gatewayId && !before.status.dryRun) {
-    const live = JSON.parse(JSON.stringify(await env.adapters.agentCore.getGateway(before.status.gatewayId))) as Record<string, unknown>;
-    delete live.$metadata;
-    const change = restoreChange(live, point);
-    if (change) {
-      await env.adapters.agentCore.updateGateway(buildGatewayUpdate(live, change));
-      restored = [...Object.keys(change.set ?? {}), ...(change.unset ?? [])];
-    }
+  const result = await abortRollout({ adapters: env.adapters }, {
+    executionArn,
+    preflight: before.progress.preflight,
+    shadow: before.status.shadow,
+    enforce: before.status.enforce,
+    reason: one(a, '--reason') ?? 'aborted from the CLI',
+    by: one(a, '--by') ?? io.env.USER ?? 'autopilot CLI',
+    restore: !has(a, '--no-restore'),
+  });
+  const r = result.restore;
+  if (json) io.stdout(JSON.stringify(result, null, 2));
+  else {
+    const what = !r || r.action === 'unchanged'
+      ? 'Gateway policyEngineConfiguration unchanged'
+      : r.action === 'restored'
+        ? `Restored policyEngineConfiguration: ${JSON.stringify(r.from)} -> ${JSON.stringify(r.to)}`
+        : `CONFLICT: policyEngineConfiguration was changed by someone else during the rollout (now ${JSON.stringify(r.from)}); left as it is, not restored to ${JSON.stringify(r.to)}`;
+    io.stdout(`Aborted: ${executionArn}\n${what}`);
   }
-  const out = { aborted: executionArn, restoredFields: restored };
-  if (json) io.stdout(JSON.stringify(out, null, 2));
-  else io.stdout(`Aborted: ${executionArn}${restored.length > 0 ? `\nRestored the recorded gateway configuration (${restored.join(', ')})` : '\nGateway configuration unchanged'}`);
-  return EXIT.OK;
+  return r?.action === 'conflict' ? EXIT.REFUSED : EXIT.OK;
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {

@@ -8,6 +8,10 @@ import {
   GetAgentRuntimeEndpointCommand,
   GetGatewayCommand,
   GetPolicyEngineCommand,
+  GetPolicyCommand,
+  CreatePolicyCommand,
+  UpdatePolicyCommand,
+  DeletePolicyCommand,
   UpdateAgentRuntimeCommand,
   UpdateAgentRuntimeEndpointCommand,
   UpdateGatewayCommand,
@@ -16,6 +20,7 @@ import {
   paginateListAgentRuntimes,
   paginateListGateways,
   paginateListPolicyEngines,
+  paginateListPolicies,
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import type {
   AgentRuntime,
@@ -26,6 +31,13 @@ import type {
   GetAgentRuntimeEndpointCommandOutput,
   GetGatewayCommandOutput,
   GetPolicyEngineCommandOutput,
+  GetPolicyCommandOutput,
+  CreatePolicyCommandInput,
+  CreatePolicyCommandOutput,
+  UpdatePolicyCommandInput,
+  UpdatePolicyCommandOutput,
+  DeletePolicyCommandOutput,
+  Policy,
   PolicyEngine,
   UpdateAgentRuntimeCommandInput,
   UpdateAgentRuntimeCommandOutput,
@@ -143,6 +155,43 @@ export class AgentCoreAdapter {
       { service: SERVICE, operation: 'ListPolicyEngines' },
       paginateListPolicyEngines({ client: this.client, pageSize: PAGE_SIZE }, {}),
       (page) => page.policyEngines,
+    );
+  }
+
+  /** Every policy of an engine, all pages (ListPolicies returns whole Policy objects). */
+  async listPolicies(policyEngineId: string): Promise<Policy[]> {
+    return collectPages(
+      { service: SERVICE, operation: 'ListPolicies', resource: policyEngineId },
+      paginateListPolicies({ client: this.client, pageSize: 100 }, { policyEngineId }),
+      (page) => page.policies,
+    );
+  }
+
+  /** GetPolicy. */
+  async getPolicy(policyEngineId: string, policyId: string): Promise<GetPolicyCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'GetPolicy', resource: `${policyEngineId}/${policyId}` }, () =>
+      this.client.send(new GetPolicyCommand({ policyEngineId, policyId })),
+    );
+  }
+
+  /** CreatePolicy (202: the policy is CREATING; validation ends it ACTIVE or CREATE_FAILED). */
+  async createPolicy(input: CreatePolicyCommandInput): Promise<CreatePolicyCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'CreatePolicy', resource: `${input.policyEngineId}/${input.name}` }, () =>
+      this.client.send(new CreatePolicyCommand(input)),
+    );
+  }
+
+  /** UpdatePolicy (PATCH: omitted members stay as they are). */
+  async updatePolicy(input: UpdatePolicyCommandInput): Promise<UpdatePolicyCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'UpdatePolicy', resource: `${input.policyEngineId}/${input.policyId}` }, () =>
+      this.client.send(new UpdatePolicyCommand(input)),
+    );
+  }
+
+  /** DeletePolicy. */
+  async deletePolicy(policyEngineId: string, policyId: string): Promise<DeletePolicyCommandOutput> {
+    return callAws({ service: SERVICE, operation: 'DeletePolicy', resource: `${policyEngineId}/${policyId}` }, () =>
+      this.client.send(new DeletePolicyCommand({ policyEngineId, policyId })),
     );
   }
 

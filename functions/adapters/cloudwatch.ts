@@ -1,12 +1,14 @@
 /**
- * CloudWatch: metric windows for verify stages (GetMetricData, all pages merged per query id) and
- * alarm states for gates (DescribeAlarms, metric and composite alarms).
+ * CloudWatch: metric windows for verify stages (GetMetricData, all pages merged per query id),
+ * which streams exist (ListMetrics), and alarm states for gates (DescribeAlarms, metric and
+ * composite alarms).
  */
-import { paginateDescribeAlarms, paginateGetMetricData } from '@aws-sdk/client-cloudwatch';
+import { paginateDescribeAlarms, paginateGetMetricData, paginateListMetrics } from '@aws-sdk/client-cloudwatch';
 import type {
   CloudWatchClient,
   DescribeAlarmsCommandOutput,
   GetMetricDataCommandOutput,
+  ListMetricsCommandOutput,
   MetricDataQuery,
   StateValue,
   StatusCode,
@@ -78,6 +80,31 @@ export class CloudWatchAdapter {
     }
     for (const series of byId.values()) series.points.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
     return [...byId.values()];
+  }
+
+  /**
+   * Every published stream (of `metricName`, or of any metric) that has at least `dimensions`
+   * (ListMetrics, every page). Lists only streams with data in the past two weeks, and a new one
+   * only after up to fifteen minutes (CloudWatch API reference, ListMetrics).
+   */
+  async listMetrics(query: { namespace: string; metricName?: string; dimensions: Record<string, string> }): Promise<{ metricName: string; dimensions: Record<string, string> }[]> {
+    const out: { metricName: string; dimensions: Record<string, string> }[] = [];
+    await callAws({ service: SERVICE, operation: 'ListMetrics' }, async () => {
+      const pages = paginateListMetrics(
+        { client: this.client },
+        {
+          Namespace: query.namespace,
+          ...(query.metricName !== undefined && { MetricName: query.metricName }),
+          Dimensions: Object.entries(query.dimensions).map(([Name, Value]) => ({ Name, Value })),
+        },
+      );
+      for await (const page of pages as AsyncIterable<ListMetricsCommandOutput>) {
+        for (const metric of page.Metrics ?? []) {
+          out.push({ metricName: metric.MetricName ?? '', dimensions: Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])) });
+        }
+      }
+    });
+    return out;
   }
 
   /** The state of each named alarm (metric or composite), in the order asked. */

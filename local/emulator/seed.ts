@@ -24,7 +24,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { validateShape } from '../../functions/lib/model/validate.ts';
-import { AgentCoreState, type AgentCoreSettings, type Delays, type Limits } from './agentcore/state.ts';
+import { AgentCoreState, GATEWAY_POLICY_ROLE_ACTIONS, type AgentCoreSettings, type Delays, type Limits } from './agentcore/state.ts';
+import { gatewayTargetSchema, trafficScriptSchema } from './agentcore/traffic.ts';
+import { parseStatement } from '../../functions/lib/cedar.ts';
 
 const nonNegative = z.number().int().min(0);
 const tagsSchema = z.record(z.string(), z.string());
@@ -34,12 +36,12 @@ const delaysSchema = z.object({
   runtimeCreate: nonNegative, runtimeUpdate: nonNegative, runtimeDelete: nonNegative,
   endpointCreate: nonNegative, endpointUpdate: nonNegative, endpointDelete: nonNegative,
   gatewayCreate: nonNegative, gatewayUpdate: nonNegative, gatewayDelete: nonNegative,
-  policyEngineCreate: nonNegative,
+  policyEngineCreate: nonNegative, policyCreate: nonNegative, policyUpdate: nonNegative, policyDelete: nonNegative,
 }).partial().strict();
 
 const limitsSchema = z.object({
   runtimes: nonNegative, versionsPerRuntime: nonNegative, endpointsPerRuntime: nonNegative,
-  gateways: nonNegative, policyEngines: nonNegative,
+  gateways: nonNegative, policyEngines: nonNegative, policiesPerEngine: nonNegative,
 }).partial().strict();
 
 export const seedSchema = z.object({
@@ -52,6 +54,8 @@ export const seedSchema = z.object({
     limits: limitsSchema.optional(),
     failingImages: z.array(z.string().min(1)).optional(),
     failingGatewayPolicyEngines: z.array(z.object({ arn: z.string().min(1), mode: z.enum(['LOG_ONLY', 'ENFORCE']).optional() }).strict()).optional(),
+    /** Gateway execution roles (ARN) and the Policy actions their IAM policies lack (policy-permissions). */
+    rolesMissingPolicyActions: z.record(z.string().min(1), z.array(z.enum(GATEWAY_POLICY_ROLE_ACTIONS)).min(1)).optional(),
   }).strict().optional(),
   runtimes: z.array(z.object({
     id: z.string().optional(),
@@ -78,6 +82,8 @@ export const seedSchema = z.object({
     webAclArn: z.string().optional(),
     tags: tagsSchema.optional(),
     failUpdates: nonNegative.optional(),
+    /** Emulator-only: the tools the gateway's targets serve (for Cedar schema checks and traffic). */
+    targets: z.array(gatewayTargetSchema).optional(),
   }).strict().refine((g) => g.id !== undefined || g.name !== undefined, { message: 'set id or name' })).optional(),
   policyEngines: z.array(z.object({
     id: z.string().optional(),
@@ -86,6 +92,17 @@ export const seedSchema = z.object({
     encryptionKeyArn: z.string().optional(),
     tags: tagsSchema.optional(),
   }).strict().refine((p) => p.id !== undefined || p.name !== undefined, { message: 'set id or name' })).optional(),
+  /** Cedar policies of the seeded engines, in force from the start. */
+  policies: z.array(z.object({
+    engine: z.string().min(1),
+    name: z.string().min(1),
+    id: z.string().optional(),
+    statement: z.string().min(1),
+    enforcementMode: z.enum(['ACTIVE', 'LOG_ONLY']).optional(),
+    description: z.string().optional(),
+  }).strict()).optional(),
+  /** Tool calls the seeded gateways receive (local/emulator/agentcore/traffic.ts). */
+  traffic: z.array(trafficScriptSchema).optional(),
   tags: z.record(z.string(), tagsSchema).optional(),
 }).strict();
 
@@ -151,6 +168,7 @@ export function applySeed(state: AgentCoreState, seed: ParsedSeed, clock: Clock)
 
   for (const uri of seed.settings?.failingImages ?? []) state.markImageFailing(uri);
   for (const f of seed.settings?.failingGatewayPolicyEngines ?? []) state.failGatewayUpdatesWithPolicyEngine(f.arn, f.mode);
+  for (const [role, actions] of Object.entries(seed.settings?.rolesMissingPolicyActions ?? {})) state.denyRoleActions(role, actions);
 
   (seed.policyEngines ?? []).forEach((p, i) => {
     const name = p.name ?? idSuffixless(p.id!);
@@ -208,6 +226,28 @@ export function applySeed(state: AgentCoreState, seed: ParsedSeed, clock: Clock)
     });
     if (g.tags) state.tags.set(gw.arn, { ...g.tags });
     if (g.failUpdates) state.failGatewayUpdates(gw.id, g.failUpdates);
+    if (g.targets) gw.targets = structuredClone(g.targets);
+    // Seeded configuration has always been in force (traffic scripted in the past sees it).
+    gw.enforcement = [{ at: 0, config: gw.enforcement[0]?.config ?? null }];
+  });
+
+  (seed.policies ?? []).forEach((p, i) => {
+    const where = `policies[${i}]`;
+    if (!state.policyEngines.has(p.engine)) problems.push(`  ${where}.engine: no seeded policy engine has the id ${p.engine}`);
+    check(where, 'PolicyName', p.name);
+    if (p.id) check(where, 'ResourceId', p.id);
+    check(where, 'Statement', p.statement);
+    const parsed = parseStatement(p.statement);
+    if (!parsed.ok) problems.push(...parsed.issues.map((e) => `  ${where}.statement: line ${e.line}, column ${e.column}: ${e.message}`));
+    fail();
+    const rec = state.policies.seed({ engineId: p.engine, name: p.name, id: p.id, statement: p.statement, enforcementMode: p.enforcementMode, description: p.description, at: now });
+    rec.revisions[0].at = 0;
+  });
+
+  (seed.traffic ?? []).forEach((t, i) => {
+    if (!state.findGateway(t.gateway)) problems.push(`  traffic[${i}].gateway: no seeded gateway has the id ${t.gateway}`);
+    fail();
+    state.traffic.add(t, now);
   });
 
   for (const [arn, tags] of Object.entries(seed.tags ?? {})) {

@@ -4,6 +4,7 @@
  * watcher turns the stack's event log and executions into a timeline, checks every outcome, and
  * gathers the gate metrics for the report. Used by local/start.ts and test/e2e/start.test.ts.
  */
+import { DEFAULT_PROJECTIONS, describeStream, resolveProjection } from '../../functions/domain/rollout/projections.ts';
 import path from 'node:path';
 import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore-control';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
@@ -152,6 +153,13 @@ export async function runScenario(opts: ScenarioOptions = {}): Promise<{ result:
 
 // ---------------------------------------------------------------- charts
 
+const MODES = ['LOG_ONLY', 'ENFORCE'] as const;
+
+/** The decisions stream the rollout gates read for a gateway in a mode (the default projection). */
+function decisionStream(gatewayId: string, mode: (typeof MODES)[number]): Record<string, string> {
+  return resolveProjection(DEFAULT_PROJECTIONS.decisions, { gatewayId, gatewayArn: '', policyEngineArn: '', mode });
+}
+
 const GATEWAYS = [
   { id: IDS.gwSupport, engine: ENGINES.support, maxDenyRatio: 0.05, label: 'gw-support (drift re-enforce)' },
   { id: IDS.gwBilling, engine: ENGINES.billing, maxDenyRatio: 0.05, label: 'gw-billing (rollout to ENFORCE)' },
@@ -169,12 +177,15 @@ async function gatherCharts(stack: Stack, from: number, to: number): Promise<Cha
   const period = Math.max(300, Math.ceil((end.getTime() - start.getTime()) / 1000 / 400 / 300) * 300);
   try {
     const queries: MetricDataQuery[] = [];
+    // The gates' own projection (functions/domain/rollout/projections.ts): one exact dimension set per mode.
     GATEWAYS.forEach((g, i) => {
-      for (const [k, name] of [['a', 'AllowDecisions'], ['d', 'DenyDecisions']] as const) {
-        queries.push({
-          Id: `${k}${i}`, ReturnData: true,
-          MetricStat: { Metric: { Namespace: 'AWS/Bedrock-AgentCore', MetricName: name, Dimensions: [{ Name: 'Resource', Value: stack.agentcore.gatewayArn(g.id) }] }, Period: period, Stat: 'Sum' },
-        });
+      for (const mode of MODES) {
+        for (const [k, name] of [['a', 'AllowDecisions'], ['d', 'DenyDecisions']] as const) {
+          queries.push({
+            Id: `${k}${i}_${mode.toLowerCase()}`, ReturnData: true,
+            MetricStat: { Metric: { Namespace: 'AWS/Bedrock-AgentCore', MetricName: name, Dimensions: Object.entries(decisionStream(g.id, mode)).map(([Name, Value]) => ({ Name, Value })) }, Period: period, Stat: 'Sum' },
+          });
+        }
       }
     });
     queries.push({ Id: 'err', ReturnData: true, MetricStat: { Metric: { Namespace: 'SupportAgent', MetricName: 'Errors', Dimensions: [{ Name: 'Runtime', Value: IDS.supportAgent }] }, Period: period, Stat: 'Maximum' } });
@@ -191,18 +202,21 @@ async function gatherCharts(stack: Stack, from: number, to: number): Promise<Cha
     } while (token);
 
     const charts: Chart[] = GATEWAYS.map((g, i) => {
-      const allow = values.get(`a${i}`) ?? new Map();
-      const deny = values.get(`d${i}`) ?? new Map();
-      const points: [number, number][] = [...allow.keys()].sort((a, b) => a - b).map((t) => {
-        const a = allow.get(t) ?? 0;
-        const d = deny.get(t) ?? 0;
-        return [t, a + d === 0 ? 0 : d / (a + d)];
-      });
+      const series = MODES.map((mode) => {
+        const allow = values.get(`a${i}_${mode.toLowerCase()}`) ?? new Map();
+        const deny = values.get(`d${i}_${mode.toLowerCase()}`) ?? new Map();
+        const points: [number, number][] = [...new Set([...allow.keys(), ...deny.keys()])].sort((a, b) => a - b).map((t) => {
+          const a = allow.get(t) ?? 0;
+          const d = deny.get(t) ?? 0;
+          return [t, a + d === 0 ? 0 : d / (a + d)];
+        });
+        return { name: `${describeStream('DenyDecisions', decisionStream(g.id, mode))} / decisions (${period / 60}-minute sums)`, points };
+      }).filter((s) => s.points.length > 0);
       return {
         id: `deny-${g.id}`,
-        title: `${g.label}: shadow deny ratio vs. gate`,
+        title: `${g.label}: deny ratio per engine mode vs. gate`,
         unit: 'ratio',
-        series: [{ name: `DenyDecisions / decisions (${period / 60}-minute sums)`, points }],
+        series,
         thresholds: [{ label: `maxDenyRatio ${g.maxDenyRatio}`, value: g.maxDenyRatio }],
         markers: verifyMarkers(stack, g.id),
       };

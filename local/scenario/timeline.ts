@@ -102,11 +102,14 @@ function fieldsOf(detail: Record<string, unknown>): string {
 
 function gateSummary(v: unknown): string {
   if (!v || typeof v !== 'object') return '';
-  const r = v as { stage?: string; verdict?: string; decision?: string; report?: { denyRatio?: number; decisions?: number; reasons?: string[] } };
+  const r = v as { stage?: string; verdict?: string; decision?: string; report?: { denyRatio?: number; decisions?: number; reasons?: string[]; gates?: { name: string; stream?: string }[] } };
   const ratio = typeof r.report?.denyRatio === 'number' ? ` deny ${(r.report.denyRatio * 100).toFixed(1)}%` : '';
   const n = typeof r.report?.decisions === 'number' ? ` of ${r.report.decisions}` : '';
+  // The one stream the figures were read from (an exact projection, never a sum of overlapping ones).
+  const stream = r.report?.gates?.find((g) => g.name === 'denyRatio' || g.name === 'denySpike')?.stream;
+  const from = stream ? ` from ${stream}` : '';
   const reason = r.report?.reasons?.length ? ` — ${r.report.reasons[0]}` : '';
-  return `${(r.stage ?? '').toLowerCase()} ${r.verdict ?? ''}${ratio}${n}${reason}`.trim();
+  return `${(r.stage ?? '').toLowerCase()} ${r.verdict ?? ''}${ratio}${n}${from}${reason}`.trim();
 }
 
 function subjectOf(detail: Record<string, unknown>): string {

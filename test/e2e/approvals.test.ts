@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionUrlOf, postToFunctionUrl } from '../../functions/adapters/lambda-url.ts';
-import { ENGINE_ARN, GATEWAY_ID, finished, gatewayUpdates, liveGateway, rolloutEvents, rolloutStack, scriptPolicyMetrics, GatedClock, type RolloutStack } from './rollout-fixture.ts';
+import { ENGINE_ARN, GATEWAY_ID, finished, gatewayUpdates, liveGateway, rolloutEvents, rolloutStack, scriptTraffic, GatedClock, type RolloutStack } from './rollout-fixture.ts';
 
 let r: RolloutStack | undefined;
 afterEach(async () => {
@@ -20,7 +20,7 @@ const APPROVER = 'arn:aws:sts::123456789012:assumed-role/platform-approver/appro
 async function waitingRollout() {
   const clock = new GatedClock(APPROVAL_MINUTES * 60_000);
   r = await rolloutStack({ clock });
-  scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+  scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
   const started = (await r.stack.lambda.invoke('startRollout', { gatewayId: GATEWAY_ID, settings: { approval: { required: true, timeoutMinutes: APPROVAL_MINUTES } } })) as { executionArn: string };
   await r.stack.settle();
   const region = r.stack.env.AWS_REGION;
@@ -92,7 +92,7 @@ describe('any configured outcome bus', () => {
     const clock = new GatedClock(APPROVAL_MINUTES * 60_000);
     r = await rolloutStack({ clock, env: { AUTOPILOT_EVENT_BUS: BUS } });
     r.stack.events.createEventBus(BUS);
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
     const { executionArn } = (await r.stack.lambda.invoke('startRollout', { gatewayId: GATEWAY_ID, settings: { approval: { required: true, timeoutMinutes: APPROVAL_MINUTES } } })) as { executionArn: string };
     await r.stack.settle();
     const onBus = () => r!.stack.events.events.filter((e) => e.bus === 'platform-events').map((e) => e.event['detail-type']);

@@ -11,7 +11,7 @@ import { startStack, type Stack } from '../../local/stack.ts';
 import type { FaultRule } from '../../local/emulator/index.ts';
 import { setTimeSource } from '../../functions/lib/time.ts';
 import { DRIFT_ROLLOUT_TAG } from '../../functions/domain/drift/tamper-guard.ts';
-import { exampleSeed, scriptPolicyMetrics } from './rollout-fixture.ts';
+import { exampleSeed, scriptTraffic } from './rollout-fixture.ts';
 import { BILLING_PE, GW_BILLING, GW_SUPPORT, SUPPORT_PE, fullConfig, getGateway, passTime, tagsOf, writeConfig, cliIO } from './drift-fixtures.ts';
 
 type Resource = { ref: string; status: string; action: string; reason?: string; rolloutInProgress?: boolean; tamper?: unknown; previousRollout?: { executionName: string; outcome: string }; fields: { path: string; action: string }[] };
@@ -48,7 +48,7 @@ describe('a staged ENFORCE rollout that rolled back', () => {
       configFile,
     });
     setTimeSource(() => s.clock.now());
-    scriptPolicyMetrics(s, { allow: 10, deny: 0.1 }, '-2h', '+5d');
+    scriptTraffic(s, { allowed: 10, denied: 0.1 }, '-2h', '+5d');
 
     const first = await run();
     expect(resource(first, GW_SUPPORT)).toMatchObject({ action: 'needs-rollout', tamper: { declared: 'ENFORCE', live: 'LOG_ONLY' } });
@@ -102,6 +102,38 @@ describe('a staged ENFORCE rollout that rolled back', () => {
     expect(doc.outcomes[0]).toMatchObject({ status: 'corrected', rolloutExecution: { status: 'STARTED' } });
     expect(doc.outcomes[0].rolloutExecution.name).not.toBe(name);
     expect(rollouts(s)).toHaveLength(2);
+  });
+});
+
+describe('tampering together with another drifted field', () => {
+  it('corrects the field and re-enforces through the rollout, which waits for the gateway to be READY: ENFORCED, never a silent LOG_ONLY', async () => {
+    const configFile = writeConfig(fullConfig({ runtimes: [], gateways: [enforceGateway({ bakeMinutes: 30, enforceBakeMinutes: 15 })] }));
+    const s = stack = await startStack({ seed: exampleSeed(), configFile });
+    setTimeSource(() => s.clock.now());
+    scriptTraffic(s, { allowed: 10, denied: 0.1 }, '-2h', '+5d');
+    // By hand: the description edited (the seed attaches the engine in LOG_ONLY while ENFORCE is declared).
+    const live = await getGateway(s, GW_SUPPORT);
+    await s.agentcore.updateGateway(GW_SUPPORT, { ...live, description: 'edited by hand' });
+    await passTime(s, 60_000);
+
+    const result = await run();
+    const gw = resource(result, GW_SUPPORT);
+    expect(gw).toMatchObject({ action: 'correct', tamper: { declared: 'ENFORCE', live: 'LOG_ONLY' } });
+    expect(Object.fromEntries(gw.fields.map((f) => [f.path, f.action]))).toMatchObject({ '/description': 'correct', '/policyEngineConfiguration': 'needs-rollout' });
+    expect(result.outcomes[0]).toMatchObject({ status: 'corrected', rolloutExecution: { status: 'STARTED' } });
+    // The field fix left the gateway UPDATING when the rollout started: its preflight waited.
+    const updates = s.emulator.requests.filter((q) => q.operation === 'UpdateGateway').map((q) => q.input as Record<string, any>);
+    expect(updates[updates.length - 1]).toMatchObject({ description: 'Support tools', policyEngineConfiguration: { mode: 'LOG_ONLY' } });
+    await s.settle();
+    const [execution] = rollouts(s);
+    expect(execution.status).toBe('SUCCEEDED');
+    // The preflight found the gateway UPDATING (GatewayNotReadyError) and was retried until READY.
+    const failedFirst = execution.history.findIndex((h) => /Failed$/.test(h.type) && JSON.stringify(h.details ?? {}).includes('GatewayNotReadyError'));
+    expect(failedFirst).toBeGreaterThan(-1);
+    expect(JSON.parse(execution.output ?? '{}')).toMatchObject({ outcome: 'ENFORCED' });
+    expect(await getGateway(s, GW_SUPPORT)).toMatchObject({ description: 'Support tools', policyEngineConfiguration: { arn: SUPPORT_PE, mode: 'ENFORCE' } });
+    const outcomes = s.events.events.map((e) => e.event['detail-type']).filter((t) => /^Policy Rollout (Enforced|Halted|Rolled Back|Conflict|Aborted|Failed)$/.test(t));
+    expect(outcomes).toEqual(['Policy Rollout Enforced']);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Shared set-up of the policy-rollout end-to-end tests: the local stack on the example seed (the
  * real serverless.yml, ASL and handlers), SDK clients pointed at it, the handlers' time source on
- * the stack's virtual clock, and helpers to script the AgentCore policy metrics.
+ * the stack's virtual clock, and gateway traffic that the emulator decides with the seed's Cedar
+ * policies (the policy metrics are what that traffic produces, under the projections AWS publishes).
  */
 import { readFileSync } from 'node:fs';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -16,7 +17,6 @@ export const GATEWAY_ID = 'gw-support-k1l2m3n4o5';
 export const GATEWAY_ARN = `arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/${GATEWAY_ID}`;
 export const ENGINE_ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/supportPolicies-u1v2w3x4y5';
 export const OTHER_ENGINE_ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/billingPolicies-z6a7b8c9d0';
-export const NAMESPACE = 'AWS/Bedrock-AgentCore';
 
 export interface RolloutStack {
   stack: Stack;
@@ -61,23 +61,33 @@ export async function rolloutStack(options: { seed?: StackSeed; configFile?: str
   };
 }
 
-/** Per-minute policy metrics of the gateway from `from` to `to` (time specs relative to now). */
-export function scriptPolicyMetrics(
-  stack: Stack,
-  perMinute: { allow: number; deny: number; mismatch?: number; noDetermining?: number; systemErrors?: number },
-  from = '-2h',
-  to = '+3d',
-): void {
-  const series: [string, number | undefined][] = [
-    ['AllowDecisions', perMinute.allow],
-    ['DenyDecisions', perMinute.deny],
-    ['MismatchErrors', perMinute.mismatch],
-    ['NoDeterminingPolicies', perMinute.noDetermining],
-    ['SystemErrors', perMinute.systemErrors],
+/** Tool calls of each kind on gw-support, decided by the example seed's Cedar policies. */
+export interface TrafficMix {
+  /** Agents reading tickets: permitted (support_agents). */
+  allowed: number;
+  /** Agents deleting tickets: forbidden (no_ticket_deletes determines the deny). */
+  denied?: number;
+  /** Guests reading tickets: denied with no determining policy (Cedar's default deny). */
+  noDetermining?: number;
+  /** Agents updating a ticket without `priority`: urgent_by_leads cannot evaluate (a mismatch); permitted. */
+  mismatched?: number;
+}
+
+/**
+ * Tool calls per minute on the support gateway from `from` to `to` (time specs relative to now),
+ * which the emulator decides with Cedar and publishes as AWS's policy metrics.
+ */
+export function scriptTraffic(stack: Stack, perMinute: TrafficMix, from = '-2h', to = '+3d', gatewayId = GATEWAY_ID): void {
+  const agent = { oauthUser: 'agent-7', claims: { role: 'agent' } };
+  const scripts = [
+    { rate: perMinute.allowed, tool: 'tickets___getTicket', input: { ticketId: 'T-1' }, principal: agent },
+    { rate: perMinute.denied, tool: 'tickets___deleteTicket', input: { ticketId: 'T-2' }, principal: agent },
+    { rate: perMinute.noDetermining, tool: 'tickets___getTicket', input: { ticketId: 'T-3' }, principal: { oauthUser: 'guest-3' } },
+    { rate: perMinute.mismatched, tool: 'tickets___updateTicket', input: { ticketId: 'T-4' }, principal: agent },
   ];
-  for (const [metricName, value] of series) {
-    if (value === undefined) continue;
-    stack.cloudwatch.scriptSeries({ namespace: NAMESPACE, metricName, dimensions: { Resource: GATEWAY_ARN }, from, to, value });
+  const now = stack.clock.now();
+  for (const { rate, ...call } of scripts) {
+    if (rate) stack.agentcore.traffic.add({ gateway: gatewayId, perMinute: rate, from, to, ...call }, now);
   }
 }
 

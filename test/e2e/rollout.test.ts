@@ -7,10 +7,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import type { RolloutState } from '../../functions/domain/rollout/contract.ts';
-import { GATEWAY_GET_ONLY_FIELDS, GATEWAY_UPDATE_FIELDS } from '../../functions/domain/gateway-update.ts';
+import { GATEWAY_GET_ONLY_FIELDS } from '../../functions/domain/gateway-update.ts';
 import {
   ENGINE_ARN, GATEWAY_ARN, GATEWAY_ID, exampleSeed, finished, gatewayUpdates, liveGateway, rolloutEvents, rolloutStack,
-  scriptPolicyMetrics, type RolloutStack,
+  scriptTraffic, type RolloutStack,
 } from './rollout-fixture.ts';
 
 let r: RolloutStack | undefined;
@@ -39,7 +39,7 @@ async function statesEntered(stack: RolloutStack, executionArn: string): Promise
 describe('policy rollout on the local stack', () => {
   it('pass path: LOG_ONLY bake passes, ENFORCE bake passes -> ENFORCED, every transition published with figures', async () => {
     r = await rolloutStack();
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
     const t0 = r.stack.clock.now();
     const arn = await start(r);
     const done = await finished(r, arn);
@@ -47,7 +47,9 @@ describe('policy rollout on the local stack', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.output).toMatchObject({ outcome: 'ENFORCED', changed: true, gatewayId: GATEWAY_ID, policyEngineArn: ENGINE_ARN });
     expect(done.output!.shadow).toMatchObject({ verdict: 'PASS', decision: 'PROCEED' });
-    expect(done.output!.shadow!.report.decisions).toBeGreaterThanOrEqual(600);
+    // 10.1 calls a minute for a 60-minute bake; the minute still being published (60 s grid plus
+    // the publish lag) is not in yet, as on AWS.
+    expect(done.output!.shadow!.report.decisions).toBeGreaterThanOrEqual(590);
     expect(done.output!.enforce).toMatchObject({ verdict: 'PASS', decision: 'PROCEED' });
     // The configured bakes (60 + 30 min) passed on the clock.
     expect(r.stack.clock.now() - t0).toBeGreaterThanOrEqual(90 * 60_000);
@@ -68,7 +70,12 @@ describe('policy rollout on the local stack', () => {
     expect(events.every((e) => e.detail.gatewayArn === GATEWAY_ARN && e.detail.rolloutId === arn.split(':').at(-1))).toBe(true);
     expect(events[2].detail.shadow.report).toMatchObject({ verdict: 'PASS', decisions: done.output!.shadow!.report.decisions });
     expect(events[4].detail).toMatchObject({ outcome: 'ENFORCED', enforce: { report: { verdict: 'PASS' } } });
-    expect(events[4].detail.enforce.report.gates.map((g: { name: string }) => g.name)).toEqual(['decisions', 'denySpike', 'systemErrors']);
+    expect(events[4].detail.enforce.report.gates.map((g: { name: string }) => g.name)).toEqual(['evidence', 'decisions', 'denySpike', 'systemErrors']);
+    // Every gate figure names the one stream it read: the documented projection for this gateway and stage.
+    expect(events[2].detail.shadow.report.gates.find((g: { name: string }) => g.name === 'denyRatio').stream)
+      .toBe(`DenyDecisions{Mode=LOG_ONLY,OperationName=AuthorizeAction,TargetResource=${GATEWAY_ID}}`);
+    expect(events[4].detail.enforce.report.gates.find((g: { name: string }) => g.name === 'denySpike').stream)
+      .toBe(`DenyDecisions{Mode=ENFORCE,OperationName=AuthorizeAction,TargetResource=${GATEWAY_ID}}`);
     // The rollback point never leaves the execution.
     expect(JSON.stringify(events)).not.toContain('rollbackPoint');
   });
@@ -76,7 +83,7 @@ describe('policy rollout on the local stack', () => {
   it('deny ratio too high -> HALTED_IN_LOG_ONLY, attached in LOG_ONLY, no ENFORCE ever sent', async () => {
     // Start with no engine attached, so the LOG_ONLY attach is a real update.
     r = await rolloutStack({ seed: exampleSeed((s) => { delete (s.gateways![0] as any).config.policyEngineConfiguration; }) });
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 2 });
+    scriptTraffic(r.stack, { allowed: 10, denied: 2 });
     const done = await finished(r, await start(r));
 
     expect(done.output).toMatchObject({ outcome: 'HALTED_IN_LOG_ONLY', shadow: { verdict: 'FAIL', decision: 'STOP' } });
@@ -93,7 +100,7 @@ describe('policy rollout on the local stack', () => {
   it('too few decisions -> INCONCLUSIVE, bake extended maxBakeExtensions times, then halted without enforcing', async () => {
     r = await rolloutStack();
     // 0.5 decisions a minute: 30 per 60-minute bake, under minDecisions (100) even after 2 extensions.
-    scriptPolicyMetrics(r.stack, { allow: 0.5, deny: 0 });
+    scriptTraffic(r.stack, { allowed: 0.5, denied: 0 });
     const arn = await start(r);
     const done = await finished(r, arn);
 
@@ -105,25 +112,29 @@ describe('policy rollout on the local stack', () => {
     // The window kept its start: evidence accumulated over the three bakes.
     const window = done.output!.shadow!.window;
     expect(Date.parse(window.end) - Date.parse(window.start)).toBeGreaterThanOrEqual(180 * 60_000);
-    expect(done.output!.shadow!.report.decisions).toBe(90);
+    expect(done.output!.shadow!.report.decisions).toBeGreaterThanOrEqual(88);
+    expect(done.output!.shadow!.report.decisions).toBeLessThan(100);
     expect(gatewayUpdates(r.stack)).toEqual([]);
   });
 
-  it('UPDATE_UNSUCCESSFUL on ENFORCE -> ROLLED_BACK, the gateway equal field by field to the recorded configuration', async () => {
+  it('UPDATE_UNSUCCESSFUL on ENFORCE -> ROLLED_BACK: only policyEngineConfiguration is put back, every other field as it was', async () => {
     r = await rolloutStack({ seed: exampleSeed((s) => { (s.settings as any).failingGatewayPolicyEngines = [{ arn: ENGINE_ARN, mode: 'ENFORCE' }]; }) });
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
+    const before = await liveGateway(r);
     const arn = await start(r);
     const done = await finished(r, arn);
 
     expect(done.output).toMatchObject({ outcome: 'ROLLED_BACK', error: { Error: 'GatewayUpdateFailedError' } });
-    const recorded = (await preflightState(r, arn)).rollout.rollbackPoint;
+    expect(done.output!.restore).toEqual({
+      action: 'restored', field: 'policyEngineConfiguration', from: { arn: ENGINE_ARN, mode: 'ENFORCE' }, to: { arn: ENGINE_ARN, mode: 'LOG_ONLY' },
+    });
+    // The execution carries only what a restore needs, not the whole gateway.
+    expect((await preflightState(r, arn)).rollout.rollbackPoint).toEqual({ policyEngineConfiguration: { arn: ENGINE_ARN, mode: 'LOG_ONLY' } });
     const live = await liveGateway(r);
     expect(live.status).toBe('READY');
-    for (const field of GATEWAY_UPDATE_FIELDS) expect({ field, value: live[field] }).toEqual({ field, value: recorded[field] });
-    // Every other field too, except what an update necessarily changes.
     const volatile = new Set(['status', 'statusReasons', 'updatedAt']);
     const rest = (g: Record<string, unknown>) => Object.fromEntries(Object.entries(g).filter(([k]) => !volatile.has(k)));
-    expect(rest(live)).toEqual(rest(recorded));
+    expect(rest(live)).toEqual(rest(before));
     expect((GATEWAY_GET_ONLY_FIELDS as readonly string[]).includes('gatewayArn')).toBe(true);
     expect(gatewayUpdates(r.stack).map((u) => u.mode)).toEqual(['ENFORCE', 'LOG_ONLY']);
 
@@ -131,13 +142,13 @@ describe('policy rollout on the local stack', () => {
     expect(events.map((e) => e.detailType)).toEqual([
       'Policy Rollout Started', 'Policy Rollout Stage Passed', 'Policy Rollout Stage Passed', 'Policy Rollout Rolled Back',
     ]);
-    expect(events[3].detail).toMatchObject({ outcome: 'ROLLED_BACK', error: { error: 'GatewayUpdateFailedError' } });
+    expect(events[3].detail).toMatchObject({ outcome: 'ROLLED_BACK', error: { error: 'GatewayUpdateFailedError' }, restore: { action: 'restored' } });
     expect(events[3].detail.shadow.report.verdict).toBe('PASS');
   });
 
   it('an alarm firing during the ENFORCE bake -> ROLLED_BACK to LOG_ONLY', async () => {
     r = await rolloutStack();
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 });
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
     // OK through the shadow bake (60 min), ALARM during the enforce bake (60..90 min).
     r.stack.cloudwatch.scriptAlarm('support-gateway-errors', [{ at: '-1m', state: 'OK' }, { at: '+70m', state: 'ALARM' }]);
     const arn = await start(r, { settings: { alarms: ['support-gateway-errors'] } });
@@ -159,14 +170,14 @@ describe('policy rollout on the local stack', () => {
 
   it('dry run: preflight and gates on current metrics, would-promote / would-halt, nothing changed', async () => {
     r = await rolloutStack();
-    scriptPolicyMetrics(r.stack, { allow: 10, deny: 0.1 }, '-2h', '+0s');
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 }, '-2h', '+0s');
     const before = await liveGateway(r);
     const good = await finished(r, await start(r, { dryRun: true }));
     expect(good.output).toMatchObject({ outcome: 'WOULD_PROMOTE', dryRun: true, shadow: { verdict: 'PASS' } });
     // The dry run looked back bakeMinutes (60) from now.
-    expect(good.output!.shadow!.report.decisions).toBeGreaterThanOrEqual(600);
+    expect(good.output!.shadow!.report.decisions).toBeGreaterThanOrEqual(590);
 
-    scriptPolicyMetrics(r.stack, { allow: 0, deny: 5 }, '-59m', '+0s');
+    scriptTraffic(r.stack, { allowed: 0, denied: 5 }, '-59m', '+0s');
     const bad = await finished(r, await start(r, { dryRun: true }));
     expect(bad.output).toMatchObject({ outcome: 'WOULD_HALT', dryRun: true, shadow: { verdict: 'FAIL' } });
 

@@ -202,4 +202,23 @@ describe('serverless package (offline, no credentials)', () => {
       expect(bundles.some((code) => code.includes('BedrockAgentCoreControlClient'))).toBe(true);
     }
   });
+
+  it('ships Cedar (its wasm) only with the rollout preflight, loadable from the bundle as in /var/task', () => {
+    const entries = readZip(join(output, 'rolloutPreflight.zip'));
+    expect([...entries.keys()]).toContain('node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm');
+    const dir = mkdtempSync(join(tmpdir(), 'autopilot-cedar-'));
+    try {
+      for (const [name, data] of entries) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), data);
+      }
+      // functions/lib/cedar.ts resolves the package with createRequire from the bundle's location.
+      const script = `const { createRequire } = await import('node:module'); const c = createRequire(${JSON.stringify(join(dir, 'functions/handlers/rollout.mjs'))})('@cedar-policy/cedar-wasm/nodejs'); const r = c.policyToJson('permit(principal, action, resource);'); process.exit(r.type === 'success' && r.json.effect === 'permit' ? 0 : 3);`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+      expect(child.status, child.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect([...readZip(join(output, 'rolloutVerify.zip')).keys()].some((k) => k.includes('cedar-wasm'))).toBe(false);
+  });
 });

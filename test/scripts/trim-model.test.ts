@@ -52,7 +52,7 @@ describe('scripts/trim-model.ts', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'trim-model-')), 'model.json');
     const r = trim('--out', out);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^22 operations, \d+ shapes -> /);
+    expect(r.out).toMatch(/^27 operations, \d+ shapes -> /);
     const generated = readFileSync(out, 'utf8');
     expect(JSON.parse(generated).operations.UpdateAgentRuntime.http).toMatchObject({ method: 'PUT' });
     expect(generated).toBe(before.text);

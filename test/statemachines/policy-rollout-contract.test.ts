@@ -94,7 +94,7 @@ function sampleState(): RolloutState {
       eventBusName: 'default',
       settings: {} as RolloutState['rollout']['settings'],
       plan: { approvalTimeoutSeconds: 600 } as RolloutState['rollout']['plan'],
-      rollbackPoint: {},
+      rollbackPoint: { policyEngineConfiguration: null },
     },
     ready: null,
     shadow: null,
@@ -121,7 +121,7 @@ describe('policy-rollout.asl.yaml contract', () => {
     const named = new Set<string>();
     for (const [, state] of allStates) {
       for (const r of [...(state.Retry ?? []), ...(state.Catch ?? [])]) for (const e of r.ErrorEquals) named.add(e);
-      if (state.Type === 'Fail') named.add(state.Error);
+      if (state.Type === 'Fail' && state.Error) named.add(state.Error);
       if (state.Type === 'Pass' && state.Result?.Error) named.add(state.Result.Error);
     }
     const unknown = [...named].filter(
@@ -260,7 +260,10 @@ describe('policy-rollout.asl.yaml contract', () => {
     expect(new Set([...published, approval.detailType])).toEqual(new Set(ROLLOUT_DETAIL_TYPES));
     for (const s of Object.values(states)) {
       if (s.Parameters?.detailType === 'Policy Rollout Stage Passed') expect(s.Parameters.stage).toBeTruthy();
-      if (lambdaTaskLogicalId(s) === 'RolloutPublishLambdaFunction') expect(s.Parameters['state.$']).toBe('$');
+      if (lambdaTaskLogicalId(s) !== 'RolloutPublishLambdaFunction') continue;
+      // Before the preflight there is no state document: the refusal travels as `failure`.
+      if (s.Parameters.detailType === 'Policy Rollout Failed') expect(s.Parameters.failure['error.$']).toBe('$.preflightError');
+      else expect(s.Parameters['state.$']).toBe('$');
     }
   });
 
@@ -302,7 +305,7 @@ describe('policy-rollout.asl.yaml contract', () => {
       }
     }
     expect(new Set(outcomes.values())).toEqual(
-      new Set(['ENFORCED', 'HALTED_IN_LOG_ONLY', 'ROLLED_BACK', 'ABORTED', 'WOULD_PROMOTE', 'WOULD_HALT']),
+      new Set(['ENFORCED', 'HALTED_IN_LOG_ONLY', 'ROLLED_BACK', 'CONFLICT', 'ABORTED', 'WOULD_PROMOTE', 'WOULD_HALT']),
     );
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Succeed') {

@@ -23,7 +23,9 @@ import type {
 import { ApprovalRejectedError } from '../../functions/domain/rollout/errors.ts';
 import { rolloutExecutionName } from '../../functions/domain/rollout/execution-name.ts';
 import type { AlarmState, WindowFigures } from '../../functions/domain/rollout/gates.ts';
-import { rolloutEvent } from '../../functions/domain/rollout/outcome.ts';
+import { preflightFailedEvent, rolloutEvent } from '../../functions/domain/rollout/outcome.ts';
+import { planRestore } from '../../functions/domain/rollout/restore.ts';
+import type { PolicyFact } from '../../functions/domain/rollout/preflight.ts';
 import type { RolloutDetailType } from '../../functions/domain/rollout/outcome.ts';
 import { preflight } from '../../functions/domain/rollout/preflight.ts';
 import { assessReadiness, startReadiness } from '../../functions/domain/rollout/readiness.ts';
@@ -37,6 +39,7 @@ const GATEWAY_ID = 'gw-support-k1l2m3n4o5';
 const GATEWAY_ARN = `arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/${GATEWAY_ID}`;
 const ENGINE_ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/supportPolicies-u1v2w3x4y5';
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:policy-rollout';
+const OTHER_ENGINE_ARN = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/otherPolicies-a1b2c3d4e5';
 
 const SETTINGS: RolloutSettings = {
   bakeMinutes: 30,
@@ -52,6 +55,7 @@ const SETTINGS: RolloutSettings = {
   alarms: ['support-5xx'],
   metrics: [],
   approval: { required: false, timeoutMinutes: 60 },
+  projections: {},
 };
 
 function figures(allow: number, deny: number, extra: Partial<WindowFigures> = {}): WindowFigures {
@@ -61,6 +65,10 @@ function figures(allow: number, deny: number, extra: Partial<WindowFigures> = {}
     mismatchErrors: 0,
     noDeterminingPolicies: 0,
     systemErrors: 0,
+    streams: {
+      allow: { stream: `AllowDecisions{Mode=LOG_ONLY,OperationName=AuthorizeAction,TargetResource=${GATEWAY_ID}}`, published: true },
+      deny: { stream: `DenyDecisions{Mode=LOG_ONLY,OperationName=AuthorizeAction,TargetResource=${GATEWAY_ID}}`, published: true },
+    },
     metrics: {},
     alarms: { 'support-5xx': 'OK' as AlarmState },
     ...extra,
@@ -70,6 +78,7 @@ function figures(allow: number, deny: number, extra: Partial<WindowFigures> = {}
 interface World {
   gateway: Json;
   engineStatus: string;
+  policies: PolicyFact[];
   running: { name: string; executionArn: string }[];
   /** Gateway statuses the next polls see (then READY). */
   statuses: string[];
@@ -78,6 +87,8 @@ interface World {
   approval?: 'approve' | 'reject' | 'timeout';
   throttleApplyOnce?: boolean;
   failRestore?: boolean;
+  /** Someone else attaches another engine just before the rollback reads the gateway. */
+  tamperBeforeRestore?: boolean;
   now: number;
   modes: string[];
   restores: RestoreInput[];
@@ -98,6 +109,7 @@ function newWorld(overrides: Partial<World> = {}): World {
       description: 'MCP gateway for the support tools',
     },
     engineStatus: 'ACTIVE',
+    policies: [{ policyId: 'agents-aaaaaaaaaa', name: 'agents', status: 'ACTIVE', effect: 'permit' }],
     running: [],
     statuses: [],
     shadow: [figures(990, 10)],
@@ -124,6 +136,7 @@ function functions(world: World, settings: RolloutSettings): Record<string, (inp
         executionArn: input.executionArn,
         gateway: structuredClone(world.gateway),
         policyEngine: { policyEngineArn: ENGINE_ARN, status: world.engineStatus },
+        policies: world.policies,
         runningExecutions: world.running,
         settings,
         eventBusName: 'autopilot-bus',
@@ -154,11 +167,18 @@ function functions(world: World, settings: RolloutSettings): Record<string, (inp
     RolloutRestoreLambdaFunction: (input: RestoreInput) => {
       world.restores.push(input);
       if (world.failRestore) throw new AccessDeniedError({ service: 'bedrock-agentcore-control', operation: 'UpdateGateway' });
-      world.gateway = structuredClone(input.rollbackPoint);
-      return startReadiness(new Date(world.now), input.readyTimeoutSeconds, true);
+      if (world.tamperBeforeRestore) world.gateway.policyEngineConfiguration = { arn: OTHER_ENGINE_ARN, mode: 'LOG_ONLY' };
+      const plan = planRestore(world.gateway, input.rollbackPoint, input.policyEngineArn);
+      if (plan.change) {
+        if (plan.report.to) world.gateway.policyEngineConfiguration = plan.report.to;
+        else delete world.gateway.policyEngineConfiguration;
+      }
+      return { ...startReadiness(new Date(world.now), input.readyTimeoutSeconds, plan.change !== null), restore: plan.report };
     },
     RolloutPublishLambdaFunction: (input: PublishInput) => {
-      world.events.push(rolloutEvent(input.detailType as RolloutDetailType, { state: input.state, stage: input.stage }));
+      world.events.push(input.state
+        ? rolloutEvent(input.detailType as RolloutDetailType, { state: input.state, stage: input.stage })
+        : preflightFailedEvent(input.failure!));
       return { published: true };
     },
   };
@@ -295,8 +315,9 @@ describe('policy rollout routing', () => {
       error: { Error: 'EnforceGatesFailedError' },
     });
     expect(world.restores).toHaveLength(1);
-    expect(world.restores[0].rollbackPoint).toEqual(before);
+    expect(world.restores[0].rollbackPoint).toEqual({ policyEngineConfiguration: null });
     expect(world.gateway).toEqual(before);
+    expect(result!.restore).toEqual({ action: 'restored', field: 'policyEngineConfiguration', from: { arn: ENGINE_ARN, mode: 'ENFORCE' }, to: null });
     expect(world.events.at(-1)).toMatchObject({
       detailType: 'Policy Rollout Rolled Back',
       detail: { outcome: 'ROLLED_BACK', error: { error: 'EnforceGatesFailedError' } },
@@ -419,3 +440,34 @@ describe('policy rollout routing', () => {
     });
   });
 });
+
+describe('every terminal path publishes exactly one outcome event', () => {
+  /** Each way out of the state machine, with a world that takes it (a dry run publishes nothing by design). */
+  const paths: { name: string; world: () => World; dryRun?: boolean; terminal: string; outcome: string | null }[] = [
+    { name: 'enforced', world: () => newWorld(), terminal: 'Enforced', outcome: 'ENFORCED' },
+    { name: 'already enforced', world: () => newWorld({ gateway: { ...newWorld().gateway, policyEngineConfiguration: { arn: ENGINE_ARN, mode: 'ENFORCE' } } }), terminal: 'Enforced', outcome: 'ENFORCED' },
+    { name: 'halted in LOG_ONLY', world: () => newWorld({ shadow: [figures(500, 500)] }), terminal: 'HaltedInLogOnly', outcome: 'HALTED_IN_LOG_ONLY' },
+    { name: 'rolled back', world: () => newWorld({ enforce: [figures(900, 100)] }), terminal: 'RolledBack', outcome: 'ROLLED_BACK' },
+    { name: 'conflict', world: () => newWorld({ enforce: [figures(900, 100)], tamperBeforeRestore: true }), terminal: 'Conflict', outcome: 'CONFLICT' },
+    { name: 'approval rejected', world: () => newWorld({ approval: 'reject' }), terminal: 'Aborted', outcome: 'ABORTED' },
+    { name: 'preflight refused', world: () => newWorld({ engineStatus: 'CREATING' }), terminal: 'FailPreflight', outcome: 'FAILED' },
+    { name: 'rollback failed', world: () => newWorld({ enforce: [figures(900, 100)], failRestore: true }), terminal: 'FailRollback', outcome: 'ROLLBACK_FAILED' },
+    { name: 'dry run', world: () => newWorld(), dryRun: true, terminal: 'DryRunFinished', outcome: null },
+  ];
+  const terminals = Object.entries(definition.States as Record<string, Json>).filter(([, st]) => st.Type === 'Succeed' || st.Type === 'Fail').map(([n]) => n);
+
+  it('covers every Succeed and Fail state of the ASL', () => {
+    expect(new Set(paths.map((p) => p.terminal))).toEqual(new Set(terminals));
+  });
+
+  it.each(paths)('$name -> $terminal', async (p) => {
+    const world = p.world();
+    const settings = p.name === 'approval rejected' ? { approval: { required: true, timeoutMinutes: 60 } } : {};
+    const { entered } = await run(world, { dryRun: p.dryRun, settings });
+    expect(entered.at(-1)).toBe(p.terminal);
+    const outcomes = world.events.filter((e) => e.detail.outcome !== null);
+    if (p.outcome === null) expect(world.events).toEqual([]);
+    else expect(outcomes.map((e) => e.detail.outcome)).toEqual([p.outcome]);
+  });
+});
+

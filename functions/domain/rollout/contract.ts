@@ -6,6 +6,7 @@
  */
 import type { GateBaseline, GateReport, GateVerdict, MetricWindow, NextStep } from './gates.ts';
 import type { RolloutPlan, RolloutSettings } from './settings.ts';
+import type { EngineConfig, RestoreReport, RollbackPoint } from './restore.ts';
 
 /** serverless.yml function keys; the ASL names them `<Key>LambdaFunction` (capitalised) in Fn::GetAtt. */
 export const ROLLOUT_FUNCTION_KEYS = [
@@ -61,8 +62,8 @@ export interface RolloutContext {
   eventBusName: string;
   settings: RolloutSettings;
   plan: RolloutPlan;
-  /** The complete GetGateway output before any change: what a rollback restores. */
-  rollbackPoint: Record<string, unknown>;
+  /** The gateway's policyEngineConfiguration before any change: all a rollback restores. */
+  rollbackPoint: RollbackPoint;
 }
 
 /** `rolloutApplyMode` / `rolloutRestore` output, and `rolloutCheckGateway` input/output: the readiness loop's variable. */
@@ -88,19 +89,33 @@ export interface ApplyModeInput {
   readyTimeoutSeconds: number;
 }
 
-/** `rolloutCheckGateway` input. Throws GatewayUpdateFailedError or ReadyTimeoutError. */
+/** `rolloutCheckGateway` input. Throws GatewayUpdateFailedError, ReadyTimeoutError or RestoreNotAppliedError. */
 export interface CheckGatewayInput {
   gatewayId: string;
   attempt: number;
   deadline: string;
   maxAttempts: number;
+  /**
+   * Restores only: once READY, the policyEngineConfiguration the gateway must show (null: none).
+   * Whether an UpdateGateway without the member detaches the engine is undocumented, so it is checked.
+   */
+  expectPolicyEngineConfiguration?: EngineConfig | null;
 }
 
-/** `rolloutRestore` input: UpdateGateway back to `rollbackPoint`, losslessly (no-op if live already matches). */
+/**
+ * `rolloutRestore` input: put `rollbackPoint.policyEngineConfiguration` back, read-merge-write from
+ * the live gateway, unless someone else changed it (conflict: nothing written).
+ */
 export interface RestoreInput {
   gatewayId: string;
-  rollbackPoint: Record<string, unknown>;
+  policyEngineArn: string;
+  rollbackPoint: RollbackPoint;
   readyTimeoutSeconds: number;
+}
+
+/** `rolloutRestore` output: the readiness loop's variable plus what was (or would have been) restored. */
+export interface RestoreProgress extends ReadinessProgress {
+  restore: RestoreReport;
 }
 
 /** `rolloutVerify` input. */
@@ -132,11 +147,15 @@ export interface VerifyResult {
 /** Stage names of `Policy Rollout Stage Passed` events. */
 export type PassedStage = 'LOG_ONLY_READY' | 'SHADOW_VERIFIED' | 'ENFORCE_READY';
 
-/** `rolloutPublish` input: publishes rolloutEvent(detailType, {state, stage}). */
+/**
+ * `rolloutPublish` input: publishes rolloutEvent(detailType, {state, stage}); or, when the
+ * preflight refused (there is no state document), `Policy Rollout Failed` from `failure`.
+ */
 export interface PublishInput {
   detailType: string;
   stage?: PassedStage;
-  state: RolloutState;
+  state?: RolloutState;
+  failure?: { executionArn: string; request: Partial<RolloutRequest>; error: StateError };
 }
 
 /** The state document after the preflight (the preflight returns it whole, nulls included). */
@@ -151,12 +170,14 @@ export interface RolloutState {
   error: StateError | null;
   /** The restore's readiness loop variable (only on the rollback path). */
   restored?: ReadinessProgress;
+  /** What the rollback restored, or the conflict that stopped it (only on the rollback path). */
+  restore?: RestoreReport;
   /** Why the rollback failed (only on that path). */
   rollbackError?: StateError;
 }
 
 /** Final outcomes reported by the Succeed states (ROLLBACK_FAILED ends in a Fail state instead). */
-export type RolloutOutcome = 'ENFORCED' | 'HALTED_IN_LOG_ONLY' | 'ROLLED_BACK' | 'ABORTED' | 'WOULD_PROMOTE' | 'WOULD_HALT';
+export type RolloutOutcome = 'ENFORCED' | 'HALTED_IN_LOG_ONLY' | 'ROLLED_BACK' | 'CONFLICT' | 'ABORTED' | 'WOULD_PROMOTE' | 'WOULD_HALT';
 
 /** Output of the final Succeed states. */
 export interface RolloutResult {
@@ -171,4 +192,6 @@ export interface RolloutResult {
   approval?: RolloutState['approval'];
   enforce?: VerifyResult | null;
   error?: StateError | null;
+  /** ROLLED_BACK / CONFLICT: what was restored, or what someone else changed. */
+  restore?: RestoreReport | null;
 }

@@ -29,6 +29,25 @@ export class GatewayUpdateFailedError extends AutopilotError {}
 export class ReadyTimeoutError extends AutopilotError {}
 
 /**
+ * Preflight: ENFORCE would deny every tool call. Cedar is default-deny, and the engine has no
+ * ACTIVE policy that permits anything; nothing was changed.
+ */
+export class NoPermittingPolicyError extends AutopilotError {}
+
+/**
+ * UpdateGateway failed with InternalServerException while attaching (or switching) a policy
+ * engine: what AgentCore answers when the gateway's execution role lacks AuthorizeAction,
+ * PartiallyAuthorizeActions or GetPolicyEngine (developer guide, policy-permissions). Not retried.
+ */
+export class GatewayRolePermissionError extends AutopilotError {}
+
+/**
+ * Rollback readiness: the gateway is READY but does not show the restored policyEngineConfiguration
+ * (e.g. an update without the member did not detach the engine: that behaviour is undocumented).
+ */
+export class RestoreNotAppliedError extends AutopilotError {}
+
+/**
  * Raised by the state machine itself (a Pass into the rollback path, never thrown by a task): the
  * ENFORCE verification failed, or stayed inconclusive after every extension.
  */
@@ -55,6 +74,9 @@ export const ROLLOUT_OWN_ERROR_NAMES = [
   'InvalidRolloutInputError',
   'GatewayUpdateFailedError',
   'ReadyTimeoutError',
+  'NoPermittingPolicyError',
+  'GatewayRolePermissionError',
+  'RestoreNotAppliedError',
   'EnforceGatesFailedError',
   'RollbackFailedError',
   'ApprovalRejectedError',

@@ -11,10 +11,15 @@
  *   gateway less protected than before.)
  * - ABORTED: approval rejected or timed out (or the execution was stopped): like HALTED.
  * - ROLLED_BACK: something failed after the first change, or the ENFORCE gates failed: the
- *   recorded configuration was restored exactly.
+ *   gateway's policyEngineConfiguration was put back as recorded before the rollout (nothing else
+ *   was touched; `restore` says what changed).
+ * - CONFLICT: a rollback found the gateway's policyEngineConfiguration changed by someone else
+ *   during the rollout and did not overwrite it (`restore.from` is their value).
  * - ROLLBACK_FAILED: restoring failed; the execution ends in the Fail state RollbackFailedError.
+ * - FAILED: the preflight refused (nothing was changed); `error` says why.
  */
-import type { PassedStage, RolloutOutcome, RolloutState, StateError, VerifyResult } from './contract.ts';
+import type { PassedStage, RolloutOutcome, RolloutRequest, RolloutState, StateError, VerifyResult } from './contract.ts';
+import type { RestoreReport } from './restore.ts';
 
 export const ROLLOUT_EVENT_SOURCE = 'agentcore-autopilot';
 
@@ -25,7 +30,9 @@ export const ROLLOUT_DETAIL_TYPES = [
   'Policy Rollout Enforced',
   'Policy Rollout Halted',
   'Policy Rollout Rolled Back',
+  'Policy Rollout Conflict',
   'Policy Rollout Aborted',
+  'Policy Rollout Failed',
 ] as const;
 export type RolloutDetailType = (typeof ROLLOUT_DETAIL_TYPES)[number];
 
@@ -37,9 +44,11 @@ export type EventStage =
   | 'HALTED'
   | 'ROLLED_BACK'
   | 'ROLLBACK_FAILED'
-  | 'ABORTED';
+  | 'CONFLICT'
+  | 'ABORTED'
+  | 'FAILED';
 
-export type EventOutcome = Exclude<RolloutOutcome, 'WOULD_PROMOTE' | 'WOULD_HALT'> | 'ROLLBACK_FAILED';
+export type EventOutcome = Exclude<RolloutOutcome, 'WOULD_PROMOTE' | 'WOULD_HALT'> | 'ROLLBACK_FAILED' | 'FAILED';
 
 /**
  * Detail of every rollout event. The Awaiting Approval event carries no task token: the token
@@ -56,6 +65,11 @@ export interface RolloutEventDetail {
   enforce: VerifyResult | null;
   approval: RolloutState['approval'];
   error: { error: string; cause: string } | null;
+  /** Rolled Back / Conflict / Aborted: what was restored, or what someone else changed. */
+  restore?: RestoreReport | null;
+  /** Aborted from the CLI: who stopped it and why. */
+  abortedBy?: string;
+  reason?: string;
   /** Awaiting Approval only: how long the approver has. */
   approvalTimeoutSeconds?: number;
 }
@@ -82,9 +96,21 @@ export interface RolloutEventContext {
 
 const MAX_CAUSE = 1000;
 
+/** The message of a Step Functions error Cause (a Lambda error's Cause is its JSON, stack trace included). */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: a plain cause
+  }
+  return cause;
+}
+
 function errorOf(error: StateError | null | undefined): RolloutEventDetail['error'] {
   if (!error) return null;
-  const cause = error.Cause ?? '';
+  const cause = causeMessage(error.Cause);
   return { error: error.Error, cause: cause.length > MAX_CAUSE ? `${cause.slice(0, MAX_CAUSE)}...` : cause };
 }
 
@@ -105,8 +131,12 @@ function stageAndOutcome(detailType: RolloutDetailType, ctx: RolloutEventContext
       return ctx.state.rollbackError
         ? { stage: 'ROLLBACK_FAILED', outcome: 'ROLLBACK_FAILED' }
         : { stage: 'ROLLED_BACK', outcome: 'ROLLED_BACK' };
+    case 'Policy Rollout Conflict':
+      return { stage: 'CONFLICT', outcome: 'CONFLICT' };
     case 'Policy Rollout Aborted':
       return { stage: 'ABORTED', outcome: 'ABORTED' };
+    case 'Policy Rollout Failed':
+      return { stage: 'FAILED', outcome: 'FAILED' };
   }
 }
 
@@ -133,7 +163,32 @@ export function rolloutEvent(detailType: RolloutDetailType, ctx: RolloutEventCon
       enforce: structuredClone(ctx.state.enforce),
       approval: structuredClone(ctx.state.approval),
       error: errorOf(error),
+      ...(ctx.state.restore !== undefined && { restore: structuredClone(ctx.state.restore) }),
       ...extra,
+    },
+  };
+}
+
+/** The `Policy Rollout Failed` event of a rollout whose preflight refused (no state document yet). */
+export function preflightFailedEvent(args: {
+  executionArn: string;
+  request: Partial<RolloutRequest>;
+  gatewayArn?: string;
+  error: StateError;
+}): { detailType: 'Policy Rollout Failed'; detail: RolloutEventDetail } {
+  return {
+    detailType: 'Policy Rollout Failed',
+    detail: {
+      rolloutId: args.executionArn.slice(args.executionArn.lastIndexOf(':') + 1),
+      gatewayId: typeof args.request.gatewayId === 'string' ? args.request.gatewayId : '',
+      gatewayArn: args.gatewayArn ?? '',
+      policyEngineArn: typeof args.request.policyEngineArn === 'string' ? args.request.policyEngineArn : '',
+      stage: 'FAILED',
+      outcome: 'FAILED',
+      shadow: null,
+      enforce: null,
+      approval: null,
+      error: errorOf(args.error),
     },
   };
 }
@@ -148,6 +203,7 @@ export function deriveOutcome(state: RolloutState): EventOutcome | 'WOULD_PROMOT
     return state.shadow.decision === 'PROCEED' ? 'WOULD_PROMOTE' : 'WOULD_HALT';
   }
   if (state.rollbackError) return 'ROLLBACK_FAILED';
+  if (state.restore?.action === 'conflict') return 'CONFLICT';
   if (state.error) return state.restored?.ready ? 'ROLLED_BACK' : null;
   if (state.rollout.startMode === 'ENFORCE') return 'ENFORCED';
   if (state.enforce?.decision === 'PROCEED') return 'ENFORCED';

@@ -8,26 +8,59 @@ import type { RolloutContext, RolloutRequest, RolloutState, StartMode } from './
 import {
   GatewayNotReadyError,
   InvalidRolloutInputError,
+  NoPermittingPolicyError,
   PolicyEngineConflictError,
   PolicyEngineNotActiveError,
   RolloutInProgressError,
 } from './errors.ts';
 import { conflictingRollouts } from './execution-name.ts';
 import { rolloutPlan } from './settings.ts';
+import { rollbackPointOf } from './restore.ts';
 import type { RolloutSettings } from './settings.ts';
 
 export interface PreflightFacts {
   request: RolloutRequest;
   executionArn: string;
-  /** GetGateway output (recorded whole as the rollback point). */
+  /** GetGateway output (its policyEngineConfiguration is recorded as the rollback point). */
   gateway: Record<string, unknown>;
   /** GetPolicyEngine output, or null when it does not exist. */
   policyEngine: { policyEngineArn?: string; status?: string } | null;
+  /**
+   * The engine's policies (ListPolicies), each with the effect Cedar parsed from its statement
+   * (null when it has no Cedar statement or does not parse).
+   */
+  policies: PolicyFact[];
   /** RUNNING executions of the rollout state machine. */
   runningExecutions: { name: string; executionArn: string }[];
   /** Configured rollout settings for this gateway (request overrides are applied here). */
   settings: RolloutSettings;
   eventBusName: string;
+}
+
+/** One policy of the engine, as the preflight needs it. */
+export interface PolicyFact {
+  policyId: string;
+  name: string;
+  /** Resource status: CREATING, ACTIVE, UPDATE_FAILED... (not the enforcement mode). */
+  status: string;
+  /** ACTIVE or LOG_ONLY; absent means ACTIVE (the CreatePolicy default). */
+  enforcementMode?: string;
+  effect: 'permit' | 'forbid' | null;
+}
+
+/** The policies that decide once enforced and can permit: status ACTIVE, enforcement ACTIVE, effect permit. */
+export function permittingPolicies(policies: PolicyFact[]): PolicyFact[] {
+  return policies.filter((p) => p.status === 'ACTIVE' && (p.enforcementMode ?? 'ACTIVE') === 'ACTIVE' && p.effect === 'permit');
+}
+
+function describePolicies(policies: PolicyFact[]): string {
+  if (policies.length === 0) return 'it has no policies';
+  const counts = new Map<string, number>();
+  for (const p of policies) {
+    const key = p.status !== 'ACTIVE' ? `${p.status}` : `${p.enforcementMode ?? 'ACTIVE'} ${p.effect ?? 'non-Cedar'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return `it has ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`;
 }
 
 /** Configured settings with the request's overrides on top (approval merged field by field). */
@@ -95,6 +128,13 @@ export function preflight(facts: PreflightFacts): RolloutState {
       { details: { status: facts.policyEngine.status } },
     );
   }
+  // Cedar is default-deny: without an ACTIVE permit, ENFORCE denies every tool call.
+  if (permittingPolicies(facts.policies).length === 0) {
+    throw new NoPermittingPolicyError(
+      `Policy engine ${request.policyEngineArn} has no ACTIVE policy that permits anything (${describePolicies(facts.policies)}): Cedar is default-deny, so ENFORCE would deny every tool call on gateway ${request.gatewayId}. Add a permit policy (and test it in LOG_ONLY) before rolling out.`,
+      { details: { policies: facts.policies.length } },
+    );
+  }
   const startMode = startModeOf(gateway, request.policyEngineArn);
   if (!dryRun) {
     const others = conflictingRollouts(facts.runningExecutions, request.gatewayId, facts.executionArn);
@@ -116,7 +156,7 @@ export function preflight(facts: PreflightFacts): RolloutState {
     eventBusName: facts.eventBusName,
     settings,
     plan,
-    rollbackPoint: structuredClone(gateway),
+    rollbackPoint: rollbackPointOf(gateway),
   };
   return { rollout, ready: null, shadow: null, approval: null, enforce: null, error: null };
 }

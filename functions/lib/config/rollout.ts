@@ -24,6 +24,7 @@ export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = Object.freeze({
   alarms: Object.freeze([]) as unknown as string[],
   metrics: Object.freeze([]) as unknown as MetricGate[],
   approval: Object.freeze({ required: false, timeoutMinutes: 60 }),
+  projections: Object.freeze({}),
 });
 
 const STANDARD_STATS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum', 'IQM'];
@@ -68,6 +69,24 @@ export const metricGateSchema = z.strictObject({
     .default(60),
 });
 
+const PLACEHOLDERS = ['gatewayId', 'gatewayArn', 'policyEngineId', 'policyEngineArn', 'mode'];
+
+/** One dimension-set template: the complete set a gate reads (CloudWatch matches it exactly). */
+const projectionSchema = z.record(z.string().min(1).max(255), checkedString((v) => {
+  if (v.length > 1024) return 'must be at most 1024 characters';
+  const unknown = [...v.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
+  return unknown.length > 0 ? `uses unknown placeholder {${unknown[0]}} (known: ${PLACEHOLDERS.map((n) => `{${n}}`).join(' ')})` : undefined;
+})).superRefine((d, ctx) => {
+  const n = Object.keys(d).length;
+  if (n === 0 || n > 30) ctx.addIssue({ code: 'custom', message: 'must have between 1 and 30 dimensions (the CloudWatch limit)' });
+});
+
+export const projectionsSchema = z.strictObject({
+  decisions: projectionSchema.optional(),
+  mismatch: projectionSchema.optional(),
+  toolList: projectionSchema.optional(),
+});
+
 const fields = {
   bakeMinutes: minutes(),
   enforceBakeMinutes: minutes(),
@@ -106,6 +125,8 @@ export const rolloutSettingsSchema = z.strictObject({
   alarms: fields.alarms.default(() => []),
   metrics: fields.metrics.default(() => []),
   approval: approvalSchema.prefault({}),
+  // Which published streams the gates read: per gateway, never per request (overrides cannot change it).
+  projections: projectionsSchema.default(() => ({})),
 });
 
 /** Per-start overrides: any subset of the settings (approval too), validated like the config. */
@@ -122,6 +143,7 @@ function cloneSettings(s: RolloutSettings): RolloutSettings {
     alarms: [...s.alarms],
     metrics: s.metrics.map((m) => ({ ...m, dimensions: { ...m.dimensions } })),
     approval: { ...s.approval },
+    projections: structuredClone(s.projections ?? {}),
   };
 }
 

@@ -115,6 +115,19 @@ export interface RolloutSettings {
   alarms: string[];
   metrics: MetricGate[];
   approval: ApprovalSettings;
+  /**
+   * The dimension set each policy gate reads (functions/domain/rollout/projections.ts); only what
+   * is set replaces the default. Placeholders: {gatewayId} {gatewayArn} {policyEngineId}
+   * {policyEngineArn} {mode}.
+   */
+  projections: MetricProjections;
+}
+
+/** Dimension templates of the policy metrics a rollout reads (any subset; defaults elsewhere). */
+export interface MetricProjections {
+  decisions?: Record<string, string>;
+  mismatch?: Record<string, string>;
+  toolList?: Record<string, string>;
 }
 
 export interface PolicyEngineSpec {

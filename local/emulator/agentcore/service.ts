@@ -143,6 +143,11 @@ const handlers: Record<string, Handler> = {
     const { page, nextToken } = paginate([...s.policyEngines.values()], i, 'ListPolicyEngines', s.settings.defaultPageSize);
     return { policyEngines: page.map((p) => s.policyEngineView(p)), nextToken };
   },
+  CreatePolicy: (i, s) => s.idempotent(`CreatePolicy/${i.policyEngineId}`, i.clientToken as string, i, () => s.policies.create(i)),
+  GetPolicy: (i, s) => s.policies.view(s.policies.get(i.policyEngineId as string, i.policyId as string)),
+  UpdatePolicy: (i, s) => s.policies.update(i),
+  DeletePolicy: (i, s) => s.policies.delete(i.policyEngineId as string, i.policyId as string),
+  ListPolicies: (i, s) => s.policies.list(i.policyEngineId as string, i, s.settings.defaultPageSize),
   TagResource: (i, s) => { s.tagResource(i.resourceArn as string, i.tags as Record<string, string>); return undefined; },
   UntagResource: (i, s) => { s.untagResource(i.resourceArn as string, (i.tagKeys as string[] | undefined) ?? []); return undefined; },
   ListTagsForResource: (i, s) => ({ tags: s.listTags(i.resourceArn as string) }),

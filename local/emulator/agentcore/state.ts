@@ -23,6 +23,9 @@
 import type { Clock } from '../../clock.ts';
 import type { FieldIssue } from '../../../functions/lib/model/validate.ts';
 import { clone, compact, errors, globToRegExp, iso, prng, stableStringify } from './util.ts';
+import { PolicyStore } from './policies.ts';
+import { GatewayTraffic } from './traffic.ts';
+import type { GatewayTarget } from './gateway-tools.ts';
 
 export interface Delays {
   runtimeCreate: number;
@@ -35,6 +38,9 @@ export interface Delays {
   gatewayUpdate: number;
   gatewayDelete: number;
   policyEngineCreate: number;
+  policyCreate: number;
+  policyUpdate: number;
+  policyDelete: number;
 }
 
 export interface Limits {
@@ -43,6 +49,8 @@ export interface Limits {
   endpointsPerRuntime: number;
   gateways: number;
   policyEngines: number;
+  /** Policies per policy engine (bedrock-agentcore-limits: 1,000). */
+  policiesPerEngine: number;
 }
 
 export interface AgentCoreSettings {
@@ -67,10 +75,14 @@ export const DEFAULT_DELAYS: Delays = {
   gatewayUpdate: 15_000,
   gatewayDelete: 10_000,
   policyEngineCreate: 10_000,
+  // "Changes apply within a few seconds" (policy-test-a-policy); the PolicyActive waiter polls every 5 s.
+  policyCreate: 3_000,
+  policyUpdate: 3_000,
+  policyDelete: 3_000,
 };
 
 export const DEFAULT_LIMITS: Limits = {
-  runtimes: 1000, versionsPerRuntime: 1000, endpointsPerRuntime: 10, gateways: 1000, policyEngines: 1000,
+  runtimes: 1000, versionsPerRuntime: 1000, endpointsPerRuntime: 10, gateways: 1000, policyEngines: 1000, policiesPerEngine: 1000,
 };
 
 export const DEFAULT_SETTINGS: AgentCoreSettings = {
@@ -178,7 +190,19 @@ export interface GatewayRecord {
   config: GatewayConfig;
   change: GatewayChange;
   deleteAt?: number;
+  /** Emulator-only: the tools its targets serve (real gateways learn them from their targets). */
+  targets?: GatewayTarget[];
+  /** The policy engine configuration in force over time (appended when an update settles successfully). */
+  enforcement: { at: number; config: { arn: string; mode: string } | null }[];
 }
+
+/**
+ * The gateway execution role actions Policy needs (policy-permissions): without any of them the
+ * gateway cannot authorize: attaching an engine fails with InternalServerException and every tool
+ * call is denied.
+ */
+export const GATEWAY_POLICY_ROLE_ACTIONS = ['AuthorizeAction', 'PartiallyAuthorizeActions', 'GetPolicyEngine'] as const;
+export type GatewayPolicyRoleAction = (typeof GATEWAY_POLICY_ROLE_ACTIONS)[number];
 
 export interface PolicyEngineRecord {
   id: string;
@@ -215,6 +239,12 @@ export class AgentCoreState {
   private readonly random: () => number;
   private readonly gatewayFailRules: GatewayFailRule[] = [];
   private readonly idempotency = new Map<string, IdempotencyEntry>();
+  /** Cedar policies of the policy engines (policies.ts). */
+  readonly policies: PolicyStore;
+  /** Scripted tool calls the gateways receive, decided with Cedar (traffic.ts). */
+  readonly traffic: GatewayTraffic;
+  /** Gateway execution roles (by ARN) and the Policy actions their IAM policies lack. */
+  readonly rolesMissingPolicyActions = new Map<string, Set<GatewayPolicyRoleAction>>();
 
   constructor(clock: Clock, settings: Partial<AgentCoreSettings> = {}) {
     this.clock = clock;
@@ -225,6 +255,26 @@ export class AgentCoreState {
       limits: { ...DEFAULT_LIMITS, ...settings.limits },
     };
     this.random = prng(this.settings.idSeed);
+    this.policies = new PolicyStore({
+      now: () => this.now(),
+      delays: this.settings.delays,
+      limits: this.settings.limits,
+      policyEngineArn: (id) => this.policyEngineArn(id),
+      randomSuffix: () => this.randomString(10, LOWER_ALNUM),
+      wakeAt: (at) => this.wakeAt(at),
+      engine: (id) => {
+        const pe = this.policyEngines.get(id);
+        return pe && { id: pe.id, arn: pe.arn, active: this.policyEngineStatus(pe) === 'ACTIVE' };
+      },
+      gatewayTargetsFor: (arn) =>
+        this.listGateways().filter((g) => g.config.policyEngineConfiguration?.arn === arn).map((g) => g.targets ?? []),
+    });
+    this.traffic = new GatewayTraffic(this);
+  }
+
+  /** The emulator's current time (epoch ms). */
+  clockNow(): number {
+    return this.now();
   }
 
   private now(): number {
@@ -275,6 +325,23 @@ export class AgentCoreState {
 
   clearGatewayFailures(): void {
     this.gatewayFailRules.length = 0;
+  }
+
+  /** The gateway execution role `roleArn` lacks these Policy actions (see GATEWAY_POLICY_ROLE_ACTIONS). */
+  denyRoleActions(roleArn: string, actions: readonly GatewayPolicyRoleAction[]): void {
+    this.rolesMissingPolicyActions.set(roleArn, new Set(actions));
+  }
+
+  /** The Policy actions the gateway's role lacks (empty when it has them all). */
+  missingPolicyActions(gw: GatewayRecord): GatewayPolicyRoleAction[] {
+    return [...(this.rolesMissingPolicyActions.get(String(gw.config.roleArn)) ?? [])];
+  }
+
+  /** The policy engine configuration of the gateway in force at `t` (null: none attached). */
+  enforcementAt(gw: GatewayRecord, t: number): { arn: string; mode: string } | null {
+    let current: { arn: string; mode: string } | null = null;
+    for (const e of gw.enforcement) if (e.at <= t) current = e.config;
+    return current;
   }
 
   // --- ids and ARNs ----------------------------------------------------------------------------
@@ -862,6 +929,7 @@ export class AgentCoreState {
       id, name: opts.name, arn: this.gatewayArn(id), url: this.gatewayUrl(id), createdAt: opts.createdAt,
       workloadIdentityArn: this.workloadIdentityArn(opts.name), webAclArn: opts.webAclArn, config: opts.config,
       change: { kind: 'create', startedAt: opts.createdAt, settlesAt: opts.settlesAt, failure: opts.failure },
+      enforcement: opts.failure ? [] : [{ at: opts.settlesAt, config: clone(opts.config.policyEngineConfiguration) ?? null }],
     };
     this.gateways.set(id, gw);
     return gw;
@@ -905,9 +973,21 @@ export class AgentCoreState {
     }
     const config = AgentCoreState.gatewayConfig(input);
     this.checkGatewayConfig(config);
+    if (config.policyEngineConfiguration) {
+      // policy-permissions: "attaching a policy engine to an existing gateway will result in
+      // InternalServerException" when the execution role lacks the Policy actions; the message is
+      // the one reported from live accounts (agentcore-policy.md section 3).
+      const missing = [...(this.rolesMissingPolicyActions.get(String(config.roleArn)) ?? [])];
+      if (missing.some((a) => a === 'AuthorizeAction' || a === 'PartiallyAuthorizeActions')) {
+        throw errors.internal('Policy evaluation failed');
+      }
+    }
     const now = this.now();
     gw.config = config;
     gw.change = { kind: 'update', startedAt: now, settlesAt: now + this.settings.delays.gatewayUpdate, failure: this.gatewayFailure(gw, config) };
+    // The new engine configuration decides traffic once the update settles (undocumented: a
+    // failed update leaves the previous one in force).
+    if (!gw.change.failure) gw.enforcement.push({ at: gw.change.settlesAt, config: clone(config.policyEngineConfiguration) ?? null });
     this.wakeAt(gw.change.settlesAt);
     return this.gatewayView(gw);
   }

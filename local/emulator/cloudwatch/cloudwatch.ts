@@ -177,6 +177,9 @@ function dimsToWire(d: Dimensions): { Name: string; Value: string }[] {
   return Object.keys(d).map((Name) => ({ Name, Value: d[Name] }));
 }
 
+/** "After you create a metric, allow up to fifteen minutes for the metric to appear" in ListMetrics. */
+export const LIST_METRICS_LAG_MS = 15 * 60_000;
+
 export class CloudWatchStandIn implements ServiceStandIn {
   readonly name = 'monitoring';
   readonly account: string;
@@ -184,11 +187,38 @@ export class CloudWatchStandIn implements ServiceStandIn {
   readonly metrics = new MetricStore();
   private readonly clock: Clock;
   private readonly alarms = new Map<string, AlarmRecord>();
+  /** Producers of vended metrics (e.g. gateway traffic) asked to catch up before any read. */
+  private readonly sources: ((now: number) => void)[] = [];
 
   constructor(opts: CloudWatchOptions) {
     this.clock = opts.clock;
     this.account = opts.account ?? '123456789012';
     this.region = opts.region ?? 'us-east-1';
+  }
+
+  // ---------------------------------------------------------------- vended metrics
+
+  /**
+   * Registers a producer of AWS-published (vended) metrics. It is asked to publish everything due
+   * by now before every read (GetMetricData, ListMetrics, DescribeAlarms), so its datapoints
+   * appear as time passes, as the service's would.
+   */
+  addSource(catchUp: (now: number) => void): void {
+    this.sources.push(catchUp);
+  }
+
+  private catchUp(): void {
+    const now = this.clock.now();
+    for (const source of this.sources) source(now);
+  }
+
+  /** One datapoint of a vended metric (`AWS/` namespaces are the services' own), published at `arrivedAt`. */
+  publish(point: { namespace: string; metricName: string; dimensions: Dimensions; t: number; value: number; arrivedAt?: number }): void {
+    const v = point.value;
+    this.metrics.put(
+      { namespace: point.namespace, metricName: point.metricName, dimensions: point.dimensions },
+      { t: point.t, sum: v, count: 1, min: v, max: v, values: [{ v, n: 1 }], unit: 'Count', arrivedAt: point.arrivedAt },
+    );
   }
 
   // ---------------------------------------------------------------- scripting
@@ -353,19 +383,30 @@ export class CloudWatchStandIn implements ServiceStandIn {
         }]);
       }
     });
-    for (const [id, dp] of staged) this.metrics.put(id, dp);
+    for (const [id, dp] of staged) this.metrics.put(id, { ...dp, arrivedAt: now });
     return {};
   }
 
+  /**
+   * ListMetrics (CloudWatch API reference, ListMetrics; user guide "Search for available metrics"):
+   * a dimension filter matches metrics that have at least those dimensions; only metrics with
+   * datapoints in the past two weeks are listed; a new metric can take up to fifteen minutes to
+   * appear (here: always the full fifteen minutes after its first datapoint arrived, the strict
+   * reading); `RecentlyActive: PT3H` keeps metrics with datapoints in the past three hours.
+   */
   private listMetrics(input: Record<string, unknown>): unknown {
+    this.catchUp();
     const ns = typeof input.Namespace === 'string' ? input.Namespace : undefined;
     const name = typeof input.MetricName === 'string' ? input.MetricName : undefined;
     const filters = Array.isArray(input.Dimensions) ? (input.Dimensions as { Name: string; Value?: string }[]) : [];
+    if (input.RecentlyActive !== undefined && input.RecentlyActive !== 'PT3H') throw invalid(`The value ${String(input.RecentlyActive)} for parameter RecentlyActive is invalid.`);
     const now = this.clock.now();
+    const since = input.RecentlyActive === 'PT3H' ? now - 3 * 3_600_000 : now - 14 * 86_400_000;
     const metrics = this.metrics.list().filter((m) =>
       (!ns || m.namespace === ns) && (!name || m.metricName === name)
       && filters.every((f) => Object.hasOwn(m.dimensions, f.Name) && (f.Value === undefined || m.dimensions[f.Name] === f.Value))
-      && this.metrics.range(m, now - 14 * 86_400_000, now + 1).length > 0);
+      && this.metrics.range(m, since, now + 1).length > 0
+      && this.metrics.firstArrival(m, now) + LIST_METRICS_LAG_MS <= now);
     return { Metrics: metrics.map((m) => ({ Namespace: m.namespace, MetricName: m.metricName, Dimensions: dimsToWire(m.dimensions) })) };
   }
 
@@ -488,6 +529,7 @@ export class CloudWatchStandIn implements ServiceStandIn {
   }
 
   private getMetricData(input: Record<string, unknown>): unknown {
+    this.catchUp();
     const queries = this.parseQueries(input.MetricDataQueries);
     if (input.StartTime === undefined) throw missing('StartTime');
     if (input.EndTime === undefined) throw missing('EndTime');
@@ -585,6 +627,7 @@ export class CloudWatchStandIn implements ServiceStandIn {
   }
 
   private describeAlarms(input: Record<string, unknown>): unknown {
+    this.catchUp();
     const names = Array.isArray(input.AlarmNames) ? (input.AlarmNames as string[]) : undefined;
     const prefix = typeof input.AlarmNamePrefix === 'string' ? input.AlarmNamePrefix : undefined;
     if (names && prefix !== undefined) throw new AwsError('InvalidParameterCombinationException', 400, 'AlarmNames and AlarmNamePrefix cannot be used together.');

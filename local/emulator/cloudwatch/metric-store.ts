@@ -16,6 +16,8 @@ export interface Datapoint {
   /** Raw values with their counts, when known (needed for percentiles). */
   values?: { v: number; n: number }[];
   unit?: string;
+  /** When the datapoint reached CloudWatch (default: its timestamp, as for scripted series). */
+  arrivedAt?: number;
 }
 
 export interface MetricId {
@@ -57,6 +59,17 @@ export class MetricStore {
     const s = this.series.get(metricKey(id));
     if (!s) return [];
     return s.points.slice(lowerBound(s.points, start), lowerBound(s.points, end));
+  }
+
+  /** When the series' first datapoint visible at `now` arrived (Infinity when none has yet). */
+  firstArrival(id: MetricId, now: number): number {
+    const s = this.series.get(metricKey(id));
+    let first = Number.POSITIVE_INFINITY;
+    for (const p of s?.points ?? []) {
+      if (p.t > now) break;
+      first = Math.min(first, p.arrivedAt ?? p.t);
+    }
+    return first;
   }
 
   list(): MetricId[] {

@@ -106,10 +106,13 @@ describe('rollout handler error names <-> ASL ErrorEquals', () => {
     expect(await errorOf('rolloutPreflight', { request: { gatewayId: billing, policyEngineArn: ENGINE_ARN }, executionArn })).toBe('GatewayNotReadyError');
     await clock.inner.advance(60_000);
     expect(await errorOf('rolloutPreflight', { request: { gatewayId: billing, policyEngineArn: ENGINE_ARN }, executionArn })).toBe('PolicyEngineConflictError');
-    // The preflight fails the execution: no Catch, no Retry on these.
-    for (const name of ['InvalidRolloutInputError', 'PolicyEngineNotActiveError', 'GatewayNotReadyError', 'PolicyEngineConflictError']) {
-      expect(handling('rolloutPreflight', name)).toEqual(['fail']);
+    // The preflight publishes Policy Rollout Failed and fails the execution with the same name
+    // (caught by States.ALL); a gateway that is still UPDATING is waited for (retried).
+    for (const name of ['InvalidRolloutInputError', 'PolicyEngineNotActiveError', 'PolicyEngineConflictError', 'NoPermittingPolicyError']) {
+      expect(handling('rolloutPreflight', name)).toEqual(['catch-all']);
     }
+    expect(handling('rolloutPreflight', 'GatewayNotReadyError')).toEqual(['retry']);
+    expect(asl.States.FailPreflight).toMatchObject({ Type: 'Fail', ErrorPath: '$.preflightError.Error' });
   });
 
   it('readiness: UPDATE_UNSUCCESSFUL and the poll budget', async () => {
@@ -126,7 +129,7 @@ describe('rollout handler error names <-> ASL ErrorEquals', () => {
     expect(statesOf('rolloutCheckGateway')).toHaveLength(3);
 
     // The real restore puts the recorded configuration back.
-    await r.stack.lambda.invoke('rolloutRestore', { gatewayId: GATEWAY_ID, rollbackPoint: state.rollout.rollbackPoint, readyTimeoutSeconds: 900 });
+    await r.stack.lambda.invoke('rolloutRestore', { gatewayId: GATEWAY_ID, policyEngineArn: ENGINE_ARN, rollbackPoint: state.rollout.rollbackPoint, readyTimeoutSeconds: 900 });
     await clock.inner.advance(60_000);
     const live = await liveGateway(r);
     expect(live.status).toBe('READY');

@@ -11,7 +11,7 @@ describe('rolloutSettingsSchema', () => {
     expect(rolloutSettingsSchema.parse({})).toEqual({
       bakeMinutes: 60, enforceBakeMinutes: 30, maxDenyRatio: 0.05, maxMismatchErrors: 0, maxNoDeterminingPolicies: 0,
       minDecisions: 100, maxBakeExtensions: 2, maxDenySpikeRatio: 2, maxSystemErrors: 0, readyTimeoutMinutes: 15,
-      alarms: [], metrics: [], approval: { required: false, timeoutMinutes: 60 },
+      alarms: [], metrics: [], approval: { required: false, timeoutMinutes: 60 }, projections: {},
     });
     expect(rolloutSettingsSchema.parse({})).toEqual(DEFAULT_ROLLOUT_SETTINGS);
   });
