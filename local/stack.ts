@@ -35,6 +35,8 @@ import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventb
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
 import { Identities } from './emulator/iam/identity.ts';
 import { LambdaStandIn } from './emulator/lambda/lambda.ts';
+import { SecretsManagerStandIn } from './emulator/secretsmanager/secrets-manager.ts';
+import { SsmStandIn, type ParameterType } from './emulator/ssm/ssm.ts';
 import { REQUEST_SOURCE } from '../functions/domain/requests/source.ts';
 import { SqsStandIn } from './emulator/sqs/sqs.ts';
 import { AsyncLambda, type InvocationRecord } from './lambda/async-invoke.ts';
@@ -47,8 +49,16 @@ import { setSleepSource, setTimeSource } from '../functions/lib/time.ts';
 /** The repository root (serverless.yml, autopilot.config.yaml, local/seed/...). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** A stack seed: the AgentCore emulator seed plus optional `ecr` and `cloudwatch` sections. */
-export type StackSeed = Seed & { ecr?: EcrSeed; cloudwatch?: CloudWatchSeed };
+/**
+ * A stack seed: the AgentCore emulator seed plus optional `ecr`, `cloudwatch`, `secrets` (Secrets
+ * Manager: name, value) and `parameters` (SSM Parameter Store: name, value, type) sections.
+ */
+export type StackSeed = Seed & {
+  ecr?: EcrSeed;
+  cloudwatch?: CloudWatchSeed;
+  secrets?: { name: string; value: string }[];
+  parameters?: { name: string; value: string; type?: ParameterType }[];
+};
 
 export interface StackOptions {
   /** Emulator port on 127.0.0.1 (default 0: any free port). */
@@ -122,6 +132,9 @@ export interface Stack {
   serverless: ServerlessConfig;
   /** Absolute path of the autopilot config the handlers load. */
   configFile: string;
+  /** Secrets Manager and SSM Parameter Store (what secret references in configs and requests name). */
+  secretsManager: SecretsManagerStandIn;
+  ssm: SsmStandIn;
   /** The Lambda stand-in (function URLs such as the approval entry point). */
   lambdaService: LambdaStandIn;
   /** The request bus (where `Runtime Change Requested` and the other requests go). */
@@ -147,11 +160,11 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-function loadStackSeed(seed: string | StackSeed | undefined): { agentcore?: Seed; ecr?: EcrSeed; cloudwatch?: CloudWatchSeed } {
+function loadStackSeed(seed: string | StackSeed | undefined): { agentcore?: Seed; ecr?: EcrSeed; cloudwatch?: CloudWatchSeed; secrets?: StackSeed['secrets']; parameters?: StackSeed['parameters'] } {
   if (seed === undefined) return {};
   const doc = (typeof seed === 'string' ? parseYaml(readFileSync(seed, 'utf8')) ?? {} : seed) as StackSeed;
-  const { ecr, cloudwatch, ...agentcore } = doc;
-  return { agentcore: agentcore as Seed, ecr, cloudwatch };
+  const { ecr, cloudwatch, secrets, parameters, ...agentcore } = doc;
+  return { agentcore: agentcore as Seed, ecr, cloudwatch, secrets, parameters };
 }
 
 /** The handlers' log level when the caller names none: quiet under vitest, serverless.yml's elsewhere. */
@@ -172,6 +185,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let cloudwatch!: CloudWatchStandIn;
   let sqs!: SqsStandIn;
   let lambdaService!: LambdaStandIn;
+  let secretsManager!: SecretsManagerStandIn;
+  let ssm!: SsmStandIn;
   let runner!: LambdaRunner;
 
   const identities = new Identities({ ...LOCAL_IDENTITIES, ...opts.identities });
@@ -193,6 +208,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       (ctx: StandInContext) => (cloudwatch = new CloudWatchStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (ecr = new EcrStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, emit: (e) => events.put(e as never) })),
       (ctx: StandInContext) => (sqs = new SqsStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (secretsManager = new SecretsManagerStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (ssm = new SsmStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (lambdaService = new LambdaStandIn({
         clock: ctx.clock, account: ctx.account, region: ctx.region, identities, invoke: (name, event) => runner.invoke(name, event),
       })),
@@ -202,6 +219,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     if (seeds.ecr) ecr.seed(seeds.ecr);
     if (seeds.cloudwatch) cloudwatch.seed(seeds.cloudwatch);
+    for (const secret of seeds.secrets ?? []) secretsManager.put(secret.name, secret.value);
+    for (const p of seeds.parameters ?? []) ssm.put(p.name, p.value, p.type ?? 'SecureString');
     // Gateway traffic is decided by the AgentCore emulator and published as AWS's policy metrics.
     connectTraffic(emulator.state.traffic, cloudwatch);
 
@@ -344,6 +363,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       alarms,
       requestBus,
       lambdaService,
+      secretsManager,
+      ssm,
       async request(detailType, detail, o = {}) {
         const client = new EventBridgeClient({ endpoint: emulator.url, region, credentials: { accessKeyId: o.accessKeyId ?? 'test', secretAccessKey: 'local' } });
         try {
@@ -472,9 +493,10 @@ function holdingClock(runner: LambdaRunner, clock: Clock): LambdaRunner {
 function parkedOnToken(history: readonly { type: string; details?: { key: string; value: Record<string, unknown> } }[]): boolean {
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i];
-    if (h.type === 'TaskSubmitted' || h.type === 'TaskScheduled') {
-      return String(h.details?.value.resource ?? '').endsWith('.waitForTaskToken');
-    }
+    // Parked once the integration call has returned (TaskSubmitted): while it runs (a Lambda
+    // invoked with .waitForTaskToken that publishes the approval request) the execution is busy.
+    if (h.type === 'TaskSubmitted') return String(h.details?.value.resource ?? '').endsWith('.waitForTaskToken');
+    if (h.type === 'TaskScheduled') return false;
     if (h.type.endsWith('StateExited') || h.type === 'TaskSucceeded' || h.type === 'TaskFailed' || h.type === 'TaskTimedOut') return false;
   }
   return false;

@@ -39,6 +39,8 @@ export const SUPPRESSIONS: Suppression[] = [
   { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:supportAgent-*]', resources: '*', reason: 'The watchedAlarmArns param: name patterns of the alarms the config lists (a test keeps them in sync).' },
   { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:support-gateway-*]', resources: '*', reason: 'The watchedAlarmArns param: name patterns of the alarms the config lists (a test keeps them in sync).' },
   { id: 'AwsSolutions-IAM5[Resource::<FunctionVersions>]', resources: ['RuntimePromotionStateMachineRole', 'PolicyRolloutStateMachineRole'], reason: 'serverless-step-functions lets the state machines invoke qualified versions of the stack\'s own task functions (<arn>:*).' },
+  { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:agentcore-autopilot/*]', resources: ['ReadSecretReferencesPolicy'], reason: 'The secretArns param: the secret name prefix runtime environments may reference (a test checks the config\'s references fall under it).' },
+  { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/agentcore-autopilot/*]', resources: ['ReadSecretReferencesPolicy'], reason: 'The secureParameterArns param: the parameter path runtime environments may reference.' },
   { id: 'Serverless-LambdaStarPermissions', resources: '*', reason: 'The same wildcards as the AwsSolutions-IAM5 acknowledgements above, each one reasoned there.' },
 ];
 

@@ -26,6 +26,8 @@
  * Nothing here logs or returns a secret value: the plan is redacted by planDrift, and the
  * unredacted live resources stay inside the `DriftRun` (its `targets` are never serialised).
  */
+import type { SecretReader } from '../domain/secrets/refs.ts';
+import { secretReaderFor, withResolvedSecrets } from './secrets.ts';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ImageDetail } from '@aws-sdk/client-ecr';
@@ -83,6 +85,8 @@ export interface DriftDeps {
   retryBudgetMs?: number;
   /** First backoff step of a resource that keeps drifting back (ms, default 1 hour). */
   backoffBaseMs?: number;
+  /** Reads what a secret reference in a declared environment names (resolved in memory only). */
+  readSecret?: SecretReader;
 }
 
 /** The unredacted facts behind one resource of the plan (same index as plan.resources). Never serialised. */
@@ -179,8 +183,10 @@ async function writeHistory(deps: DriftDeps, arn: string, history: CorrectionHis
 const digestOf = (uri: string | undefined): string | undefined => /@(sha256:[0-9a-fA-F]{64})$/.exec(uri ?? '')?.[1]?.toLowerCase();
 
 /** Reads every declared resource and plans. Read errors of one resource are reported on it, never thrown. */
-export async function readDrift(deps: DriftDeps, config: Config, options: ReadOptions = {}): Promise<DriftRun> {
+export async function readDrift(deps: DriftDeps, declared: Config, options: ReadOptions = {}): Promise<DriftRun> {
   const notes: string[] = [];
+  // Secret references are compared (and corrected) by what they name, read now and kept in memory.
+  const config = await withResolvedSecrets(declared, deps.readSecret, notes);
   const concurrency = config.drift.concurrency;
   const once = <T>(f: () => Promise<T>): (() => Promise<T>) => { let p: Promise<T> | undefined; return () => (p ??= f()); };
   const runtimeList = once(async () => (await retrying(deps, () => deps.agentCore.listRuntimes())).map((r) => ({ id: r.agentRuntimeId, name: r.agentRuntimeName })));
@@ -624,6 +630,8 @@ export interface CorrectDriftDeps {
   logger: Logger;
   /** First backoff step for resources that keep drifting back (default 1 hour). */
   backoffBaseMs?: number;
+  /** Reads what a secret reference names. */
+  readSecret?: SecretReader;
 }
 
 /** What starts a run: the schedule's `{trigger}` input, or a `Drift Check Requested` event. */
@@ -656,6 +664,7 @@ export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'>,
     eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
     home: homeOf(lambda, env),
     logger,
+    readSecret: secretReaderFor(env),
   };
 }
 
@@ -695,7 +704,7 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
   const driftDeps: DriftDeps = {
     agentCore: deps.adapters.agentCore, ecr: deps.adapters.ecr, sfn: deps.adapters.sfn,
     rolloutStateMachineArn: deps.rolloutStateMachineArn, promotionStateMachineArn: deps.promotionStateMachineArn,
-    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs,
+    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs, readSecret: deps.readSecret,
   };
   const run = await readDrift(driftDeps, config, { reportOnly });
   for (const note of run.notes) deps.logger.warn('Drift read problem', { note });

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import { createAdapters, type Adapters } from '../adapters/index.ts';
 import { lazyClients } from '../lib/clients.ts';
 import { loadConfig, type Config } from '../lib/config/index.ts';
+import { createLogger } from '../lib/logger.ts';
 
 /** Time kept back from the Lambda timeout for publishing outcomes and returning. */
 export const SAFETY_MARGIN_MS = 10_000;
@@ -31,13 +32,14 @@ export function adaptersFor(env: NodeJS.ProcessEnv = process.env): Adapters {
 }
 
 const configCache = new Map<string, Promise<Config>>();
+const configLogger = createLogger();
 
 /** The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file. */
 export function configFor(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
   let config = configCache.get(key);
   if (!config) {
-    config = loadConfig(undefined, { env });
+    config = loadConfig(undefined, { env, warn: (warning) => configLogger.warn('Configuration warning', { warning }) });
     configCache.set(key, config);
     // A broken file is read again on the next invocation.
     config.catch(() => configCache.delete(key));

@@ -18,6 +18,7 @@
  * a log line, an outcome or an event: diffs are redacted (redactChanges) and errors travel as
  * name (+ message for our own, value-free errors).
  */
+import { SecretUnresolvedError, hasSecretRefs, refProblems, resolveEnv, type SecretReader } from '../domain/secrets/refs.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ListTagsForResourceCommand, TagResourceCommand, type UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { Adapters, AgentCoreAdapter } from '../adapters/index.ts';
@@ -79,6 +80,8 @@ export interface RedeployContext {
   retry?: { baseMs: number; maxMs: number };
   /** Poll interval of the promotion state machine (default: the contract's 15 s). */
   pollSeconds?: number;
+  /** Reads what a secret reference in a change request names (onChangeRequest only). */
+  readSecret?: SecretReader;
   /** Unique id of this invocation's promotion claim (default: a random UUID). */
   claimId?: () => string;
 }
@@ -598,6 +601,11 @@ export async function applyChangeRequest(ctx: RedeployContext, event: unknown): 
   // Only a runtime the config declares, named as declared: anything else makes no call at all.
   const undeclared = undeclaredRuntime(ctx.config, request.runtime);
   if (undeclared) return refused(ctx, undeclared, ids);
+  const badRefs = [
+    ...refProblems(request.change.environmentVariables?.set, 'change.environmentVariables.set'),
+    ...refProblems(request.change.set?.environmentVariables as Record<string, unknown> | undefined, 'change.set.environmentVariables'),
+  ];
+  if (badRefs.length > 0) return refused(ctx, { reason: 'invalid-request', problems: badRefs }, ids);
   const selectorName = 'name' in request.runtime ? request.runtime.name : undefined;
   const image = requestedImageUri(request.change);
   // The image must come from where the runtime's tracking rule allows pushes from (home by default).
@@ -629,6 +637,16 @@ export async function applyChangeRequest(ctx: RedeployContext, event: unknown): 
   const spec = specFor(ctx.config, runtimeId, selectorName);
   const late = imageRefusal(spec);
   if (late !== undefined) return refused(ctx, { reason: 'image-not-allowed', problems: [late] }, { ...ids, resource: runtimeId });
+  // Secret references in the change are read now, in memory, and only written to the runtime.
+  let change: RuntimeChange;
+  try {
+    change = await resolveChangeSecrets(request.change, ctx.readSecret);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    ctx.log.error('Secret reference not resolved', { runtimeId, requestId: request.requestId, error: message });
+    if (!request.dryRun) await publish(ctx, redeployFailed(subject(runtimeId), { reason: 'secret-unresolved', message, error: err }));
+    return finish(ctx, { status: 'processed', outcomes: [{ runtimeId, status: 'failed', reason: 'secret-unresolved', message, retryable: false }] });
+  }
   const outcome = await applyRuntimeUpdate(ctx, {
     runtimeId,
     subject: subject(runtimeId),
@@ -636,9 +654,21 @@ export async function applyChangeRequest(ctx: RedeployContext, event: unknown): 
     dryRun: request.dryRun,
     promote: spec?.track?.promote,
     follow: true,
-    decide: () => ({ action: 'update', change: request.change, reason: 'change-request', message: `change requested${request.requestId ? ` (${request.requestId})` : ''}` }),
+    decide: () => ({ action: 'update', change, reason: 'change-request', message: `change requested${request.requestId ? ` (${request.requestId})` : ''}` }),
   });
   return finish(ctx, { status: 'processed', outcomes: [outcome] });
+}
+
+/** The change with the secret references of its environment (patch or full set) replaced by their values. */
+async function resolveChangeSecrets(change: RuntimeChange, read: SecretReader | undefined): Promise<RuntimeChange> {
+  const patch = change.environmentVariables?.set;
+  const full = change.set?.environmentVariables as Record<string, string> | undefined;
+  if (!hasSecretRefs(patch) && !hasSecretRefs(full)) return change;
+  if (!read) throw new SecretUnresolvedError('the change references secrets, but no secret reader is available');
+  const out: RuntimeChange = { ...change };
+  if (patch && hasSecretRefs(patch)) out.environmentVariables = { ...change.environmentVariables, set: await resolveEnv(patch, read) };
+  if (full && hasSecretRefs(full)) out.set = { ...change.set, environmentVariables: await resolveEnv(full, read) };
+  return out;
 }
 
 /** A refused change request: logged, reported (`Request Refused`), answered without an error (no retry). */
