@@ -83,7 +83,7 @@ export function parseDriftArgs(argv: string[], allowed: readonly string[]): Drif
 }
 
 /** Drift dependencies from the CLI's environment (explicit, so `io.env` is honoured); state machines as given. */
-export function cliDriftDeps(env: NodeJS.ProcessEnv, args: Pick<DriftArgs, 'rolloutStateMachine' | 'promotionStateMachine'> = {}): DriftDeps {
+export function cliDriftDeps(env: NodeJS.ProcessEnv, args: Pick<DriftArgs, 'config' | 'rolloutStateMachine' | 'promotionStateMachine'> = {}): DriftDeps {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const options: ClientOptions = {
     region,
@@ -92,7 +92,9 @@ export function cliDriftDeps(env: NodeJS.ProcessEnv, args: Pick<DriftArgs, 'roll
       ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } }
       : {}),
   };
-  const adapters = createAdapters(lazyClients(options));
+  // Corrections honour the unknown members the config acknowledges (read when a Get first needs them).
+  const acknowledgedMembers = async () => (await loadConfig(args.config, { env })).unknownMembers.acknowledged;
+  const adapters = createAdapters(lazyClients(options), { agentCore: { acknowledgedMembers } });
   const rolloutStateMachineArn = args.rolloutStateMachine || env.ROLLOUT_STATE_MACHINE_ARN || undefined;
   const promotionStateMachineArn = args.promotionStateMachine || env.PROMOTION_STATE_MACHINE_ARN || undefined;
   return {

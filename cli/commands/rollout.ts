@@ -8,6 +8,7 @@ import { getExecutionHistory } from '../../functions/adapters/sfn-history.ts';
 import { lazyClients, type ClientOptions } from '../../functions/lib/clients.ts';
 import { ConfigError } from '../../functions/lib/config/config-error.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
+import { NO_ACKNOWLEDGED_MEMBERS } from '../../functions/lib/model/unknown-members.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { AutopilotError, ResourceNotFoundError } from '../../functions/lib/errors.ts';
 import { now } from '../../functions/lib/time.ts';
@@ -134,7 +135,7 @@ interface Env {
   close(): void;
 }
 
-function clientsFrom(io: CliIO): Env {
+function clientsFrom(io: CliIO, a?: Args): Env {
   const e = io.env;
   const options: ClientOptions = {
     region: e.AWS_REGION || e.AWS_DEFAULT_REGION || undefined,
@@ -145,7 +146,8 @@ function clientsFrom(io: CliIO): Env {
   };
   const clients = lazyClients(options);
   return {
-    adapters: createAdapters(clients),
+    // An abort restores the gateway: unknown members acknowledged in the config (if any) are honoured.
+    adapters: createAdapters(clients, { agentCore: { acknowledgedMembers: async () => (a && (await configFor(a, io))?.unknownMembers.acknowledged) || NO_ACKNOWLEDGED_MEMBERS } }),
     sfn: clients.sfn,
     close: () => {
       clients.sfn.destroy();
@@ -460,7 +462,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     return EXIT.USAGE;
   }
   const json = has(args, '--json');
-  const env = clientsFrom(io);
+  const env = clientsFrom(io, args);
   try {
     switch (args.sub) {
       case 'start': return await start(args, io, env, json);

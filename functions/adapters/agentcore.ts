@@ -46,7 +46,15 @@ import type {
   UpdateGatewayCommandInput,
   UpdateGatewayCommandOutput,
 } from '@aws-sdk/client-bedrock-agentcore-control';
+import { rawBodyOf } from '../lib/clients.ts';
 import { AmbiguousResourceError, ResourceNotFoundError } from '../lib/errors.ts';
+import {
+  NO_ACKNOWLEDGED_MEMBERS,
+  UNKNOWN_MEMBERS_KEY,
+  unacknowledgedMembers,
+  type AcknowledgedMembers,
+  type LiveResourceKind,
+} from '../lib/model/unknown-members.ts';
 import { callAws, collectPages } from './aws-errors.ts';
 
 const SERVICE = 'bedrock-agentcore-control';
@@ -55,19 +63,47 @@ const PAGE_SIZE = 100;
 /** A runtime or gateway named by id or by name. */
 export type ResourceRef = { id: string } | { name: string };
 
+export interface AgentCoreAdapterOptions {
+  /**
+   * Unknown member paths the operator acknowledged as read-only (config `unknownMembers`), or a
+   * function that loads them when a Get first needs them. Default: none.
+   */
+  acknowledgedMembers?: AcknowledgedMembers | (() => Promise<AcknowledgedMembers>);
+}
+
+/**
+ * A Get output, marked with the member paths of the raw response that the bundled model does not
+ * know and nobody acknowledged (`$unknownMembers`, only when there is one): the update builders
+ * refuse to write such a resource (functions/lib/model/unknown-members.ts).
+ */
+export type Marked<T> = T & { [UNKNOWN_MEMBERS_KEY]?: string[] };
+
 /** Typed AgentCore Control calls over an injected client. */
 export class AgentCoreAdapter {
   readonly client: BedrockAgentCoreControlClient;
+  private readonly acknowledged: AgentCoreAdapterOptions['acknowledgedMembers'];
 
-  constructor(client: BedrockAgentCoreControlClient) {
+  constructor(client: BedrockAgentCoreControlClient, options: AgentCoreAdapterOptions = {}) {
     this.client = client;
+    this.acknowledged = options.acknowledgedMembers;
   }
 
-  /** GetAgentRuntime: the latest version, or `version` when given. */
-  async getRuntime(id: string, version?: string): Promise<GetAgentRuntimeCommandOutput> {
-    return callAws({ service: SERVICE, operation: 'GetAgentRuntime', resource: id }, () =>
+  /** Marks `output` with the unknown, unacknowledged members of its raw body (a client without the raw body: nothing to compare). */
+  private async mark<T extends object>(kind: LiveResourceKind, output: T): Promise<Marked<T>> {
+    const raw = rawBodyOf(output);
+    if (raw === undefined) return output;
+    const acknowledged = typeof this.acknowledged === 'function' ? await this.acknowledged() : this.acknowledged ?? NO_ACKNOWLEDGED_MEMBERS;
+    const unknown = unacknowledgedMembers(kind, raw, acknowledged);
+    if (unknown.length > 0) (output as Record<string, unknown>)[UNKNOWN_MEMBERS_KEY] = unknown;
+    return output;
+  }
+
+  /** GetAgentRuntime: the latest version, or `version` when given; marked with unknown members (see Marked). */
+  async getRuntime(id: string, version?: string): Promise<Marked<GetAgentRuntimeCommandOutput>> {
+    const out = await callAws({ service: SERVICE, operation: 'GetAgentRuntime', resource: id }, () =>
       this.client.send(new GetAgentRuntimeCommand({ agentRuntimeId: id, ...(version !== undefined && { agentRuntimeVersion: version }) })),
     );
+    return this.mark('runtime', out);
   }
 
   /** UpdateAgentRuntime (creates a new version; DEFAULT follows it, named endpoints do not). */
@@ -119,11 +155,12 @@ export class AgentCoreAdapter {
     );
   }
 
-  /** GetGateway (by id or ARN). */
-  async getGateway(gatewayIdentifier: string): Promise<GetGatewayCommandOutput> {
-    return callAws({ service: SERVICE, operation: 'GetGateway', resource: gatewayIdentifier }, () =>
+  /** GetGateway (by id or ARN); marked with unknown members (see Marked). */
+  async getGateway(gatewayIdentifier: string): Promise<Marked<GetGatewayCommandOutput>> {
+    const out = await callAws({ service: SERVICE, operation: 'GetGateway', resource: gatewayIdentifier }, () =>
       this.client.send(new GetGatewayCommand({ gatewayIdentifier })),
     );
+    return this.mark('gateway', out);
   }
 
   /** UpdateGateway: a full replacement, so send every field to keep (see agentcore-api §5). */

@@ -1,7 +1,7 @@
 /**
  * ECR: image details (tag -> digest) and image listings for a repository.
  */
-import { DescribeImagesCommand, paginateDescribeImages, paginateListImages } from '@aws-sdk/client-ecr';
+import { BatchGetImageCommand, DescribeImagesCommand, paginateDescribeImages, paginateListImages } from '@aws-sdk/client-ecr';
 import type { ECRClient, ImageDetail, ImageIdentifier, TagStatus } from '@aws-sdk/client-ecr';
 import { ResourceNotFoundError } from '../lib/errors.ts';
 import { callAws, collectPages } from './aws-errors.ts';
@@ -10,6 +10,14 @@ const SERVICE = 'ecr';
 const PAGE_SIZE = 1000;
 /** DescribeImages takes at most 100 imageIds, and refuses maxResults/nextToken beside them. */
 const MAX_IMAGE_IDS = 100;
+
+/** What BatchGetImage said about one image. */
+export type ManifestLookup =
+  | { state: 'found'; mediaType?: string; manifest: string }
+  /** ECR has no such image (failure ImageNotFound). */
+  | { state: 'missing' }
+  /** ECR did not return it for another reason (e.g. its manifest type is none of the accepted ones). */
+  | { state: 'refused'; failureCode: string; reason: string };
 
 export interface RepositoryOptions {
   /** Account id owning the registry; the caller's account when omitted. */
@@ -53,6 +61,29 @@ export class EcrAdapter {
       );
     }
     return detail.imageDigest;
+  }
+
+  /**
+   * BatchGetImage of one digest: its manifest (JSON text) and manifest media type, accepting
+   * `acceptedMediaTypes`. Per-image failures come back in the response, not as exceptions; a
+   * missing repository raises ResourceNotFoundError.
+   */
+  async getManifest(repository: string, digest: string, acceptedMediaTypes: readonly string[], options: RepositoryOptions = {}): Promise<ManifestLookup> {
+    const out = await callAws({ service: SERVICE, operation: 'BatchGetImage', resource: `${repository}@${digest}` }, () =>
+      this.client.send(new BatchGetImageCommand({
+        repositoryName: repository,
+        imageIds: [{ imageDigest: digest }],
+        acceptedMediaTypes: [...acceptedMediaTypes],
+        ...(options.registryId !== undefined && { registryId: options.registryId }),
+      })),
+    );
+    const image = out.images?.find((i) => i.imageId?.imageDigest === digest) ?? out.images?.[0];
+    if (image?.imageManifest !== undefined) {
+      return { state: 'found', manifest: image.imageManifest, ...(image.imageManifestMediaType !== undefined && { mediaType: image.imageManifestMediaType }) };
+    }
+    const failure = out.failures?.[0];
+    if (failure?.failureCode === 'ImageNotFound' || failure === undefined) return { state: 'missing' };
+    return { state: 'refused', failureCode: String(failure.failureCode), reason: failure.failureReason ?? '' };
   }
 
   /** ListImages: every image id of the repository (all pages), optionally only TAGGED/UNTAGGED ones. */

@@ -3,7 +3,7 @@
  * `createAdapters(defaultClients())`; clients are still only built when an adapter first uses them.
  */
 import type { AwsClients } from '../lib/clients.ts';
-import { AgentCoreAdapter } from './agentcore.ts';
+import { AgentCoreAdapter, type AgentCoreAdapterOptions } from './agentcore.ts';
 import { CloudWatchAdapter } from './cloudwatch.ts';
 import { EcrAdapter } from './ecr.ts';
 import { EventsAdapter } from './events.ts';
@@ -20,9 +20,9 @@ export interface Adapters {
 }
 
 /** One adapter per service; each is built, with its client, on first access. */
-export function createAdapters(clients: AwsClients): Adapters {
+export function createAdapters(clients: AwsClients, options: { agentCore?: AgentCoreAdapterOptions } = {}): Adapters {
   const builders: { [K in keyof Adapters]: () => Adapters[K] } = {
-    agentCore: () => new AgentCoreAdapter(clients.agentCoreControl),
+    agentCore: () => new AgentCoreAdapter(clients.agentCoreControl, options.agentCore),
     cloudWatch: () => new CloudWatchAdapter(clients.cloudWatch),
     ecr: () => new EcrAdapter(clients.ecr),
     events: () => new EventsAdapter(clients.eventBridge),

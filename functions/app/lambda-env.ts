@@ -22,10 +22,12 @@ const adapterCache = new Map<string, Adapters>();
 export function adaptersFor(env: NodeJS.ProcessEnv = process.env): Adapters {
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  const key = `${endpoint ?? ''}|${region ?? ''}`;
+  const key = `${endpoint ?? ''}|${region ?? ''}|${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
   let adapters = adapterCache.get(key);
   if (!adapters) {
-    adapters = createAdapters(lazyClients({ endpoint, region }));
+    // Live members the bundled model does not know stop every write unless the config acknowledges them.
+    const acknowledgedMembers = async () => (await configFor(env)).unknownMembers.acknowledged;
+    adapters = createAdapters(lazyClients({ endpoint, region }), { agentCore: { acknowledgedMembers } });
     adapterCache.set(key, adapters);
   }
   return adapters;

@@ -16,6 +16,8 @@ export async function redeployContextFor(context: Context, log: Log, env: NodeJS
     log,
     home: homeOf(context, env),
     remainingMs: budgetOf(context),
+    // ECR is regional: an image pushed (or named) in another region is looked up there.
+    ecrIn: (region) => adaptersFor({ ...env, AWS_REGION: region }).ecr,
     ...(env.PROMOTION_STATE_MACHINE_ARN && { promotionStateMachineArn: env.PROMOTION_STATE_MACHINE_ARN }),
   };
 }

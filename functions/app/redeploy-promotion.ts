@@ -16,7 +16,14 @@ import {
   RollbackFailedError,
   RuntimeVersionFailedError,
 } from '../domain/redeploy/errors.ts';
-import { describeError, redeployFailed, redeployPromoted, redeployRolledBack, type OutcomeEvent, type RedeploySubject } from '../domain/redeploy/outcome-events.ts';
+import {
+  describeError,
+  redeployFailed,
+  redeployPromoted,
+  redeployRolledBack,
+  type OutcomeEvent,
+  type RedeploySubject,
+} from '../domain/redeploy/outcome-events.ts';
 import { parseImageUri, sameImage } from '../domain/redeploy/image-ref.ts';
 import type { PromotionOutcome } from '../domain/redeploy/promotion.ts';
 import { REJECTED_DIGESTS_TAG } from '../domain/redeploy/rejected.ts';
@@ -24,7 +31,8 @@ import type { EventsSettings } from '../lib/config/index.ts';
 import { ResourceNotFoundError } from '../lib/errors.ts';
 import { retryWithBackoff, RetryBudgetExceededError } from '../lib/retry.ts';
 import { sleep } from '../lib/time.ts';
-import { isRetryableAwsError, recordRejectedDigest, type Log } from './redeploy.ts';
+import { isRetryableAwsError, type Log } from './redeploy.ts';
+import { recordRejectedDigest } from './redeploy-tags.ts';
 
 export interface PromotionTaskContext {
   adapters: Pick<Adapters, 'agentCore' | 'cloudWatch' | 'events'>;
@@ -308,7 +316,7 @@ function subjectOf(runtimeId: string, origin: unknown): RedeploySubject {
   const subject: RedeploySubject = { runtimeId };
   if (!isObject(origin)) return subject;
   const trigger = origin.trigger;
-  if (trigger === 'image-push' || trigger === 'change-request' || trigger === 'manual') subject.trigger = trigger;
+  if (trigger === 'image-push' || trigger === 'change-request' || trigger === 'manual' || trigger === 'drift') subject.trigger = trigger;
   const repository = str(origin.repository);
   const digest = str(origin.digest);
   const tag = str(origin.tag);

@@ -18,23 +18,22 @@
  * a log line, an outcome or an event: diffs are redacted (redactChanges) and errors travel as
  * name (+ message for our own, value-free errors).
  */
-import { SecretUnresolvedError, hasSecretRefs, refProblems, resolveEnv, type SecretReader } from '../domain/secrets/refs.ts';
+import type { SecretReader } from '../domain/secrets/refs.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ListTagsForResourceCommand, TagResourceCommand, type UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
-import type { Adapters, AgentCoreAdapter } from '../adapters/index.ts';
-import { callAws } from '../adapters/aws-errors.ts';
+import { type UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
+import type { Adapters } from '../adapters/index.ts';
 import { diffConfig, type FieldChange } from '../domain/diff.ts';
 import { redactChanges } from '../domain/redact.ts';
-import { buildRuntimeUpdate, containerUriOf, RUNTIME_UPDATE_FIELDS, type LiveRuntime, type RuntimeChange } from '../domain/runtime-update.ts';
+import {
+  buildRuntimeUpdate,
+  containerUriOf,
+  RUNTIME_UPDATE_FIELDS,
+  UnknownLiveMemberError,
+  type LiveRuntime,
+  type RuntimeChange,
+} from '../domain/runtime-update.ts';
 import { randomUUID } from 'node:crypto';
-import { CHANGE_REQUEST_DETAIL_TYPE, parseChangeRequest, parseEcrImageAction, requestedImageUri, type ImagePush } from '../domain/redeploy/events.ts';
-import { requestRefused } from '../domain/requests/refusal.ts';
-import { undeclaredRuntime } from '../domain/requests/scope.ts';
-import { refuseRequest } from './requests.ts';
 import { isDuplicateRedeploy, withRedeployClientToken } from '../domain/redeploy/idempotency.ts';
-import { comparableLiveImage, olderThanLiveRefusal, rejectedRefusal, staleTagRefusal, type ImageLookup } from '../domain/redeploy/guards.ts';
-import { DIGEST_PATTERN, parseImageUri, pinnedUri, sameImage } from '../domain/redeploy/image-ref.ts';
-import { decodeRejected, encodeRejected, REJECTED_DIGESTS_TAG } from '../domain/redeploy/rejected.ts';
 import {
   describeError,
   originOf,
@@ -45,11 +44,9 @@ import {
   type RedeploySubject,
 } from '../domain/redeploy/outcome-events.ts';
 import type { PromotionOrigin } from '../domain/redeploy/promotion.ts';
-import { planRedeploy, requestedImageRefusal, trackDecision, type HomeRegistry, type LiveRuntimeLike } from '../domain/redeploy/plan.ts';
+import { type HomeRegistry } from '../domain/redeploy/plan.ts';
 import { buildPromotionInput, promotionExecutionName, VERIFY_ONLY, type PromoteSettings } from '../domain/redeploy/promotion.ts';
-import { tagPolicyKind, tagVersion } from '../domain/redeploy/tag-policy.ts';
-import { mapWithConcurrency } from '../lib/concurrency.ts';
-import type { Config, RuntimeSpec, TrackRule } from '../lib/config/index.ts';
+import type { Config, RuntimeSpec } from '../lib/config/index.ts';
 import {
   AutopilotError,
   ConflictError,
@@ -84,6 +81,11 @@ export interface RedeployContext {
   readSecret?: SecretReader;
   /** Unique id of this invocation's promotion claim (default: a random UUID). */
   claimId?: () => string;
+  /**
+   * ECR in another region (ECR is regional: an image is looked up where it lives). Without it,
+   * images outside the home region cannot be looked up, and whatever needs the lookup fails closed.
+   */
+  ecrIn?: (region: string) => Pick<Adapters['ecr'], 'describeImages' | 'getManifest' | 'getImageDigest'>;
 }
 
 export type OutcomeStatus = 'updated' | 'skipped' | 'failed' | 'planned';
@@ -160,7 +162,7 @@ function stripMetadata<T extends object>(output: T): LiveRuntime {
   return rest as LiveRuntime;
 }
 
-async function publish(ctx: RedeployContext, event: OutcomeEvent): Promise<void> {
+export async function publish(ctx: RedeployContext, event: OutcomeEvent): Promise<void> {
   try {
     await ctx.adapters.events.publish(event.detailType, event.detail, { source: ctx.config.events.source, busName: ctx.config.events.busName });
   } catch (err) {
@@ -230,7 +232,9 @@ export async function applyRuntimeUpdate(ctx: RedeployContext, args: ApplyArgs):
     const outcome: RuntimeOutcome = {
       runtimeId,
       status: 'failed',
-      reason: err instanceof RetryBudgetExceededError ? 'retry-budget-exceeded' : err instanceof ResourceNotFoundError ? 'runtime-not-found' : 'update-failed',
+      reason: err instanceof RetryBudgetExceededError ? 'retry-budget-exceeded'
+        : err instanceof ResourceNotFoundError ? 'runtime-not-found'
+          : err instanceof UnknownLiveMemberError ? 'unknown-live-members' : 'update-failed',
       message: err instanceof AutopilotError ? err.message : undefined,
       error: describeError(err),
       retryable,
@@ -366,207 +370,36 @@ async function startPromotion(ctx: RedeployContext, outcome: RuntimeOutcome, pro
   }
 }
 
-// ---- image push -------------------------------------------------------------------------------
+// ---- shared by the triggers ------------------------------------------------------------------
 
 export type RedeployResult =
   | { status: 'rejected'; reason: string }
+  /** A routine push no rule deploys (untagged, not a container image): no event, an INFO log line. */
+  | { status: 'skipped'; reason: string; message: string }
   | { status: 'processed'; push?: { repository: string; digest: string; tag?: string }; outcomes: RuntimeOutcome[] };
 
-async function resolveRuntimeId(ctx: RedeployContext, spec: { id?: string; name?: string }): Promise<string> {
+export async function resolveRuntimeId(ctx: RedeployContext, spec: { id?: string; name?: string }): Promise<string> {
   if (spec.id !== undefined) return spec.id;
   const found = await ctx.adapters.agentCore.resolveRuntime({ name: spec.name as string });
   return found.agentRuntimeId as string;
 }
 
-/** Tags ECR holds for `digest` (undefined when the lookup fails: the plan then works without them). */
-async function tagsOfDigest(ctx: RedeployContext, repository: string, digest: string, registryId: string): Promise<string[] | undefined> {
-  const found = await lookupImage(ctx, repository, digest, registryId);
-  return found.state === 'found' ? [...found.tags] : undefined;
-}
-
-/**
- * DescribeImages of one digest: found (tags, push time), missing (ECR says the image or the
- * repository does not exist) or unknown (the lookup failed, or the image lives in another region
- * than the ECR client's, which cannot see it). Never throws.
- */
-async function lookupImage(ctx: RedeployContext, repository: string, digest: string, registryId: string, region?: string): Promise<ImageLookup> {
-  if (region !== undefined && ctx.home?.region !== undefined && region !== ctx.home.region) return { state: 'unknown' };
-  try {
-    const [detail] = await ctx.adapters.ecr.describeImages(repository, [{ imageDigest: digest }], { registryId });
-    if (!detail) return { state: 'missing' };
-    const pushedAt = detail.imagePushedAt === undefined ? undefined : new Date(detail.imagePushedAt);
-    return { state: 'found', tags: detail.imageTags ?? [], ...(pushedAt !== undefined && { pushedAt }) };
-  } catch (err) {
-    if (err instanceof ResourceNotFoundError) return { state: 'missing' };
-    ctx.log.warn('Image details not available', { repository, digest, error: describeError(err).name });
-    return { state: 'unknown' };
-  }
-}
-
-const AGENTCORE_SERVICE = 'bedrock-agentcore-control';
-
-/** ListTagsForResource of a runtime (by its ARN). */
-export async function runtimeTags(agentCore: AgentCoreAdapter, arn: string): Promise<Record<string, string>> {
-  const out = await callAws({ service: AGENTCORE_SERVICE, operation: 'ListTagsForResource', resource: arn }, () =>
-    agentCore.client.send(new ListTagsForResourceCommand({ resourceArn: arn })),
-  );
-  return out.tags ?? {};
-}
-
-/**
- * Adds `digest` to the runtime's rejected list (tag REJECTED_DIGESTS_TAG): read-merge-write, newest
- * first, at most three. Returns the list as written.
- */
-export async function recordRejectedDigest(agentCore: AgentCoreAdapter, arn: string, digest: string): Promise<string[]> {
-  const value = encodeRejected(decodeRejected(await runtimeTags(agentCore, arn)), digest);
-  await callAws({ service: AGENTCORE_SERVICE, operation: 'TagResource', resource: arn }, () =>
-    agentCore.client.send(new TagResourceCommand({ resourceArn: arn, tags: { [REJECTED_DIGESTS_TAG]: value } })),
-  );
-  return decodeRejected({ [REJECTED_DIGESTS_TAG]: value });
-}
-
-/**
- * The runtime's tags for the rejected-digest check. A busy/throttled/unavailable answer is thrown
- * (the update attempt is retried); any other failure (e.g. access denied) is logged and the check
- * is skipped: the promotion still guards a bad image.
- */
-async function tagsForRejectedCheck(ctx: RedeployContext, runtimeId: string, live: LiveRuntime): Promise<Record<string, string> | undefined> {
-  const arn = (live as { agentRuntimeArn?: string }).agentRuntimeArn;
-  if (typeof arn !== 'string' || arn === '') {
-    ctx.log.warn('Rejected digests not checked: the runtime has no ARN', { runtimeId });
-    return undefined;
-  }
-  try {
-    return await runtimeTags(ctx.adapters.agentCore, arn);
-  } catch (err) {
-    if (isRetryableAwsError(err)) throw err;
-    ctx.log.error('Rejected digests not checked: ListTagsForResource failed', { runtimeId, error: describeError(err) });
-    return undefined;
-  }
-}
-
-/** Under a semver rule, the tags of the live digest tell which version runs when the URI has none. */
-async function liveTagsFor(ctx: RedeployContext, rule: TrackRule, live: LiveRuntimeLike, push: ImagePush): Promise<string[] | undefined> {
-  if (tagPolicyKind(rule.tagPolicy) !== 'semver') return undefined;
-  const ref = parseImageUri(live.agentRuntimeArtifact?.containerConfiguration?.containerUri);
-  if (!ref?.digest || ref.isPublic || ref.repository !== rule.repository || tagVersion(ref.tag) !== undefined) return undefined;
-  if (ref.digest === push.digest) return undefined;
-  return tagsOfDigest(ctx, ref.repository, ref.digest, ref.account as string);
-}
-
-function rejected(ctx: RedeployContext, reason: string, facts: Record<string, unknown> = {}): RedeployResult {
+export function rejected(ctx: RedeployContext, reason: string, facts: Record<string, unknown> = {}): RedeployResult {
   ctx.log.warn('Event rejected', { reason, ...facts });
   return { status: 'rejected', reason };
 }
 
-/**
- * Handles one `ECR Image Action` event: every configured runtime whose tracking rule follows the
- * push is updated (bounded concurrency), each pinned to the pushed digest. Refused events make no
- * API call at all. Throws RedeployIncompleteError when a runtime failed with a retryable error,
- * after every runtime has been handled and every outcome published.
- */
-export async function redeployImagePush(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
-  const parsed = parseEcrImageAction(event);
-  if (!parsed.ok) return rejected(ctx, parsed.reason);
-  const { push } = parsed;
-  const facts = { repository: push.repository, digest: push.digest, tag: push.tag, eventId: push.eventId };
-
-  const tracking = ctx.config.runtimes.filter((r): r is RuntimeSpec & { track: TrackRule } => r.track?.repository === push.repository);
-  if (tracking.length === 0) return rejected(ctx, `repository ${push.repository} is not tracked by any runtime`, facts);
-  const decisions = tracking.map((spec) => ({ spec, decision: trackDecision(spec.track, push, ctx.home) }));
-  const inRegistry = decisions.filter(({ decision }) => decision.match || decision.reason !== 'registry-not-allowed');
-  if (inRegistry.length === 0) {
-    const first = decisions[0].decision;
-    return rejected(ctx, first.match ? 'registry not allowed' : first.message, facts);
-  }
-  if (push.tag === undefined) return rejected(ctx, 'digest-only push: no tag for a tag policy to follow', facts);
-
-  ctx.log.info('Image push received', { ...facts, runtimes: inRegistry.length });
-  const subjectOf = (runtimeId: string): RedeploySubject => ({ runtimeId, push });
-
-  const matching = inRegistry.filter(({ decision }) => decision.match);
-  const skipped: RuntimeOutcome[] = [];
-  for (const { spec, decision } of inRegistry) {
-    if (decision.match) continue;
-    const runtimeId = spec.id ?? spec.name ?? '';
-    skipped.push({ runtimeId, status: 'skipped', reason: decision.reason, message: decision.message });
-    ctx.log.info('Runtime skipped', { runtimeId, reason: decision.reason, explanation: decision.message });
-    await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: decision.reason, message: decision.message }));
-  }
-
-  const pushImage = matching.length > 0 ? await lookupImage(ctx, push.repository, push.digest, push.account, push.region) : undefined;
-  const pushTags = pushImage?.state === 'found' ? pushImage.tags : undefined;
-
-  // A late or redelivered event whose tag has moved on (or whose image is gone) deploys nothing.
-  const stale = staleTagRefusal(push, pushImage);
-  if (stale !== undefined) {
-    for (const { spec } of matching) {
-      const runtimeId = spec.id ?? spec.name ?? '';
-      skipped.push({ runtimeId, status: 'skipped', reason: stale.reason, message: stale.message });
-      ctx.log.info('Runtime skipped', { runtimeId, reason: stale.reason, explanation: stale.message });
-      await publish(ctx, redeploySkipped(subjectOf(runtimeId), { reason: stale.reason, message: stale.message }));
-    }
-    return finish(ctx, { status: 'processed', push: { repository: push.repository, digest: push.digest, tag: push.tag }, outcomes: skipped });
-  }
-
-  // Live images looked up once per invocation (several runtimes often run the same one).
-  const liveImages = new Map<string, Promise<ImageLookup>>();
-  const liveImage = (ref: { repository: string; digest: string; account: string }): Promise<ImageLookup> => {
-    const key = `${ref.account}/${ref.repository}@${ref.digest}`;
-    let found = liveImages.get(key);
-    if (found === undefined) liveImages.set(key, (found = lookupImage(ctx, ref.repository, ref.digest, ref.account, push.region)));
-    return found;
-  };
-
-  const settled = await mapWithConcurrency(matching, ctx.config.redeploy.concurrency, async ({ spec }): Promise<RuntimeOutcome> => {
-    let runtimeId: string;
-    try {
-      runtimeId = await resolveRuntimeId(ctx, spec);
-    } catch (err) {
-      const ref = spec.id ?? spec.name ?? '';
-      const retryable = isRetryableAwsError(err);
-      ctx.log.error('Runtime not resolved', { runtime: ref, error: describeError(err) });
-      await publish(ctx, redeployFailed(subjectOf(ref), { reason: 'runtime-not-found', error: err }));
-      return { runtimeId: ref, status: 'failed', reason: 'runtime-not-found', error: describeError(err), retryable };
-    }
-    return applyRuntimeUpdate(ctx, {
-      runtimeId,
-      subject: subjectOf(runtimeId),
-      redeployToken: true,
-      dryRun: false,
-      promote: spec.track.promote,
-      follow: true,
-      decide: async (live) => {
-        const liveTags = await liveTagsFor(ctx, spec.track, live as LiveRuntimeLike, push);
-        const [d] = planRedeploy({
-          push,
-          home: ctx.home,
-          pushTags,
-          runtimes: [{ runtimeId, rule: spec.track, live: live as LiveRuntimeLike, ...(liveTags !== undefined && { liveTags }) }],
-        });
-        if (d.action === 'skip' || d.newUri === undefined) return { action: 'skip', reason: d.reason, message: d.message };
-        // No going back in push time under exact/glob/regex rules (a late redelivery of an older push).
-        if (tagPolicyKind(spec.track.tagPolicy) !== 'semver') {
-          const liveRef = comparableLiveImage(push, containerUriOf(live));
-          const older = liveRef && olderThanLiveRefusal(spec.track.tagPolicy, push, pushImage, { digest: liveRef.digest, image: await liveImage(liveRef) });
-          if (older) return { action: 'skip', reason: older.reason, message: older.message };
-        }
-        // A digest this runtime rolled back or saw fail does not come back by itself.
-        const refused = rejectedRefusal(await tagsForRejectedCheck(ctx, runtimeId, live), push.digest);
-        if (refused) return { action: 'skip', reason: refused.reason, message: refused.message };
-        return { action: 'update', change: { containerUri: d.newUri }, reason: d.reason, message: d.message };
-      },
-    });
-  });
-  const outcomes = [...skipped, ...settled.map((s, i) => (s.status === 'fulfilled' ? s.value : unexpected(matching[i].spec, s.reason)))];
-  return finish(ctx, { status: 'processed', push: { repository: push.repository, digest: push.digest, ...(push.tag !== undefined && { tag: push.tag }) }, outcomes });
+/** A routine push that deploys nothing, said quietly (INFO, no outcome event). */
+export function quietSkip(ctx: RedeployContext, reason: string, message: string, facts: Record<string, unknown> = {}): RedeployResult {
+  ctx.log.info('Push skipped', { reason, explanation: message, ...facts });
+  return { status: 'skipped', reason, message };
 }
 
-function unexpected(spec: { id?: string; name?: string }, err: unknown): RuntimeOutcome {
+export function unexpected(spec: { id?: string; name?: string }, err: unknown): RuntimeOutcome {
   return { runtimeId: spec.id ?? spec.name ?? '', status: 'failed', reason: 'internal-error', error: describeError(err), retryable: false };
 }
 
-function finish(ctx: RedeployContext, result: Extract<RedeployResult, { status: 'processed' }>): RedeployResult {
+export function finish(ctx: RedeployContext, result: Extract<RedeployResult, { status: 'processed' }>): RedeployResult {
   const summary = result.outcomes.map((o) => ({ runtimeId: o.runtimeId, status: o.status, reason: o.reason, toVersion: o.toVersion }));
   ctx.log.info('Redeploy finished', { outcomes: summary });
   const retry = result.outcomes.filter((o) => o.status === 'failed' && o.retryable);
@@ -578,194 +411,7 @@ function finish(ctx: RedeployContext, result: Extract<RedeployResult, { status: 
   return result;
 }
 
-// ---- change request ---------------------------------------------------------------------------
-
-function specFor(config: Config, runtimeId: string, name?: string): RuntimeSpec | undefined {
+/** The configured spec of a runtime, by id (or by the name a change request used). */
+export function specFor(config: Config, runtimeId: string, name?: string): RuntimeSpec | undefined {
   return config.runtimes.find((r) => (r.id !== undefined && r.id === runtimeId) || (name !== undefined && r.name === name));
-}
-
-/**
- * Handles one `Runtime Change Requested` event: the schema-validated partial change is applied
- * losslessly (read-merge-write). A requested image must pass the push rules: the Docker tag grammar
- * (checked by the parser) and the registry scope of the runtime's tracking rule (its registry
- * accounts/regions, or the home account/region). The new version is followed like an image push's
- * (promoted when the tracking rule names endpoints). Refused events make no write call.
- */
-export async function applyChangeRequest(ctx: RedeployContext, event: unknown): Promise<RedeployResult> {
-  const eventId = typeof (event as { id?: unknown } | null)?.id === 'string' ? (event as { id: string }).id : undefined;
-  const parsed = parseChangeRequest(event);
-  if (!parsed.ok) return refused(ctx, { reason: 'invalid-request', problems: [parsed.reason] }, { eventId });
-  const { request } = parsed;
-  const ref = 'id' in request.runtime ? request.runtime.id : request.runtime.name;
-  const ids = { resource: ref, requestId: request.requestId, eventId: request.eventId };
-  // Only a runtime the config declares, named as declared: anything else makes no call at all.
-  const undeclared = undeclaredRuntime(ctx.config, request.runtime);
-  if (undeclared) return refused(ctx, undeclared, ids);
-  const badRefs = [
-    ...refProblems(request.change.environmentVariables?.set, 'change.environmentVariables.set'),
-    ...refProblems(request.change.set?.environmentVariables as Record<string, unknown> | undefined, 'change.set.environmentVariables'),
-  ];
-  if (badRefs.length > 0) return refused(ctx, { reason: 'invalid-request', problems: badRefs }, ids);
-  const selectorName = 'name' in request.runtime ? request.runtime.name : undefined;
-  const image = requestedImageUri(request.change);
-  // The image must come from where the runtime's tracking rule allows pushes from (home by default).
-  const imageRefusal = (runtimeSpec: RuntimeSpec | undefined) =>
-    image === undefined ? undefined : requestedImageRefusal(image, runtimeSpec?.track?.registry, ctx.home);
-  const early = imageRefusal(specFor(ctx.config, 'id' in request.runtime ? request.runtime.id : '', selectorName));
-  if (early !== undefined) return refused(ctx, { reason: 'image-not-allowed', problems: [early] }, ids);
-  const subject = (runtimeId: string): RedeploySubject => ({
-    runtimeId,
-    eventId: request.eventId,
-    ...(request.requestId !== undefined && { requestId: request.requestId }),
-  });
-  ctx.log.info('Change request received', {
-    runtime: ref,
-    requestId: request.requestId,
-    eventId: request.eventId,
-    dryRun: request.dryRun,
-    fields: changedFieldNames(request.change),
-  });
-  let runtimeId: string;
-  try {
-    runtimeId = 'id' in request.runtime ? request.runtime.id : await resolveRuntimeId(ctx, { name: request.runtime.name });
-  } catch (err) {
-    const retryable = isRetryableAwsError(err);
-    ctx.log.error('Runtime not resolved', { runtime: ref, error: describeError(err) });
-    if (!request.dryRun) await publish(ctx, redeployFailed(subject(ref), { reason: 'runtime-not-found', error: err }));
-    return finish(ctx, { status: 'processed', outcomes: [{ runtimeId: ref, status: 'failed', reason: 'runtime-not-found', error: describeError(err), retryable }] });
-  }
-  const spec = specFor(ctx.config, runtimeId, selectorName);
-  const late = imageRefusal(spec);
-  if (late !== undefined) return refused(ctx, { reason: 'image-not-allowed', problems: [late] }, { ...ids, resource: runtimeId });
-  // Secret references in the change are read now, in memory, and only written to the runtime.
-  let change: RuntimeChange;
-  try {
-    change = await resolveChangeSecrets(request.change, ctx.readSecret);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    ctx.log.error('Secret reference not resolved', { runtimeId, requestId: request.requestId, error: message });
-    if (!request.dryRun) await publish(ctx, redeployFailed(subject(runtimeId), { reason: 'secret-unresolved', message, error: err }));
-    return finish(ctx, { status: 'processed', outcomes: [{ runtimeId, status: 'failed', reason: 'secret-unresolved', message, retryable: false }] });
-  }
-  const outcome = await applyRuntimeUpdate(ctx, {
-    runtimeId,
-    subject: subject(runtimeId),
-    redeployToken: request.change.containerUri !== undefined,
-    dryRun: request.dryRun,
-    promote: spec?.track?.promote,
-    follow: true,
-    decide: () => ({ action: 'update', change, reason: 'change-request', message: `change requested${request.requestId ? ` (${request.requestId})` : ''}` }),
-  });
-  return finish(ctx, { status: 'processed', outcomes: [outcome] });
-}
-
-/** The change with the secret references of its environment (patch or full set) replaced by their values. */
-async function resolveChangeSecrets(change: RuntimeChange, read: SecretReader | undefined): Promise<RuntimeChange> {
-  const patch = change.environmentVariables?.set;
-  const full = change.set?.environmentVariables as Record<string, string> | undefined;
-  if (!hasSecretRefs(patch) && !hasSecretRefs(full)) return change;
-  if (!read) throw new SecretUnresolvedError('the change references secrets, but no secret reader is available');
-  const out: RuntimeChange = { ...change };
-  if (patch && hasSecretRefs(patch)) out.environmentVariables = { ...change.environmentVariables, set: await resolveEnv(patch, read) };
-  if (full && hasSecretRefs(full)) out.set = { ...change.set, environmentVariables: await resolveEnv(full, read) };
-  return out;
-}
-
-/** A refused change request: logged, reported (`Request Refused`), answered without an error (no retry). */
-async function refused(
-  ctx: RedeployContext, refusal: Parameters<typeof requestRefused>[1], ids: { resource?: string; requestId?: string; eventId?: string },
-): Promise<RedeployResult> {
-  await refuseRequest({ events: ctx.adapters.events, config: ctx.config, log: ctx.log }, requestRefused(CHANGE_REQUEST_DETAIL_TYPE, refusal, ids));
-  return { status: 'rejected', reason: refusal.problems.join('; ') };
-}
-
-/** Top-level fields a change touches (names only). */
-function changedFieldNames(change: RuntimeChange): string[] {
-  const fields = new Set<string>();
-  if (change.containerUri !== undefined) fields.add('agentRuntimeArtifact');
-  if (change.environmentVariables !== undefined) fields.add('environmentVariables');
-  for (const k of Object.keys(change.set ?? {})) fields.add(k);
-  for (const k of change.unset ?? []) fields.add(k);
-  return [...fields];
-}
-
-// ---- manual redeploy (CLI) --------------------------------------------------------------------
-
-/** Bad input to a manual redeploy (image URI, unknown tag...). */
-export class InvalidRedeployRequestError extends AutopilotError {}
-
-/** A fully pinned image: where it lives and its digest. */
-export interface ResolvedImage {
-  uri: string;
-  account: string;
-  region: string;
-  repository: string;
-  digest: string;
-  tag?: string;
-}
-
-/**
- * Resolves `--image`: a private ECR URI with a tag and/or digest. A tag-only URI is resolved to the
- * digest the tag points to now (DescribeImages). Returns the pinned URI (`repo@sha256:...`, or
- * `repo:tag@sha256:...` with keepTag).
- */
-export async function resolveImage(ctx: RedeployContext, image: string, keepTag: boolean): Promise<ResolvedImage> {
-  const ref = parseImageUri(image);
-  if (!ref) throw new InvalidRedeployRequestError('--image is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag][@sha256:<64 hex>])');
-  if (ref.isPublic || ref.account === undefined || ref.region === undefined) {
-    throw new InvalidRedeployRequestError('--image must be a private ECR image (public.ecr.aws is not supported)');
-  }
-  let digest = ref.digest;
-  if (digest === undefined) {
-    if (ref.tag === undefined) throw new InvalidRedeployRequestError('--image needs a tag or a digest');
-    try {
-      digest = await ctx.adapters.ecr.getImageDigest(ref.repository, ref.tag, { registryId: ref.account });
-    } catch (err) {
-      if (err instanceof ResourceNotFoundError) {
-        throw new InvalidRedeployRequestError(`no image tagged ${ref.tag} in ECR repository ${ref.repository}`, { cause: err });
-      }
-      throw err;
-    }
-  }
-  if (!DIGEST_PATTERN.test(digest)) throw new InvalidRedeployRequestError('the image digest is not sha256:<64 hex>');
-  const uri = pinnedUri({ account: ref.account, region: ref.region, repository: ref.repository, digest, tag: ref.tag, keepTag });
-  return { uri, account: ref.account, region: ref.region, repository: ref.repository, digest, ...(ref.tag !== undefined && { tag: ref.tag }) };
-}
-
-export interface ManualRedeployArgs {
-  runtimeId: string;
-  image: ResolvedImage;
-  dryRun: boolean;
-}
-
-/** `autopilot redeploy`: the same update an image push would make, for one runtime, by hand. */
-export async function redeployManually(ctx: RedeployContext, args: ManualRedeployArgs): Promise<RuntimeOutcome> {
-  const spec = specFor(ctx.config, args.runtimeId);
-  const { image } = args;
-  return applyRuntimeUpdate(ctx, {
-    runtimeId: args.runtimeId,
-    subject: { runtimeId: args.runtimeId, trigger: 'manual', image: { repository: image.repository, digest: image.digest, ...(image.tag !== undefined && { tag: image.tag }) } },
-    redeployToken: true,
-    dryRun: args.dryRun,
-    promote: spec?.track?.promote,
-    decide: async (live) => {
-      if (sameImage(containerUriOf(live), image)) return { action: 'skip', reason: 'already-on-digest', message: `already runs ${image.digest}` };
-      const decision: ChangeDecision = {
-        action: 'update',
-        change: { containerUri: image.uri },
-        reason: 'manual',
-        message: `deploy ${image.repository}${image.tag ? `:${image.tag}` : ''} (${image.digest})`,
-      };
-      // By hand, the rejected list does not stop the deploy, but the operator is told.
-      if (rejectedRefusal(await tagsForRejectedCheck(ctx, args.runtimeId, live), image.digest) !== undefined) {
-        decision.note = `${image.digest} is in the runtime's rejected digests (tag ${REJECTED_DIGESTS_TAG}: rolled back or failed before); deploying it anyway because this redeploy was run by hand`;
-      }
-      return decision;
-    },
-  });
-}
-
-/** The configured tracking rule of a runtime, if any (keepTag and promotion for manual redeploys). */
-export function trackRuleOf(config: Config, runtimeId: string): TrackRule | undefined {
-  return specFor(config, runtimeId)?.track;
 }

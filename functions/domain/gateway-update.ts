@@ -18,6 +18,7 @@ import { assertNoUnknownUnions } from './unknown-unions.ts';
 import {
   assertAllLiveFieldsMapped,
   assertChangeKeys,
+  assertNoUnknownLiveMembers,
   assertValidRequest,
   carryFields,
   liveValue,
@@ -150,7 +151,7 @@ const LIVE_KNOWN_FIELDS: readonly string[] = [LIVE_IDENTITY_FIELD, ...GATEWAY_UP
  * Builds the complete UpdateGateway request from the live gateway and a change: every field of
  * GATEWAY_UPDATE_FIELDS is carried over (deep copy, JSON-equal) unless the change sets or unsets
  * it; gatewayIdentifier comes from gatewayId; Get-only fields (webAclArn included) and
- * `$metadata` are never sent. Throws (building nothing) LiveRoleArnMissingError,
+ * `$metadata` are never sent. Throws (building nothing) UnknownLiveMemberError, LiveRoleArnMissingError,
  * LiveFieldMissingError, UnknownUnionMemberError, UnmappedLiveFieldError, InvalidChangeError or
  * InvalidUpdateRequestError. Neither input is mutated.
  */
@@ -175,6 +176,7 @@ export function buildGatewayUpdate(live: LiveGateway, change: GatewayChange): Up
   if (!isPlainObject(live)) throw new LiveFieldMissingError('live gateway must be an object', { details: { field: 'live' } });
   const liveRecord = live as Record<string, unknown>;
   const gatewayId = liveValue(liveRecord, LIVE_IDENTITY_FIELD);
+  assertNoUnknownLiveMembers(liveRecord, 'gateway', gatewayId);
   if (typeof gatewayId !== 'string') throw new LiveFieldMissingError('live gateway has no gatewayId', { details: { field: LIVE_IDENTITY_FIELD } });
   const liveName = liveValue(liveRecord, 'name');
   if (typeof liveName !== 'string') throw new LiveFieldMissingError('live gateway has no name', { details: { field: 'name' } });

@@ -15,6 +15,7 @@ import { assertNoUnknownUnions } from './unknown-unions.ts';
 import {
   assertAllLiveFieldsMapped,
   assertChangeKeys,
+  assertNoUnknownLiveMembers,
   assertValidRequest,
   carryFields,
   liveValue,
@@ -200,7 +201,7 @@ const LIVE_KNOWN_FIELDS: readonly string[] = [RUNTIME_IDENTITY_FIELD, ...RUNTIME
  * of RUNTIME_UPDATE_FIELDS is carried over (deep copy, JSON-equal) unless the change sets or
  * unsets it, Get-only fields and `$metadata` are dropped, and `clientToken` is the deterministic
  * runtimeClientToken of the live id, live version and the request. Throws (building nothing)
- * LiveArtifactMissingError, LiveRoleArnMissingError, LiveFieldMissingError,
+ * UnknownLiveMemberError, LiveArtifactMissingError, LiveRoleArnMissingError, LiveFieldMissingError,
  * UnknownUnionMemberError, UnmappedLiveFieldError, ArtifactKindMismatchError, InvalidChangeError
  * or InvalidUpdateRequestError. Neither input is mutated.
  */
@@ -210,6 +211,7 @@ export function buildRuntimeUpdate(live: LiveRuntime, change: RuntimeChange): Up
   if (!isPlainObject(live)) throw new LiveFieldMissingError('live runtime must be an object', { details: { field: 'live' } });
   const liveRecord = live as Record<string, unknown>;
   const runtimeId = liveValue(liveRecord, RUNTIME_IDENTITY_FIELD);
+  assertNoUnknownLiveMembers(liveRecord, 'runtime', runtimeId);
   if (typeof runtimeId !== 'string') {
     throw new LiveFieldMissingError('live runtime has no agentRuntimeId', { details: { field: RUNTIME_IDENTITY_FIELD } });
   }

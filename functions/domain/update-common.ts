@@ -3,11 +3,13 @@
  * part of a change, checking the live resource's top-level fields, validating against the model.
  */
 import { agentCoreModel, validateShape } from '../lib/model/validate.ts';
+import { UNKNOWN_MEMBERS_KEY, unknownMembersOf, type LiveResourceKind } from '../lib/model/unknown-members.ts';
 import { assertNoUnknownUnions } from './unknown-unions.ts';
 import { deepCopy, hasOwn, isPlainObject, isPresent } from './json.ts';
 import {
   InvalidChangeError,
   InvalidUpdateRequestError,
+  UnknownLiveMemberError,
   UnmappedLiveFieldError,
   describeIssues,
 } from './update-errors.ts';
@@ -89,13 +91,29 @@ export function assertChangeKeys(change: unknown, allowed: readonly string[]): a
  * `$metadata` (SDK response metadata) is always ignored.
  */
 export function assertAllLiveFieldsMapped(live: Record<string, unknown>, known: readonly string[], resource: string): void {
-  const unmapped = Object.keys(live).filter((k) => k !== '$metadata' && live[k] !== undefined && !known.includes(k));
+  const unmapped = Object.keys(live).filter((k) => k !== '$metadata' && k !== UNKNOWN_MEMBERS_KEY && live[k] !== undefined && !known.includes(k));
   if (unmapped.length > 0) {
     throw new UnmappedLiveFieldError(
       `live ${resource} has field(s) ${unmapped.join(', ')} that the update builder does not carry; omitting them would reset them`,
       { details: { fields: unmapped } },
     );
   }
+}
+
+/**
+ * Refuses a live resource the adapter marked with members the bundled model does not know (the
+ * SDK dropped them from the parsed output; an update built from it would reset them).
+ */
+export function assertNoUnknownLiveMembers(live: Record<string, unknown>, kind: LiveResourceKind, id: unknown): void {
+  const members = unknownMembersOf(live);
+  if (members.length === 0) return;
+  const which = typeof id === 'string' ? ` ${id}` : '';
+  throw new UnknownLiveMemberError(
+    `live ${kind}${which} carries member(s) the bundled AgentCore model does not know: ${members.join(', ')}; ` +
+      `an update would reset them, so nothing is written. Once you have checked that a member is read-only, ` +
+      `acknowledge it in the config (unknownMembers.acknowledged.${kind})`,
+    { details: { kind, members } },
+  );
 }
 
 /** Validates the final request; refuses with the offending field paths. */

@@ -33,6 +33,14 @@ export class UnknownUnionMemberError extends AutopilotError {}
  */
 export class UnmappedLiveFieldError extends AutopilotError {}
 
+/**
+ * The live resource's raw response carries members the bundled service model does not know
+ * (`details.members`: their paths, never values). The SDK dropped them; a full-replace update
+ * would reset them. Nothing is written until the model knows them or an operator acknowledges
+ * them as read-only (config `unknownMembers.acknowledged`).
+ */
+export class UnknownLiveMemberError extends AutopilotError {}
+
 /** A containerUri change was asked for but the live artifact is a codeConfiguration. */
 export class ArtifactKindMismatchError extends AutopilotError {}
 

@@ -7,7 +7,8 @@
  */
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { applyChangeRequest, type RedeployContext, type RedeployResult } from '../app/redeploy.ts';
+import type { RedeployContext, RedeployResult } from '../app/redeploy.ts';
+import { applyChangeRequest } from '../app/redeploy-change.ts';
 import { redeployContextFor } from '../app/redeploy-lambda.ts';
 import { secretReaderFor } from '../app/secrets.ts';
 import { createLogger } from '../lib/logger.ts';

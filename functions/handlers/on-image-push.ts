@@ -1,6 +1,8 @@
 /**
- * onImagePush: `ECR Image Action` (PUSH, SUCCESS) -> every runtime whose tracking rule follows the
- * pushed tag is updated to the image pinned by digest (functions/app/redeploy.ts). Stale pushes are
+ * onImagePush: `ECR Image Action` (PUSH, SUCCESS) or `ECR Replication Action` (REPLICATE, SUCCESS)
+ * -> every runtime whose tracking rule follows the pushed tag is updated to the image pinned by
+ * digest (functions/app/redeploy-push.ts). Untagged pushes and artifacts that are no container
+ * image are skipped quietly; an index without linux/arm64 is refused per runtime. Stale pushes are
  * skipped (`stale-tag`: the tag no longer points to the digest in ECR; `older-than-live`: under an
  * exact/glob/regex rule the live image was pushed later), and so are digests in the runtime's
  * rejected list (`digest-rejected`: tag autopilot:rejected-digests, written when a promotion rolled
@@ -10,7 +12,8 @@
  */
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { redeployImagePush, type RedeployContext, type RedeployResult } from '../app/redeploy.ts';
+import type { RedeployContext, RedeployResult } from '../app/redeploy.ts';
+import { redeployImagePush } from '../app/redeploy-push.ts';
 import { redeployContextFor } from '../app/redeploy-lambda.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';

@@ -4,7 +4,10 @@
  * Rules match a service and an operation by glob (`*`, `Get*`). Per rule: added latency (fixed
  * and/or a random spike), a requests-per-second quota (token bucket on REAL time; beyond it a
  * ThrottlingException "Rate exceeded"), a rate of InternalServerExceptions, the next N calls
- * forced to ConflictException, or an arbitrary error at a rate or for N calls.
+ * forced to ConflictException, or an arbitrary error at a rate or for N calls. `addMembers` makes a
+ * successful response carry members the bundled service model does not know, the way a newer AWS
+ * answers an older client (a field added to GetAgentRuntime next month: the SDK's parser drops it,
+ * the raw body keeps it).
  *
  * Latency and quotas use real time because benchmarks measure them; every random decision comes
  * from a PRNG seeded with (plan seed, rule index, service:operation), so the same sequence of calls
@@ -42,6 +45,12 @@ export const faultRuleSchema = z.object({
   conflicts: z.number().int().min(0).optional(),
   /** Any other error, at a rate or for the next N calls. */
   error: errorSpec.optional(),
+  /**
+   * Members merged into every successful JSON response body of the matching operations: dotted
+   * path (`newField`, `protocolConfiguration.newMember`) -> JSON value. Intermediate objects are
+   * created; an existing member is replaced.
+   */
+  addMembers: z.record(z.string().regex(/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/, 'must be a dotted member path'), z.unknown()).optional(),
 }).strict();
 
 export const faultPlanSchema = z.object({
@@ -92,7 +101,7 @@ export class FaultInjector implements FaultHook {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** Faults injected so far, per kind (for reports and tests). */
-  readonly injected = { latency: 0, throttled: 0, internal: 0, conflicts: 0, errors: 0 };
+  readonly injected = { latency: 0, throttled: 0, internal: 0, conflicts: 0, errors: 0, members: 0 };
 
   constructor(plan: FaultPlan = {}, opts: FaultInjectorOptions = {}) {
     this.now = opts.now ?? (() => performance.now());
@@ -194,5 +203,24 @@ export class FaultInjector implements FaultHook {
       await this.sleep(delay);
     }
     return fault;
+  }
+
+  /** Adds the `addMembers` of every matching rule to a successful JSON object body (in place). */
+  after(service: string, operation: string, body: unknown): void {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+    for (const rs of this.rules) {
+      const members = rs.rule.addMembers;
+      if (!members || !rs.service.test(service) || !rs.operation.test(operation)) continue;
+      for (const [path, value] of Object.entries(members)) {
+        const steps = path.split('.');
+        let at = body as Record<string, unknown>;
+        for (const step of steps.slice(0, -1)) {
+          const next = at[step];
+          at = (at[step] = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+        }
+        at[steps.at(-1)!] = structuredClone(value);
+      }
+      this.injected.members++;
+    }
   }
 }

@@ -14,6 +14,8 @@ import type { Clock } from '../clock.ts';
 export interface FaultHook {
   /** Called before the operation runs: may wait (latency) and may return an error to send instead. */
   before(service: string, operation: string): Promise<AwsError | undefined> | AwsError | undefined;
+  /** Called with a successful response's body before it is sent: may add to it (in place). */
+  after?(service: string, operation: string, body: unknown): void;
 }
 
 export interface HttpCoreOptions {
@@ -98,6 +100,7 @@ export async function startHttpCore(opts: HttpCoreOptions): Promise<HttpCore> {
         throw injected;
       }
       out = await resolved.run();
+      if (out.status < 300 && out.body !== undefined) opts.faults?.after?.(resolved.service, resolved.operation, out.body);
     } catch (err) {
       const aws = err instanceof AwsError
         ? err

@@ -9,7 +9,14 @@ import type { CliIO } from '../../cli/types.ts';
 import { BILLING, LIVE_SUPPORT_DIGEST, REGISTRY, SECRET, SUPPORT, digest, exampleStack, getEndpoint, getRuntime } from '../e2e/redeploy-helpers.ts';
 
 let stack: Awaited<ReturnType<typeof exampleStack>>;
-beforeEach(async () => { stack = await exampleStack({ logLevel: 'SILENT' }); });
+beforeEach(async () => {
+  stack = await exampleStack({ logLevel: 'SILENT' });
+  // The images these tests deploy by hand exist in ECR (a missing one is refused).
+  stack.ecr.seed({ repositories: [
+    { name: 'support-agent', images: [{ digest: digest('a'), pushedAt: '-1h' }] },
+    { name: 'billing/agent', images: ['c', 'd', 'e'].map((c) => ({ digest: digest(c), pushedAt: '-1h' })) },
+  ] });
+});
 afterEach(async () => { await stack.close(); });
 
 function io(extra: Partial<CliIO> = {}): CliIO & { out: string[]; err: string[] } {
@@ -70,20 +77,19 @@ describe('autopilot redeploy', () => {
     expect(stack.sfn.listExecutions().map((e) => e.stateMachineArn)).toEqual([stack.stateMachineArn('runtimePromotion')]);
   });
 
-  it('a promoting rule without a promotion state machine: exit 2, nothing changed (also for --dry-run)', async () => {
+  it('without a promotion state machine: exit 2, nothing changed (also for --dry-run, also without promote)', async () => {
     const env = { ...stack.env, AUTOPILOT_CONFIG_FILE: stack.configFile };
-    for (const extra of [[], ['--dry-run']]) {
-      const cli = io({ env });
-      expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('a')}`, '--yes', '--stage', 'prod', ...extra], cli)).toBe(2);
-      expect(cli.err.join('\n')).toMatch(/promotes endpoints, but no promotion state machine was found .*agentcore-autopilot-prod-runtime-promotion.*Nothing was changed/);
-      expect(cli.out).toEqual([]);
+    for (const [runtime, image] of [[SUPPORT, `${REGISTRY}/support-agent@${digest('a')}`], [BILLING, `${REGISTRY}/billing/agent@${digest('c')}`]]) {
+      for (const extra of [[], ['--dry-run']]) {
+        const cli = io({ env });
+        expect(await main(['redeploy', '--runtime', runtime, '--image', image, '--yes', '--stage', 'prod', ...extra], cli)).toBe(2);
+        expect(cli.err.join('\n')).toMatch(/no runtime-promotion state machine was found to follow the new version .*agentcore-autopilot-prod-runtime-promotion.*Nothing was changed/);
+        expect(cli.out).toEqual([]);
+      }
     }
     expect(stack.emulator.count('UpdateAgentRuntime')).toBe(0);
     expect(stack.emulator.count('GetAgentRuntime')).toBe(0);
     expect(stack.events.events).toEqual([]);
-    // A rule without `promote` needs no state machine.
-    const billing = io({ env });
-    expect(await main(['redeploy', '--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('c')}`, '--yes', '--stage', 'prod'], billing)).toBe(0);
     const bad = io();
     expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('a')}`, '--state-machine', 'nope'], bad)).toBe(2);
     expect(bad.err.join('\n')).toMatch(/--state-machine is not a Step Functions state machine ARN/);
@@ -108,7 +114,8 @@ describe('autopilot redeploy', () => {
     const doc = JSON.parse(first.out.join('\n'));
     expect(doc.plan).toMatchObject({ runtimeId: BILLING, status: 'planned', fromVersion: '1' });
     expect(doc.outcome).toMatchObject({ runtimeId: BILLING, status: 'updated', toVersion: '2', toUri: image });
-    expect(doc.outcome.promotion).toBeUndefined();
+    // Followed to READY although billing's rule moves no endpoint.
+    expect(doc.outcome.promotion).toMatchObject({ started: true, endpoints: [], name: `promote-${BILLING}-v2` });
 
     const again = io();
     expect(await main(['redeploy', '--runtime', BILLING, '--image', image, '--yes'], again)).toBe(0);

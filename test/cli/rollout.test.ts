@@ -124,6 +124,8 @@ describe('autopilot rollout', () => {
     const final = await cli(['status', '--execution', executionArn]);
     expect(final.out).toContain('Status   SUCCEEDED -> ABORTED');
     expect(final.out).toMatch(/Shadow +PASS \(PROCEED\): [\d.]+ decisions, deny ratio 0\.\d+%/);
+    // Every figure names the stream it was read from.
+    expect(final.out).toMatch(new RegExp(`denyRatio +[0-9.]+ +DenyDecisions\\{Mode=LOG_ONLY,OperationName=AuthorizeAction,TargetResource=${GATEWAY_ID}\\}`));
     expect(gatewayUpdates(r.stack)).toEqual([]);
   });
 

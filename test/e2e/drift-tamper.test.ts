@@ -137,6 +137,24 @@ describe('tampering together with another drifted field', () => {
   });
 });
 
+describe('a re-enforcing rollout that cannot start', () => {
+  it('is a failure of the run: failed outcome, Drift Correction Failed, apply exits 1', async () => {
+    const configFile = writeConfig(fullConfig({ runtimes: [], gateways: [enforceGateway()] }));
+    const s = stack = await startStack({ seed: exampleSeed(), configFile });
+    setTimeSource(() => s.clock.now());
+    s.emulator.faults.addRule({ service: 'states', operation: 'StartExecution', error: { type: 'AccessDeniedException', status: 400, message: 'not allowed', count: 100 } });
+    const result = await run();
+    expect(result.outcomes[0]).toMatchObject({ ref: GW_SUPPORT, status: 'failed' });
+    expect(result.summary).toMatchObject({ failed: 1 });
+    const failedEvents = s.events.events.filter((e) => e.event['detail-type'] === 'Drift Correction Failed' && (e.event.detail as { ref?: string }).ref === GW_SUPPORT);
+    expect(failedEvents).toHaveLength(1);
+    expect(rollouts(s)).toEqual([]);
+    const { io } = cliIO(s);
+    io.env = { ...io.env, AUTOPILOT_CONFIG_FILE: configFile, ROLLOUT_STATE_MACHINE_ARN: s.stateMachineArn('policyRollout'), PROMOTION_STATE_MACHINE_ARN: s.stateMachineArn('runtimePromotion') };
+    expect(await main(['apply', '--yes', '--json'], io)).toBe(1);
+  });
+});
+
 describe('running rollouts that cannot be listed', () => {
   const tampered = () => fullConfig({
     runtimes: [],

@@ -55,6 +55,8 @@ const paths = (r: Result, ref: string) => r.plan.resources.find((x) => x.ref ===
 describe('drift API cost', () => {
   it('reads each resource in sync with one Get and nothing else', async () => {
     await run();
+    // The corrections' new versions are followed by the promotion state machine: let it finish.
+    await stack.settle();
     await settleResources(stack);
     await passTime(stack);
     stack.emulator.resetCounters();

@@ -36,8 +36,21 @@ function request(detail: Record<string, unknown>, id = crypto.randomUUID()) {
 const results = () => stack.events.deliveries.filter((d) => d.targetId === 'onChangeRequest').map((d) => d.result as any);
 
 describe('onChangeRequest', () => {
+  it('refuses an image that is not in its registry, or is no container image, like a push: no write', async () => {
+    stack.ecr.seed({ repositories: [{ name: 'support-agent', images: [{ tags: ['chart-1'], artifact: 'helm-chart' }] }] });
+    stack.events.put(request({ runtime: { id: SUPPORT }, change: { containerUri: `${REGISTRY}/support-agent@${digest('7')}` } }), stack.requestBus);
+    stack.events.put(request({ runtime: { id: SUPPORT }, change: { containerUri: `${REGISTRY}/support-agent:chart-1` } }), stack.requestBus);
+    await stack.settle();
+    expect(results().map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(results()[0].reason).toMatch(/no image sha256:7{64} in ECR repository support-agent/);
+    expect(results()[1].reason).toMatch(/not deployable: .*helm/);
+    expect(stack.emulator.count('UpdateAgentRuntime')).toBe(0);
+  });
+
   it('applies image, env set/unset and other fields losslessly, publishes a redacted diff and promotes', async () => {
     const before = await getRuntime(stack.agentcore_, SUPPORT);
+    // The requested image is in ECR (a missing one is refused like a push would be).
+    stack.ecr.seed({ repositories: [{ name: 'support-agent', images: [{ tags: ['1.8.0'], digest: digest('8') }] }] });
     const uri = `${REGISTRY}/support-agent:1.8.0@${digest('8')}`;
     stack.events.put(request({
       runtime: { id: SUPPORT },

@@ -147,7 +147,6 @@ describe('onImagePush', () => {
       ['account not allowed', { ...base, account: '999999999999', detail }, /registry account 999999999999 is not allowed/],
       ['region not allowed', { ...base, region: 'eu-west-1', detail }, /registry region eu-west-1 is not allowed/],
       ['home-only rule, foreign account', { ...base, account: '999999999999', detail: { ...detail, 'repository-name': 'billing/agent', 'image-tag': 'release-1' } }, /registry account 999999999999 is not allowed/],
-      ['digest-only push', { ...base, detail: { ...detail, 'image-tag': undefined } }, /digest-only push/],
     ];
     for (const [name, event, reason] of cases) {
       stack.emulator.resetCounters();
@@ -158,6 +157,13 @@ describe('onImagePush', () => {
       const logged = logs.items().filter((l) => l.message === 'Event rejected').at(-1);
       expect(logged?.reason, name).toBe(result.reason);
     }
+    // An untagged push (every per-platform manifest of a multi-platform push is one) is routine: a
+    // quiet skip, logged at INFO, no event.
+    stack.emulator.resetCounters();
+    const untagged = await stack.lambda.invoke('onImagePush', { ...base, detail: { ...detail, 'image-tag': undefined } }) as { status: string; reason: string };
+    expect(untagged).toMatchObject({ status: 'skipped', reason: 'untagged' });
+    expect(stack.emulator.requests).toEqual([]);
+    expect(logs.items().filter((l) => l.message === 'Push skipped').at(-1)).toMatchObject({ level: 'INFO', reason: 'untagged' });
     // Through the bus, the rule's pattern already keeps DELETE / FAILURE / untracked repositories away.
     const before = invocations('onImagePush').length;
     stack.events.put({ ...base, id: 'e-2', detail: { ...detail, 'action-type': 'DELETE' } } as never);

@@ -101,7 +101,7 @@ describe('the project serverless.yml', () => {
 
   it('routes ECR pushes of tracked repositories, change requests, rollout requests and the drift schedule', () => {
     const byFunction = (key: string) => config.eventRules.filter((r) => r.functionKey === key);
-    expect(byFunction('onImagePush')[0].pattern).toMatchObject({ source: ['aws.ecr'], 'detail-type': ['ECR Image Action'] });
+    expect(byFunction('onImagePush')[0].pattern).toMatchObject({ source: ['aws.ecr'], 'detail-type': ['ECR Image Action', 'ECR Replication Action'] });
     expect(byFunction('onChangeRequest')[0].pattern).toMatchObject({ 'detail-type': ['Runtime Change Requested'] });
     expect(byFunction('startRollout')[0].pattern).toMatchObject({ 'detail-type': ['Policy Rollout Requested'] });
     expect(byFunction('correctDrift').map((r) => (r.schedule ? 'schedule' : 'pattern')).sort()).toEqual(['pattern', 'schedule']);

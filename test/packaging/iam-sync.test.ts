@@ -66,13 +66,13 @@ describe('serverless.yml params follow autopilot.config.yaml', async () => {
     expect(sorted(params.trackedRepositories)).toEqual(sorted(repos));
   });
 
-  it('the image-push rule filters on those repositories, successful pushes only', () => {
+  it('the image-push rule filters on those repositories, successful pushes and replications only', () => {
     const sls = loadServerlessConfig(serverlessFile, { stage: 'dev', env: {} });
     const rule = sls.eventRules.find((r) => r.functionKey === 'onImagePush');
     expect(rule?.pattern).toEqual({
       source: ['aws.ecr'],
-      'detail-type': ['ECR Image Action'],
-      detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': params.trackedRepositories },
+      'detail-type': ['ECR Image Action', 'ECR Replication Action'],
+      detail: { 'action-type': ['PUSH', 'REPLICATE'], result: ['SUCCESS'], 'repository-name': params.trackedRepositories },
     });
     expect(rule?.retryPolicy).toMatchObject({ maximumRetryAttempts: 4 });
     expect(rule?.deadLetter).toBeTruthy();

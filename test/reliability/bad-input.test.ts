@@ -86,7 +86,7 @@ async function refuse(functionKey: string, event: unknown): Promise<{ refused: b
     const result = await stack.lambda.invoke(functionKey, event) as { status?: string; reason?: string; outcomes?: { status?: string; reason?: string; error?: unknown }[] } | null;
     text = safeJson(result);
     const outcomes = result?.outcomes ?? [];
-    refused = result?.status === 'rejected' || result?.status === 'failed' || (outcomes.length > 0 && outcomes.every((o) => o.status === 'rejected' || o.status === 'failed'));
+    refused = result?.status === 'rejected' || result?.status === 'skipped' || result?.status === 'failed' || (outcomes.length > 0 && outcomes.every((o) => o.status === 'rejected' || o.status === 'failed'));
   } catch (err) {
     refused = true;
     text = errorText(err);

@@ -57,11 +57,14 @@ describe('HTML report in headless Chromium', () => {
     expect(count(dom, /<tr class="row kind-/g)).toBe(result.timeline.length);
     expect(dom).toMatch(/<td class="what">redeploy started<\/td><td>supportAgent-a1b2c3d4e5<\/td>/);
     expect(dom).toMatch(/<td class="what pass">PASS gw-orders: the rollout halted in LOG_ONLY<\/td>/);
-    // Four charts, each with a drawn series, a threshold and its verifications.
+    // Four charts, each with its drawn series, a threshold and its verifications. The deny ratio is
+    // drawn per engine mode, from the gates' own stream: gw-support and gw-billing ran in both
+    // modes, gw-orders only in LOG_ONLY; plus the error series.
     expect(count(dom, /<div class="chart" id="chart-/g)).toBe(4);
     const paths = [...dom.matchAll(/<path class="series" d="(M[^"]+)"/g)].map((m) => m[1]);
-    expect(paths).toHaveLength(4);
-    for (const d of paths) expect(count(d, /L/g)).toBeGreaterThan(10);
+    expect(paths).toHaveLength(6);
+    for (const d of paths) expect(count(d, /L/g)).toBeGreaterThan(3);
+    expect(dom).toContain('DenyDecisions{Mode=LOG_ONLY,OperationName=AuthorizeAction,TargetResource=gw-orders-h5j6k7l8m9}');
     expect(count(dom, /<line class="threshold"/g)).toBe(4);
     // gw-support: shadow + enforce PASS; gw-billing: same; gw-orders: a failed shadow verify; promotions: 2.
     expect(count(dom, /<circle class="marker"[^>]*fill="#1a7f37"/g)).toBeGreaterThanOrEqual(5);

@@ -4,9 +4,13 @@
  * "Newest": under a semver rule the highest version among the followed tags; otherwise the most
  * recently pushed image carrying a followed tag. Images whose digest the runtime rejected (its
  * `autopilot:rejected-digests` tag: rolled back by a promotion, or UPDATE_FAILED) are never chosen,
- * so a rolled-back image is not brought back by the next drift run. Pure: the caller lists the
- * images and reads the tag.
+ * so a rolled-back image is not brought back by the next drift run. Artifacts DescribeImages
+ * already shows are no container image (a Helm chart, an SBOM: their manifest or artifact media
+ * type) are never chosen either; what only the manifest tells (a signature's layers, an index's
+ * platforms) is left to the promotion, which reports a version that fails. Pure: the caller lists
+ * the images and reads the tag.
  */
+import { eventMediaTypeRefusal } from '../redeploy/artifact.ts';
 import { pinnedUri } from '../redeploy/image-ref.ts';
 import { highestSemverTag, matchesTagPolicy, tagPolicyKind, type TagPolicy } from '../redeploy/tag-policy.ts';
 
@@ -14,6 +18,8 @@ export interface ImageListing {
   imageDigest?: string;
   imageTags?: string[];
   imagePushedAt?: Date | number | string;
+  imageManifestMediaType?: string;
+  artifactMediaType?: string;
 }
 
 export interface SafetyNetRule {
@@ -40,7 +46,7 @@ export interface RankedImage {
 export function rankAllowedImages(rule: SafetyNetRule, images: readonly ImageListing[]): RankedImage[] {
   const semverRule = tagPolicyKind(rule.tagPolicy) === 'semver';
   const candidates = images
-    .filter((i) => typeof i.imageDigest === 'string')
+    .filter((i) => typeof i.imageDigest === 'string' && eventMediaTypeRefusal(i.imageManifestMediaType, i.artifactMediaType) === undefined)
     .map((i) => {
       const tags = (i.imageTags ?? []).filter((t) => matchesTagPolicy(rule.tagPolicy, t));
       const tag = semverRule ? highestSemverTag(tags) : [...tags].sort()[0];

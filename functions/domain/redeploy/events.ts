@@ -3,8 +3,13 @@
  * them is refused with a specific reason and must cause no API call.
  *
  * - `ECR Image Action` (source `aws.ecr`, agentcore-api.md §11): only a successful PUSH with a
- *   sha256 digest is a push. `image-tag` may be absent (digest-only push); extra detail members
- *   (`artifact-media-type`, `manifest-media-type`, whatever AWS adds later) are ignored.
+ *   sha256 digest is a push. `image-tag` is absent on untagged pushes (every per-platform manifest
+ *   of a multi-platform push is one); `manifest-media-type` / `artifact-media-type` are kept when
+ *   present (they tell images from signatures, SBOMs, charts: artifact.ts); other extra detail
+ *   members (whatever AWS adds later) are ignored.
+ * - `ECR Replication Action` (source `aws.ecr`, ECR user guide "Amazon ECR events and
+ *   EventBridge"): a successful REPLICATE into this region counts as a push of the replica, with
+ *   `source-account` / `source-region` naming the registry it was pushed to.
  * - `Runtime Change Requested` (source `agentcore-autopilot.requests`): our own contract, so it is strict:
  *   unknown keys, oversized strings and non-objects are refused.
  *
@@ -24,6 +29,7 @@ export type ParseResult<T> = { ok: true } & T | { ok: false; reason: string };
 
 export const ECR_SOURCE = 'aws.ecr';
 export const ECR_DETAIL_TYPE = 'ECR Image Action';
+export const ECR_REPLICATION_DETAIL_TYPE = 'ECR Replication Action';
 /** Change requests arrive with the request source (functions/domain/requests/source.ts). */
 export const AUTOPILOT_SOURCE = REQUEST_SOURCE;
 export const CHANGE_REQUEST_DETAIL_TYPE = 'Runtime Change Requested';
@@ -45,6 +51,12 @@ export interface ImagePush {
   time: string;
   /** EventBridge event id; the same delivery retried carries the same id. */
   eventId: string;
+  /** The event's `manifest-media-type`, when ECR sent one. */
+  manifestMediaType?: string;
+  /** The event's `artifact-media-type`, when ECR sent one. */
+  artifactMediaType?: string;
+  /** A replication into this registry (`ECR Replication Action`): the registry the image was pushed to. */
+  replicatedFrom?: { account: string; region: string };
 }
 
 const ENUM_LIKE = /^[A-Za-z_]{1,32}$/;
@@ -60,6 +72,10 @@ const envelopeFields = {
   time: str('time', 64).pipe(z.iso.datetime({ offset: true, error: 'time is not an ISO-8601 timestamp' })),
 };
 
+/** RFC 6838 type/subtype (with the +suffix and dotted trees registries use). */
+const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const mediaType = (name: string) => str(name, 255).regex(MEDIA_TYPE_PATTERN, { error: `${name} is not a media type` }).optional();
+
 const EcrPushSchema = z.object({
   ...envelopeFields,
   account: str('account', 12).regex(ACCOUNT_PATTERN, { error: 'account is not 12 digits' }),
@@ -68,30 +84,42 @@ const EcrPushSchema = z.object({
     'repository-name': str('repository-name', 256).regex(REPOSITORY_PATTERN, { error: 'repository-name is not a valid ECR repository name' }),
     'image-digest': str('image-digest', 71).regex(DIGEST_PATTERN, { error: 'digest is not sha256:<64 hex>' }),
     'image-tag': str('image-tag', 128).regex(TAG_PATTERN, { error: 'image-tag is not a valid image tag' }).optional(),
+    'manifest-media-type': mediaType('manifest-media-type'),
+    'artifact-media-type': mediaType('artifact-media-type'),
+    'source-account': str('source-account', 12).regex(ACCOUNT_PATTERN, { error: 'source-account is not 12 digits' }).optional(),
+    'source-region': str('source-region', 32).regex(REGION_PATTERN, { error: 'source-region is not an AWS region name' }).optional(),
   }),
 });
 
-/** Parses an `ECR Image Action` event into a push, or says why it is not one. */
+/** Parses an `ECR Image Action` push or an `ECR Replication Action` into a push, or says why it is not one. */
 export function parseEcrImageAction(event: unknown): ParseResult<{ push: ImagePush }> {
   const size = sizeReason(event);
   if (size) return { ok: false, reason: size };
   if (!isObject(event)) return { ok: false, reason: 'event is not an object' };
   if (event.source !== ECR_SOURCE) return { ok: false, reason: `source is not ${ECR_SOURCE}` };
-  if (event['detail-type'] !== ECR_DETAIL_TYPE) return { ok: false, reason: `detail-type is not ${ECR_DETAIL_TYPE}` };
+  const replication = event['detail-type'] === ECR_REPLICATION_DETAIL_TYPE;
+  if (event['detail-type'] !== ECR_DETAIL_TYPE && !replication) return { ok: false, reason: `detail-type is not ${ECR_DETAIL_TYPE} or ${ECR_REPLICATION_DETAIL_TYPE}` };
   const detail = event.detail;
   if (detail === undefined) return { ok: false, reason: 'missing detail' };
   if (!isObject(detail)) return { ok: false, reason: 'detail is not an object' };
   // Checked before the other members: a DELETE or a failed push is refused for what it is.
   if (detail['action-type'] === undefined) return { ok: false, reason: 'missing action-type' };
-  if (detail['action-type'] !== 'PUSH') return { ok: false, reason: `action-type ${echo(detail['action-type'])} is not a push` };
+  const action = replication ? 'REPLICATE' : 'PUSH';
+  if (detail['action-type'] !== action) return { ok: false, reason: `action-type ${echo(detail['action-type'])} is not a ${replication ? 'replication' : 'push'}` };
   if (detail.result === undefined) return { ok: false, reason: 'missing result' };
   if (detail.result !== 'SUCCESS') return { ok: false, reason: `result ${echo(detail.result)}` };
+  if (replication && (detail['source-account'] === undefined || detail['source-region'] === undefined)) {
+    return { ok: false, reason: 'a replication without source-account and source-region' };
+  }
 
   const parsed = EcrPushSchema.safeParse(event);
   if (!parsed.success) return { ok: false, reason: firstReason(parsed.error) };
   const { id, time, account, region, detail: d } = parsed.data;
   const push: ImagePush = { account, region, repository: d['repository-name'], digest: d['image-digest'], time, eventId: id };
   if (d['image-tag'] !== undefined) push.tag = d['image-tag'];
+  if (d['manifest-media-type'] !== undefined) push.manifestMediaType = d['manifest-media-type'];
+  if (d['artifact-media-type'] !== undefined) push.artifactMediaType = d['artifact-media-type'];
+  if (replication) push.replicatedFrom = { account: d['source-account']!, region: d['source-region']! };
   return { ok: true, push };
 }
 

@@ -22,8 +22,8 @@ export const REDEPLOY_DETAIL_TYPES = {
 } as const;
 export type RedeployDetailType = (typeof REDEPLOY_DETAIL_TYPES)[keyof typeof REDEPLOY_DETAIL_TYPES];
 
-/** What started a redeploy: an ECR push, a change request, or `autopilot redeploy` by hand. */
-export type RedeployTrigger = 'image-push' | 'change-request' | 'manual';
+/** What started a redeploy: an ECR push, a change request, `autopilot redeploy` by hand, or a drift correction. */
+export type RedeployTrigger = 'image-push' | 'change-request' | 'manual' | 'drift';
 
 /** What started the redeploy. */
 export interface RedeploySubject {

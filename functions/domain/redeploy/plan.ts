@@ -66,12 +66,17 @@ function inScope(list: readonly string[], value: string, home: string | undefine
   return list.length > 0 ? list.includes(value) : home !== undefined && home === value;
 }
 
-/** Whether `rule` follows `push`: same repository, an allowed registry, a tag the policy follows. */
+/**
+ * Whether `rule` follows `push`: same repository, an allowed registry, a tag the policy follows.
+ * A replicated push is judged by the registry it was pushed to (the replication's source): the
+ * rule's registry scope says whose pushes count, wherever ECR copied them.
+ */
 export function trackDecision(rule: TrackRuleLike, push: ImagePush, home?: HomeRegistry): TrackDecision {
   if (rule.repository !== push.repository) {
     return { match: false, reason: 'repository-not-tracked', message: `rule tracks ${rule.repository}, not ${push.repository}` };
   }
-  const scope = registryScopeRefusal(rule.registry, push.account, push.region, home);
+  const origin = push.replicatedFrom ?? push;
+  const scope = registryScopeRefusal(rule.registry, origin.account, origin.region, home);
   if (scope !== undefined) return { match: false, reason: 'registry-not-allowed', message: scope };
   if (push.tag === undefined) return { match: false, reason: 'push-has-no-tag', message: 'digest-only push: no tag for the tag policy to follow' };
   if (!matchesTagPolicy(rule.tagPolicy, push.tag)) {

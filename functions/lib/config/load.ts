@@ -138,6 +138,7 @@ function finalize(p: ParsedConfig): Config {
     gateways: p.gateways.map((g) => gatewaySpec(g, p.drift.mode)),
     drift: { ...drift, ...(changeWindow ? { changeWindow } : {}) },
     redeploy: p.redeploy,
+    unknownMembers: p.unknownMembers,
   };
 }
 

@@ -8,6 +8,22 @@ import { ConfigError } from './config-error.ts';
 import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import { fromZodIssues, zodErrorMap } from './issues.ts';
 import type { MetricComparison, MetricGate, RolloutSettings } from './types.ts';
+import {
+  HISTORY_BUDGET, MAX_EXECUTION_MINUTES, PAYLOAD_QUOTA_BYTES, rolloutDurationBound, rolloutHistoryBound,
+} from '../step-functions-limits.ts';
+
+/**
+ * Bounds that keep a rollout's Step Functions execution well inside the service quotas
+ * (functions/domain/step-functions-limits.ts): its history under half the 25,000 events at the
+ * longest waits (three readiness waits of 15 s polls, two bakes with every extension), its run
+ * under a year, and its state (which carries these settings through every state) far from 256 KiB.
+ */
+export const MAX_READY_TIMEOUT_MINUTES = 60;
+export const MAX_BAKE_EXTENSIONS = 100;
+export const MAX_ALARMS = 100;
+export const MAX_METRIC_GATES = 10;
+/** The settings' JSON may use this much of the 256 KiB a state may hold. */
+export const MAX_SETTINGS_BYTES = PAYLOAD_QUOTA_BYTES / 8;
 
 /** Deep-frozen so no consumer can change the defaults of every later parse. */
 export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = Object.freeze({
@@ -94,13 +110,17 @@ const fields = {
   maxMismatchErrors: count(),
   maxNoDeterminingPolicies: count(),
   minDecisions: positiveCount(),
-  maxBakeExtensions: count(),
+  maxBakeExtensions: count().max(MAX_BAKE_EXTENSIONS, { error: `must be at most ${MAX_BAKE_EXTENSIONS} (each extension adds history events to the rollout's Step Functions execution)` }),
   // A multiple of the shadow baseline: below 1 would fail any rollout whose deny ratio holds steady.
   maxDenySpikeRatio: z.number().min(1),
   maxSystemErrors: count(),
-  readyTimeoutMinutes: minutes(),
-  alarms: uniqueList(alarmName(), 'alarm'),
-  metrics: uniqueList(metricGateSchema, 'the id of metric', (m) => m.id),
+  readyTimeoutMinutes: minutes().max(MAX_READY_TIMEOUT_MINUTES, {
+    error: `must be at most ${MAX_READY_TIMEOUT_MINUTES}: the rollout polls the gateway every 15 s, and its Step Functions execution history is limited to 25,000 events`,
+  }),
+  alarms: uniqueList(alarmName(), 'alarm').max(MAX_ALARMS, { error: `must have at most ${MAX_ALARMS} items (DescribeAlarms takes 100 names)` }),
+  metrics: uniqueList(metricGateSchema, 'the id of metric', (m) => m.id).max(MAX_METRIC_GATES, {
+    error: `must have at most ${MAX_METRIC_GATES} gates (the rollout state carries them through every Step Functions state, 256 KiB each)`,
+  }),
 };
 
 const D = DEFAULT_ROLLOUT_SETTINGS;
@@ -109,6 +129,27 @@ const approvalSchema = z.strictObject({
   required: z.boolean().default(D.approval.required),
   timeoutMinutes: minutes().default(D.approval.timeoutMinutes),
 });
+
+/**
+ * What the settings as a whole may not exceed: the run of a standard execution (one year), the
+ * history budget, and their share of the state's 256 KiB. Each problem is `[path, message]`.
+ */
+export function rolloutLimitProblems(s: RolloutSettings): [string, string][] {
+  const problems: [string, string][] = [];
+  const minutes = rolloutDurationBound(s);
+  if (minutes > MAX_EXECUTION_MINUTES) {
+    problems.push(['bakeMinutes', `with enforceBakeMinutes, maxBakeExtensions, the approval timeout and readyTimeoutMinutes, a rollout could run ${minutes} minutes, more than a Step Functions execution may (${MAX_EXECUTION_MINUTES}, one year)`]);
+  }
+  const events = rolloutHistoryBound(s.readyTimeoutMinutes, s.maxBakeExtensions);
+  if (events > HISTORY_BUDGET) {
+    problems.push(['readyTimeoutMinutes', `with maxBakeExtensions, the rollout's execution history could reach ${events} events, more than half the 25,000-event quota`]);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(s), 'utf8');
+  if (bytes > MAX_SETTINGS_BYTES) {
+    problems.push(['metrics', `the settings take ${bytes} bytes of JSON, more than ${MAX_SETTINGS_BYTES} (they travel in the rollout state, limited to 256 KiB per state)`]);
+  }
+  return problems;
+}
 
 /** Full rollout settings; every omitted key takes its DEFAULT_ROLLOUT_SETTINGS value. */
 export const rolloutSettingsSchema = z.strictObject({
@@ -127,6 +168,8 @@ export const rolloutSettingsSchema = z.strictObject({
   approval: approvalSchema.prefault({}),
   // Which published streams the gates read: per gateway, never per request (overrides cannot change it).
   projections: projectionsSchema.default(() => ({})),
+}).superRefine((s, ctx) => {
+  for (const [path, message] of rolloutLimitProblems(s as RolloutSettings)) ctx.addIssue({ code: 'custom', path: [path], message });
 });
 
 /** Per-start overrides: any subset of the settings (approval too), validated like the config. */
@@ -167,5 +210,7 @@ export function parseRolloutOverrides(
     if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
   }
   if (approval) merged.approval = { ...merged.approval, ...Object.fromEntries(Object.entries(approval).filter(([, v]) => v !== undefined)) };
+  const limits = rolloutLimitProblems(merged);
+  if (limits.length > 0) throw new ConfigError(source, limits.map(([path, message]) => ({ path, message })));
   return merged;
 }

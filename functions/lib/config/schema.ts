@@ -14,6 +14,8 @@ import {
   checkScheduleExpression, checkSemverRange, checkTagGlob, checkTimeZone,
 } from './patterns.ts';
 import { rolloutSettingsSchema } from './rollout.ts';
+import { HISTORY_BUDGET, maxPromotionTimeoutMinutes, promotionHistoryBound } from '../step-functions-limits.ts';
+import { isModeledPath, LIVE_OUTPUT_SHAPES, MEMBER_PATH_PATTERN, type LiveResourceKind } from '../model/unknown-members.ts';
 
 const ignoreList = (kinds: ResourceKind[]) =>
   uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path').default(() => []);
@@ -34,16 +36,30 @@ const registrySchema = z.strictObject({
   regions: uniqueList(checkedString(checkRegion), 'region').min(1).optional(),
 });
 
+/** Most named endpoints one promotion moves (each adds two wait loops to its Step Functions history). */
+const MAX_PROMOTED_ENDPOINTS = 5;
+/** Longest wait of one promotion loop, minutes. */
+const MAX_PROMOTE_TIMEOUT_MINUTES = 60;
+
 const promoteSchema = z.strictObject({
   endpoints: uniqueList(
     checkedString((v) => (v === 'DEFAULT'
       ? 'must not be DEFAULT: the DEFAULT endpoint moves to every new version by itself; list named endpoints only'
       : checkEndpointName(v))),
     'endpoint',
-  ).min(1),
-  alarms: uniqueList(alarmName(), 'alarm').default(() => []),
+  ).min(1).max(MAX_PROMOTED_ENDPOINTS, { error: `must have at most ${MAX_PROMOTED_ENDPOINTS} items (each endpoint adds wait loops to the promotion's Step Functions execution)` }),
+  alarms: uniqueList(alarmName(), 'alarm').max(100, { error: 'must have at most 100 items (DescribeAlarms takes 100 names)' }).default(() => []),
   rollbackOnFailure: z.boolean().default(true),
-  timeoutMinutes: minutes().default(30),
+  timeoutMinutes: minutes().max(MAX_PROMOTE_TIMEOUT_MINUTES, { error: `must be at most ${MAX_PROMOTE_TIMEOUT_MINUTES} (each wait loop polls the runtime; the promotion's Step Functions history is limited to 25,000 events)` }).default(30),
+}).superRefine((p, ctx) => {
+  // One wait for the new version, then one to move and one to restore each endpoint.
+  const max = maxPromotionTimeoutMinutes(p.endpoints.length);
+  if (p.timeoutMinutes > max) {
+    ctx.addIssue({
+      code: 'custom', path: ['timeoutMinutes'],
+      message: `must be at most ${max} with ${p.endpoints.length} endpoints: the promotion's Step Functions execution history (25,000 events) must stay under ${HISTORY_BUDGET} events at the longest waits (${promotionHistoryBound(p.endpoints.length, p.timeoutMinutes)} here)`,
+    });
+  }
 });
 
 const trackSchema = z.strictObject({
@@ -126,6 +142,24 @@ const redeploySchema = z.strictObject({
   concurrency: concurrency().default(4),
 });
 
+// ---- unknown members ----------------------------------------------------------------------
+
+const acknowledgedPaths = (kind: LiveResourceKind) =>
+  uniqueList(checkedString((v) => {
+    if (!MEMBER_PATH_PATTERN.test(v)) return 'must be a member path such as newField, someConfiguration.newMember, list[].member or map.*.member';
+    if (isModeledPath(LIVE_OUTPUT_SHAPES[kind], v)) return `is a member the bundled model knows (${LIVE_OUTPUT_SHAPES[kind]}): there is nothing to acknowledge`;
+    return undefined;
+  }), 'path').default(() => []);
+
+const unknownMembersSchema = z.strictObject({
+  // Live members the bundled AgentCore model does not know, checked by an operator to be
+  // read-only: their presence no longer stops a write (README, "Limits and known unknowns").
+  acknowledged: z.strictObject({
+    runtime: acknowledgedPaths('runtime'),
+    gateway: acknowledgedPaths('gateway'),
+  }).prefault({}),
+});
+
 /** The whole file. Its output still has raw resource refs and tag policies; load.ts finalizes them. */
 export const configSchema = z.strictObject({
   version: z.literal(1),
@@ -134,6 +168,7 @@ export const configSchema = z.strictObject({
   gateways: z.array(gatewaySchema).default(() => []),
   drift: driftSchema.prefault({}),
   redeploy: redeploySchema.prefault({}),
+  unknownMembers: unknownMembersSchema.prefault({}),
 });
 
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -182,6 +182,11 @@ export interface EventsSettings {
   source: string;
 }
 
+/** Live members the bundled AgentCore model does not know that an operator checked to be read-only. */
+export interface UnknownMembersSettings {
+  acknowledged: { runtime: string[]; gateway: string[] };
+}
+
 export interface Config {
   version: 1;
   events: EventsSettings;
@@ -189,4 +194,5 @@ export interface Config {
   gateways: GatewaySpec[];
   drift: DriftSettings;
   redeploy: RedeploySettings;
+  unknownMembers: UnknownMembersSettings;
 }

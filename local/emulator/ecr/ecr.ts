@@ -1,14 +1,30 @@
 /**
  * Amazon ECR stand-in (awsJson1_1, `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`):
- * DescribeRepositories, DescribeImages, ListImages over seeded repositories, plus `push()` for
- * scenarios, which records an image (moving its tags off older images, as ECR does) and emits one
- * `ECR Image Action` event per tag through the injected `emit` callback.
+ * DescribeRepositories, DescribeImages, ListImages and BatchGetImage over seeded repositories, plus
+ * `push()` and `replicate()` for scenarios.
+ *
+ * - ECR is regional: a request sees the repositories of the region its SigV4 credential scope
+ *   names (the stand-in's region when it names none), as regional endpoints do.
+ * - Images carry a manifest (manifests.ts): Docker V2 schema 2, OCI manifests, multi-platform
+ *   indexes and non-image artifacts (signatures, attestations, SBOMs, Helm charts).
+ * - `push()` records an image (moving its tags off older images, as ECR does) and emits one
+ *   `ECR Image Action` per tag (one without `image-tag` for an untagged push), with
+ *   `manifest-media-type` / `artifact-media-type` (the detail members the CDK's
+ *   ECRImageActionProps lists and the ECR user guide's samples show). A multi-platform push first
+ *   pushes each per-platform manifest untagged (one untagged event each), then the index.
+ * - `replicate()` records an image replicated into a region and emits `ECR Replication Action`
+ *   per tag (detail: result, repository-name, image-digest, source-account, action-type REPLICATE,
+ *   source-region, image-tag; resources: the repository ARN), as the ECR user guide shows.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AwsError, type EmulatorRequest, type EmulatorResponse, type ResolvedOperation, type ServiceStandIn } from '../types.ts';
 import type { Clock } from '../../clock.ts';
-import { decodeToken, encodeToken, parseTimeSpec, renderJsonError, resolveJsonTarget, toEpochSeconds } from '../json-protocol.ts';
+import { parseTimeSpec, renderJsonError, resolveJsonTarget } from '../json-protocol.ts';
+import { ecrOperations, regionOf, repositoryArn, repositoryNotFound } from './api.ts';
+import { buildManifest, type ArtifactPreset, type ManifestOptions } from './manifests.ts';
+
+export { MEDIA, type ArtifactPreset } from './manifests.ts';
 
 export interface EcrImage {
   registryId: string;
@@ -18,6 +34,10 @@ export interface EcrImage {
   imagePushedAt: number;
   imageSizeInBytes: number;
   imageManifestMediaType: string;
+  /** Absent for indexes. */
+  artifactMediaType?: string;
+  /** The manifest JSON text (what BatchGetImage returns). */
+  imageManifest: string;
   /** Push order, for stable listings. */
   seq: number;
 }
@@ -31,11 +51,11 @@ export interface EcrRepository {
   images: EcrImage[];
 }
 
-/** The EventBridge event ECR emits for an image action (see the ECR user guide). */
+/** The EventBridge events ECR emits for an image push or replication (see the ECR user guide). */
 export interface EcrImageActionEvent {
   version: '0';
   id: string;
-  'detail-type': 'ECR Image Action';
+  'detail-type': 'ECR Image Action' | 'ECR Replication Action';
   source: 'aws.ecr';
   account: string;
   time: string;
@@ -45,8 +65,12 @@ export interface EcrImageActionEvent {
     result: 'SUCCESS';
     'repository-name': string;
     'image-digest': string;
-    'action-type': 'PUSH';
+    'action-type': 'PUSH' | 'REPLICATE';
     'image-tag'?: string;
+    'manifest-media-type'?: string;
+    'artifact-media-type'?: string;
+    'source-account'?: string;
+    'source-region'?: string;
   };
 }
 
@@ -54,11 +78,11 @@ export interface EcrOptions {
   clock: Clock;
   account?: string;
   region?: string;
-  /** Receives the events of `push()`; typically `(e) => eventBridge.put(e)`. */
+  /** Receives the events of `push()` / `replicate()`; typically `(e) => eventBridge.put(e)`. */
   emit?: (event: EcrImageActionEvent) => unknown;
 }
 
-export interface PushOptions {
+export interface PushOptions extends ManifestOptions {
   repository: string;
   tags?: string[];
   /** Default: a deterministic sha256 derived from repository, tags and time. */
@@ -70,8 +94,15 @@ export interface PushOptions {
   pushedAt?: number;
 }
 
+export interface ReplicateOptions extends PushOptions {
+  /** The registry the image was pushed to (the replication rule's source). */
+  from: { account: string; region: string };
+}
+
 export interface PushResult {
   image: EcrImage;
+  /** Per-platform manifests of a multi-platform push (recorded untagged before the index). */
+  children: EcrImage[];
   events: EcrImageActionEvent[];
   /** Digests of the older images that lost a tag to this push. */
   retaggedFrom: string[];
@@ -79,7 +110,6 @@ export interface PushResult {
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
 
 const timeSpec = z.union([z.string(), z.number()]);
 export const ecrSeedSchema = z.object({
@@ -97,6 +127,9 @@ export const ecrSeedSchema = z.object({
       /** Relative (`-2h`) or ISO; default now. Images are recorded in pushedAt order. */
       pushedAt: timeSpec.optional(),
       size: z.number().int().nonnegative().optional(),
+      mediaType: z.string().optional(),
+      artifact: z.enum(['cosign-signature', 'attestation', 'sbom', 'helm-chart']).optional(),
+      platforms: z.array(z.string().regex(/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/)).optional(),
     }).strict()).default([]),
   }).strict()).default([]),
 }).strict();
@@ -120,24 +153,30 @@ export class EcrStandIn implements ServiceStandIn {
 
   // ---------------------------------------------------------------- scripting
 
+  private key(name: string, account: string, region: string): string {
+    return `${account}/${region}/${name}`;
+  }
+
   createRepository(name: string, opts: { account?: string; region?: string; createdAt?: number; imageTagMutability?: 'MUTABLE' | 'IMMUTABLE' } = {}): EcrRepository {
     if (!/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name) || name.length < 2 || name.length > 256) {
       throw new Error(`invalid ECR repository name "${name}"`);
     }
     const registryId = opts.account ?? this.account;
-    const key = `${registryId}/${name}`;
+    const region = opts.region ?? this.region;
+    const key = this.key(name, registryId, region);
     const existing = this.repos.get(key);
     if (existing) return existing;
     const repo: EcrRepository = {
-      repositoryName: name, registryId, region: opts.region ?? this.region, createdAt: opts.createdAt ?? this.clock.now(),
+      repositoryName: name, registryId, region, createdAt: opts.createdAt ?? this.clock.now(),
       imageTagMutability: opts.imageTagMutability ?? 'MUTABLE', images: [],
     };
     this.repos.set(key, repo);
     return repo;
   }
 
-  getRepository(name: string, account?: string): EcrRepository | undefined {
-    return this.repos.get(`${account ?? this.account}/${name}`);
+  /** A repository of `account` (default the stand-in's) in `region` (default the stand-in's). */
+  getRepository(name: string, account?: string, region?: string): EcrRepository | undefined {
+    return this.repos.get(this.key(name, account ?? this.account, region ?? this.region));
   }
 
   /** Loads a seed section (validated with ecrSeedSchema); relative times are against clock.now(). */
@@ -155,69 +194,122 @@ export class EcrStandIn implements ServiceStandIn {
         .map((img) => ({ ...img, at: img.pushedAt === undefined ? now : parseTimeSpec(img.pushedAt, now) }))
         .sort((a, b) => a.at - b.at);
       for (const img of images) {
-        this.record({ repository: r.name, tags: img.tags, digest: img.digest, account, region, sizeInBytes: img.size, pushedAt: img.at });
+        this.record({
+          repository: r.name, tags: img.tags, digest: img.digest, account, region, sizeInBytes: img.size, pushedAt: img.at,
+          mediaType: img.mediaType, artifact: img.artifact as ArtifactPreset | undefined, platforms: img.platforms,
+        });
       }
     }
   }
 
-  /** Records a pushed image and emits one `ECR Image Action` event per tag (one without a tag for a digest-only push). */
+  /**
+   * Records a pushed image and emits one `ECR Image Action` per tag (one without a tag for an
+   * untagged push); a multi-platform push emits one untagged event per platform manifest first.
+   */
   push(opts: PushOptions): PushResult {
-    const { image, retaggedFrom, repo } = this.record(opts);
-    const tags = opts.tags && opts.tags.length > 0 ? opts.tags : [undefined];
-    const events = tags.map((tag): EcrImageActionEvent => ({
+    const { image, children, retaggedFrom, repo } = this.record(opts);
+    const events = [
+      ...children.map((c) => this.event(repo, c, undefined, 'ECR Image Action')),
+      ...tagsOrUntagged(opts.tags).map((tag) => this.event(repo, image, tag, 'ECR Image Action')),
+    ];
+    for (const e of events) this.emit?.(e);
+    return { image: copyImage(image), children: children.map(copyImage), events, retaggedFrom };
+  }
+
+  /**
+   * Records an image replicated from `from` into this registry (the destination repository is
+   * created if missing, as ECR replication does) and emits `ECR Replication Action` per tag.
+   */
+  replicate(opts: ReplicateOptions): PushResult {
+    this.createRepository(opts.repository, { account: opts.account, region: opts.region });
+    const { image, children, retaggedFrom, repo } = this.record(opts);
+    const source = { 'source-account': opts.from.account, 'source-region': opts.from.region };
+    const events = [
+      ...children.map((c) => this.event(repo, c, undefined, 'ECR Replication Action', source)),
+      ...tagsOrUntagged(opts.tags).map((tag) => this.event(repo, image, tag, 'ECR Replication Action', source)),
+    ];
+    for (const e of events) this.emit?.(e);
+    return { image: copyImage(image), children: children.map(copyImage), events, retaggedFrom };
+  }
+
+  private event(
+    repo: EcrRepository, image: EcrImage, tag: string | undefined, detailType: EcrImageActionEvent['detail-type'],
+    source?: { 'source-account': string; 'source-region': string },
+  ): EcrImageActionEvent {
+    const replication = detailType === 'ECR Replication Action';
+    return {
       version: '0',
       id: crypto.randomUUID(),
-      'detail-type': 'ECR Image Action',
+      'detail-type': detailType,
       source: 'aws.ecr',
       account: repo.registryId,
       time: new Date(image.imagePushedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: opts.region ?? repo.region,
-      resources: [],
+      region: repo.region,
+      resources: replication ? [repositoryArn(repo)] : [],
       detail: {
         result: 'SUCCESS',
         'repository-name': repo.repositoryName,
         'image-digest': image.imageDigest,
-        'action-type': 'PUSH',
+        'action-type': replication ? 'REPLICATE' : 'PUSH',
         ...(tag === undefined ? {} : { 'image-tag': tag }),
+        // The replication sample in the ECR user guide carries no media types; pushes do.
+        ...(replication ? source : {
+          'manifest-media-type': image.imageManifestMediaType,
+          ...(image.artifactMediaType !== undefined && { 'artifact-media-type': image.artifactMediaType }),
+        }),
       },
-    }));
-    for (const e of events) this.emit?.(e);
-    return { image: { ...image, imageTags: [...image.imageTags] }, events, retaggedFrom };
+    };
   }
 
-  private record(opts: PushOptions): { image: EcrImage; retaggedFrom: string[]; repo: EcrRepository } {
-    const repo = this.getRepository(opts.repository, opts.account);
+  private record(opts: PushOptions): { image: EcrImage; children: EcrImage[]; retaggedFrom: string[]; repo: EcrRepository } {
+    const repo = this.getRepository(opts.repository, opts.account, opts.region);
     if (!repo) throw repositoryNotFound(opts.repository, opts.account ?? this.account);
     const tags = [...new Set(opts.tags ?? [])];
     for (const t of tags) if (!TAG_RE.test(t)) throw new Error(`invalid image tag "${t}"`);
     const pushedAt = opts.pushedAt ?? this.clock.now();
     const digest = opts.digest ?? `sha256:${createHash('sha256').update(`${repo.registryId}/${repo.repositoryName}:${tags.join(',')}@${pushedAt}#${this.seq}`).digest('hex')}`;
     if (!DIGEST_RE.test(digest)) throw new Error(`invalid image digest "${digest}": expected sha256:<64 hex>`);
+    // The manifest text does not hash to `digest` (tests name digests); descriptors are derived from it.
+    const manifest = buildManifest(opts, digest);
 
+    const children = manifest.children.map((c) => this.store(repo, {
+      digest: c.digest, tags: [], pushedAt, size: opts.sizeInBytes, mediaType: c.mediaType, artifactMediaType: c.artifactMediaType, text: c.text,
+    }).image);
+    const { image, retaggedFrom } = this.store(repo, {
+      digest, tags, pushedAt, size: opts.sizeInBytes, mediaType: manifest.mediaType, artifactMediaType: manifest.artifactMediaType, text: manifest.text,
+    });
+    return { image, children, retaggedFrom, repo };
+  }
+
+  private store(
+    repo: EcrRepository,
+    m: { digest: string; tags: string[]; pushedAt: number; size?: number; mediaType: string; artifactMediaType?: string; text: string },
+  ): { image: EcrImage; retaggedFrom: string[] } {
     const retaggedFrom: string[] = [];
     for (const other of repo.images) {
-      if (other.imageDigest === digest) continue;
-      const moved = other.imageTags.filter((t) => tags.includes(t));
+      if (other.imageDigest === m.digest) continue;
+      const moved = other.imageTags.filter((t) => m.tags.includes(t));
       if (moved.length === 0) continue;
       if (repo.imageTagMutability === 'IMMUTABLE') {
         throw new AwsError('ImageTagAlreadyExistsException', 400,
           `The image tag '${moved[0]}' already exists in the '${repo.repositoryName}' repository and cannot be overwritten because the repository is immutable.`);
       }
-      other.imageTags = other.imageTags.filter((t) => !tags.includes(t));
+      other.imageTags = other.imageTags.filter((t) => !m.tags.includes(t));
       retaggedFrom.push(other.imageDigest);
     }
-    let image = repo.images.find((i) => i.imageDigest === digest);
+    let image = repo.images.find((i) => i.imageDigest === m.digest);
     if (image) {
-      image.imageTags = [...new Set([...image.imageTags, ...tags])];
+      image.imageTags = [...new Set([...image.imageTags, ...m.tags])];
     } else {
       image = {
-        registryId: repo.registryId, repositoryName: repo.repositoryName, imageDigest: digest, imageTags: tags,
-        imagePushedAt: pushedAt, imageSizeInBytes: opts.sizeInBytes ?? 48_000_000 + (this.seq % 1000) * 1024,
-        imageManifestMediaType: MANIFEST_MEDIA_TYPE, seq: this.seq++,
+        registryId: repo.registryId, repositoryName: repo.repositoryName, imageDigest: m.digest, imageTags: m.tags,
+        imagePushedAt: m.pushedAt, imageSizeInBytes: m.size ?? 48_000_000 + (this.seq % 1000) * 1024,
+        imageManifestMediaType: m.mediaType, imageManifest: m.text, seq: this.seq++,
+        ...(m.artifactMediaType !== undefined && { artifactMediaType: m.artifactMediaType }),
       };
       repo.images.push(image);
     }
-    return { image, retaggedFrom, repo };
+    return { image, retaggedFrom };
   }
 
   // ---------------------------------------------------------------- wire protocol
@@ -227,11 +319,7 @@ export class EcrStandIn implements ServiceStandIn {
       service: this.name,
       targetPrefix: 'AmazonEC2ContainerRegistry_V20150921',
       version: '1.1',
-      operations: {
-        DescribeRepositories: (i) => this.describeRepositories(i),
-        DescribeImages: (i) => this.describeImages(i),
-        ListImages: (i) => this.listImages(i),
-      },
+      operations: ecrOperations({ account: this.account, getRepository: (n, a, r) => this.getRepository(n, a, r), repositories: () => [...this.repos.values()] }, regionOf(req) ?? this.region),
     });
   }
 
@@ -239,135 +327,13 @@ export class EcrStandIn implements ServiceStandIn {
     return renderJsonError(err, { version: '1.1', aliases: { InternalServerException: 'ServerException' } });
   }
 
-  private repoFor(input: Record<string, unknown>): EcrRepository {
-    const name = input.repositoryName;
-    if (typeof name !== 'string' || name === '') throw new AwsError('InvalidParameterException', 400, 'repositoryName is required');
-    const registryId = typeof input.registryId === 'string' ? input.registryId : this.account;
-    const repo = this.getRepository(name, registryId);
-    if (!repo) throw repositoryNotFound(name, registryId);
-    return repo;
-  }
-
-  private describeRepositories(input: Record<string, unknown>): unknown {
-    const registryId = typeof input.registryId === 'string' ? input.registryId : this.account;
-    const names = input.repositoryNames;
-    let repos: EcrRepository[];
-    if (Array.isArray(names)) {
-      if (input.maxResults !== undefined || input.nextToken !== undefined) {
-        throw new AwsError('InvalidParameterException', 400, 'Invalid parameter at \'repositoryNames\' failed to satisfy constraint: \'maxResults and nextToken cannot be used together with repositoryNames\'');
-      }
-      repos = names.map((n) => {
-        const r = this.getRepository(String(n), registryId);
-        if (!r) throw repositoryNotFound(String(n), registryId);
-        return r;
-      });
-    } else {
-      repos = [...this.repos.values()].filter((r) => r.registryId === registryId);
-    }
-    const page = paginate(repos, input, 1000, 'DescribeRepositories');
-    return {
-      repositories: page.items.map((r) => ({
-        repositoryArn: `arn:aws:ecr:${r.region}:${r.registryId}:repository/${r.repositoryName}`,
-        registryId: r.registryId,
-        repositoryName: r.repositoryName,
-        repositoryUri: `${r.registryId}.dkr.ecr.${r.region}.amazonaws.com/${r.repositoryName}`,
-        createdAt: toEpochSeconds(r.createdAt),
-        imageTagMutability: r.imageTagMutability,
-        imageScanningConfiguration: { scanOnPush: false },
-        encryptionConfiguration: { encryptionType: 'AES256' },
-      })),
-      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
-    };
-  }
-
-  private describeImages(input: Record<string, unknown>): unknown {
-    const repo = this.repoFor(input);
-    const ids = input.imageIds;
-    let images: EcrImage[];
-    if (Array.isArray(ids)) {
-      if (input.maxResults !== undefined || input.nextToken !== undefined) {
-        throw new AwsError('InvalidParameterException', 400, "Invalid parameter at 'imageIds' failed to satisfy constraint: 'maxResults and nextToken cannot be used together with imageIds'");
-      }
-      if (ids.length < 1 || ids.length > 100) {
-        throw new AwsError('InvalidParameterException', 400, "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must have length between 1 and 100'");
-      }
-      images = [];
-      for (const raw of ids as Record<string, unknown>[]) {
-        const found = this.findImage(repo, raw);
-        if (!images.includes(found)) images.push(found);
-      }
-    } else {
-      images = filterByTagStatus(repo.images, input.filter);
-    }
-    const page = paginate(images, input, 1000, 'DescribeImages');
-    return {
-      imageDetails: page.items.map((i) => ({
-        registryId: i.registryId,
-        repositoryName: i.repositoryName,
-        imageDigest: i.imageDigest,
-        ...(i.imageTags.length > 0 ? { imageTags: [...i.imageTags] } : {}),
-        imageSizeInBytes: i.imageSizeInBytes,
-        imagePushedAt: toEpochSeconds(i.imagePushedAt),
-        imageManifestMediaType: i.imageManifestMediaType,
-        artifactMediaType: 'application/vnd.docker.container.image.v1+json',
-        imageStatus: 'ACTIVE',
-      })),
-      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
-    };
-  }
-
-  private findImage(repo: EcrRepository, id: Record<string, unknown>): EcrImage {
-    const tag = typeof id?.imageTag === 'string' ? id.imageTag : undefined;
-    const digest = typeof id?.imageDigest === 'string' ? id.imageDigest : undefined;
-    if (!tag && !digest) throw new AwsError('InvalidParameterException', 400, 'Invalid parameter at \'imageIds\': each image identifier needs an imageTag or an imageDigest');
-    if (digest && !DIGEST_RE.test(digest)) {
-      throw new AwsError('InvalidParameterException', 400, `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'Invalid image digest ${digest}'`);
-    }
-    const found = repo.images.find((i) => (!digest || i.imageDigest === digest) && (!tag || i.imageTags.includes(tag)));
-    if (!found) {
-      throw new AwsError('ImageNotFoundException', 400,
-        `The image with imageId {imageDigest:'${digest ?? 'null'}', imageTag:'${tag ?? 'null'}'} does not exist within the repository with name '${repo.repositoryName}' in the registry with id '${repo.registryId}'`);
-    }
-    return found;
-  }
-
-  private listImages(input: Record<string, unknown>): unknown {
-    const repo = this.repoFor(input);
-    const ids: { imageDigest: string; imageTag?: string }[] = [];
-    for (const i of filterByTagStatus(repo.images, input.filter)) {
-      if (i.imageTags.length === 0) ids.push({ imageDigest: i.imageDigest });
-      for (const t of i.imageTags) ids.push({ imageDigest: i.imageDigest, imageTag: t });
-    }
-    const page = paginate(ids, input, 1000, 'ListImages');
-    return { imageIds: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
-  }
 }
 
-function repositoryNotFound(name: string, registryId: string): AwsError {
-  return new AwsError('RepositoryNotFoundException', 400,
-    `The repository with name '${name}' does not exist in the registry with id '${registryId}'`);
+function tagsOrUntagged(tags: string[] | undefined): (string | undefined)[] {
+  return tags && tags.length > 0 ? [...new Set(tags)] : [undefined];
 }
 
-function filterByTagStatus(images: EcrImage[], filter: unknown): EcrImage[] {
-  const status = (filter as { tagStatus?: unknown } | undefined)?.tagStatus ?? 'ANY';
-  if (status === 'ANY') return [...images];
-  if (status === 'TAGGED') return images.filter((i) => i.imageTags.length > 0);
-  if (status === 'UNTAGGED') return images.filter((i) => i.imageTags.length === 0);
-  throw new AwsError('InvalidParameterException', 400, `Invalid parameter at 'filter.tagStatus': ${JSON.stringify(status)} is not one of TAGGED, UNTAGGED, ANY`);
+function copyImage(image: EcrImage): EcrImage {
+  return { ...image, imageTags: [...image.imageTags] };
 }
 
-function paginate<T>(items: T[], input: Record<string, unknown>, maxLimit: number, op: string): { items: T[]; nextToken?: string } {
-  const max = input.maxResults === undefined ? maxLimit : Number(input.maxResults);
-  if (!Number.isInteger(max) || max < 1 || max > maxLimit) {
-    throw new AwsError('InvalidParameterException', 400, `Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between 1 and ${maxLimit}'`);
-  }
-  let offset = 0;
-  if (typeof input.nextToken === 'string') {
-    const t = decodeToken(input.nextToken);
-    if (!t || t.op !== op || typeof t.offset !== 'number') throw new AwsError('InvalidParameterException', 400, "Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid NextToken'");
-    offset = t.offset;
-  }
-  const page = items.slice(offset, offset + max);
-  const next = offset + max < items.length ? encodeToken({ op, offset: offset + max }) : undefined;
-  return { items: page, nextToken: next };
-}

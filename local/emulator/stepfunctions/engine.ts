@@ -22,13 +22,26 @@
  *   auto-advancing VirtualClock would otherwise expire it while the handler awaits I/O). The
  *   execution timeout is checked on the clock whenever the execution waits and after each task.
  *
+ * - Service limits (Step Functions developer guide, "Step Functions service quotas" and "Error
+ *   handling"): a state's input or output, and a task's result, of more than 256 KiB (UTF-8 bytes
+ *   of the JSON) fail the execution with `States.DataLimitExceeded`, a terminal error that
+ *   `States.ALL` does not catch (no Retry or Catch applies: the guide calls it terminal, so not
+ *   even a catcher naming it is honoured here: the strict reading). The execution history holds at
+ *   most 25,000 events ("a hard quota"; reaching it fails the execution): the 25,000th is the
+ *   ExecutionFailed. The error name of that failure is not documented; `States.Runtime` is used.
+ *
  * Known differences: `$$.State.*` and `$$.Execution.StartTime` come from the library (the latter in
  * wall time); `$$.Task.Token` is only meaningful in `.waitForTaskToken` tasks; JSONata is not run.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { Clock } from '../../clock.ts';
 import { queryReferencePath } from './jsonpath.ts';
+import { HistoryRecorder, MAX_PAYLOAD_BYTES, jsonBytes } from './history.ts';
+import { TokenRegistry, type TokenOutcome } from './tokens.ts';
+
+export { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from './history.ts';
+export { TokenRegistry, type TokenAnswer } from './tokens.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -74,6 +87,7 @@ export interface EngineDeps {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type StateDef = Record<string, unknown> & { Type: string };
 interface Definition { StartAt: string; States: Record<string, StateDef>; TimeoutSeconds?: number; [k: string]: unknown }
+
 
 /** Largest task timeout the library's setTimeout accepts without overflowing (ms < 2^31). */
 const LIBRARY_MAX_TIMEOUT_SECONDS = 2_147_483;
@@ -124,167 +138,6 @@ function lambdaStateError(err: unknown): Error {
   const message = (err as Error)?.message ?? String(err);
   const trace = typeof (err as Error)?.stack === 'string' ? (err as Error).stack!.split('\n') : [];
   return stateError(name, JSON.stringify({ errorType: name, errorMessage: message, trace }));
-}
-
-// --- task tokens -----------------------------------------------------------------------------
-
-type TokenOutcome = { output: unknown } | { error: string; cause: string };
-
-interface TokenWaiter {
-  executionArn: string;
-  stateName: string;
-  state: 'issued' | 'waiting' | 'closed';
-  settle?: (outcome: TokenOutcome) => void;
-  heartbeat?: () => void;
-}
-
-export type TokenAnswer =
-  | { kind: 'success'; output: unknown }
-  | { kind: 'failure'; error: string; cause: string }
-  | { kind: 'heartbeat' };
-
-/** Issues task tokens and routes SendTask* answers to the waiting task. */
-export class TokenRegistry {
-  private readonly tokens = new Map<string, TokenWaiter>();
-
-  issue(executionArn: string, stateName: string): string {
-    const token = `AQ${randomBytes(96).toString('base64url')}`;
-    this.tokens.set(token, { executionArn, stateName, state: 'issued' });
-    return token;
-  }
-
-  get(token: string): TokenWaiter | undefined {
-    return this.tokens.get(token);
-  }
-
-  /** 'invalid' (never issued), 'not-waiting' (issued, no task waits on it), 'closed' (task over) or 'ok'. */
-  answer(token: string, answer: TokenAnswer): 'invalid' | 'not-waiting' | 'closed' | 'ok' {
-    const w = this.tokens.get(token);
-    if (!w) return 'invalid';
-    if (w.state === 'issued') return 'not-waiting';
-    if (w.state === 'closed') return 'closed';
-    if (answer.kind === 'heartbeat') {
-      w.heartbeat?.();
-      return 'ok';
-    }
-    w.state = 'closed';
-    w.settle?.(answer.kind === 'success' ? { output: answer.output } : { error: answer.error, cause: answer.cause });
-    return 'ok';
-  }
-}
-
-// --- history -----------------------------------------------------------------------------------
-
-const DETAILLESS = new Set([
-  'LambdaFunctionStarted', 'ParallelStateStarted', 'ParallelStateSucceeded', 'ParallelStateFailed',
-  'MapStateSucceeded', 'MapStateFailed', 'ExecutionAborted',
-]);
-
-function detailKey(type: string): string {
-  if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
-  if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
-  return `${type[0].toLowerCase()}${type.slice(1)}EventDetails`;
-}
-
-interface SideEvent { type: string; details?: Record<string, unknown>; at: number }
-
-/**
- * Builds the AWS-style history from the library's (asynchronously delivered) event log and the
- * events the task handlers record synchronously; handler events wait until their state's
- * `…StateEntered` has been written, so the order matches AWS.
- */
-class HistoryRecorder {
-  readonly events: HistoryEvent[] = [];
-  private readonly active = new Map<string, number>();
-  private readonly buffered = new Map<string, SideEvent[]>();
-  private readonly clock: Clock;
-  private readonly originalTypes: Map<string, string>;
-  private readonly mapItemsPaths: Map<string, string>;
-
-  constructor(clock: Clock, originalTypes: Map<string, string>, mapItemsPaths: Map<string, string>) {
-    this.clock = clock;
-    this.originalTypes = originalTypes;
-    this.mapItemsPaths = mapItemsPaths;
-  }
-
-  add(type: string, details?: Record<string, unknown>, at = this.clock.now()): void {
-    const last = this.events.at(-1);
-    const ev: HistoryEvent = {
-      id: this.events.length + 1,
-      previousEventId: last ? last.id : 0,
-      timestamp: Math.max(at, last?.timestamp ?? at),
-      type,
-    };
-    if (details && !DETAILLESS.has(type)) ev.details = { key: detailKey(type), value: details };
-    this.events.push(ev);
-  }
-
-  /** An event produced inside a state (task scheduling, Lambda results, ...). */
-  side(stateName: string, type: string, details?: Record<string, unknown>): void {
-    if ((this.active.get(stateName) ?? 0) > 0) {
-      this.add(type, details);
-      return;
-    }
-    const list = this.buffered.get(stateName) ?? [];
-    list.push({ type, details, at: this.clock.now() });
-    this.buffered.set(stateName, list);
-  }
-
-  private flush(stateName: string): void {
-    const list = this.buffered.get(stateName);
-    if (!list) return;
-    this.buffered.delete(stateName);
-    for (const e of list) this.add(e.type, e.details, e.at);
-  }
-
-  flushAll(): void {
-    for (const name of [...this.buffered.keys()]) this.flush(name);
-  }
-
-  onLibraryEvent(ev: Record<string, unknown>): void {
-    const state = ev.state as { name: string; type: string; input?: unknown; output?: unknown } | undefined;
-    const type = state ? (this.originalTypes.get(state.name) ?? state.type) : '';
-    switch (ev.type) {
-      case 'StateEntered': {
-        this.add(`${type}StateEntered`, { name: state!.name, input: JSON.stringify(state!.input ?? null), inputDetails: { truncated: false } });
-        if (type === 'Parallel') this.add('ParallelStateStarted');
-        if (type === 'Map') {
-          const items = queryReferencePath(this.mapItemsPaths.get(state!.name) ?? '$', state!.input);
-          this.add('MapStateStarted', { length: Array.isArray(items) ? items.length : 0 });
-        }
-        this.active.set(state!.name, (this.active.get(state!.name) ?? 0) + 1);
-        this.flush(state!.name);
-        break;
-      }
-      case 'StateExited': {
-        this.flush(state!.name);
-        if (type === 'Parallel') this.add('ParallelStateSucceeded');
-        if (type === 'Map') this.add('MapStateSucceeded');
-        this.add(`${type}StateExited`, { name: state!.name, output: JSON.stringify(state!.output ?? null), outputDetails: { truncated: false } });
-        this.active.set(state!.name, Math.max(0, (this.active.get(state!.name) ?? 0) - 1));
-        break;
-      }
-      case 'StateFailed':
-        this.flush(state!.name);
-        if (type === 'Parallel') this.add('ParallelStateFailed');
-        if (type === 'Map') this.add('MapStateFailed');
-        break;
-      case 'StateCaught':
-        this.active.set(state!.name, Math.max(0, (this.active.get(state!.name) ?? 0) - 1));
-        break;
-      case 'MapIterationStarted':
-      case 'MapIterationSucceeded':
-      case 'MapIterationFailed': {
-        const parent = ev.parentState as { name: string };
-        this.add(ev.type, { name: parent.name, index: ev.index });
-        break;
-      }
-      default:
-        // ExecutionStarted/terminal events are written by the execution itself; StateRetried and
-        // ParallelBranch* have no AWS counterpart.
-        break;
-    }
-  }
 }
 
 // --- definition preprocessing ------------------------------------------------------------------
@@ -412,7 +265,7 @@ export class Execution {
     this.input = init.input;
     this.startDate = deps.clock.now();
     this.prepared = prepare(init.definition as unknown as Definition);
-    this.recorder = new HistoryRecorder(deps.clock, this.prepared.originalTypes, this.prepared.mapItemsPaths);
+    this.recorder = new HistoryRecorder(deps.clock, this.prepared.originalTypes, this.prepared.mapItemsPaths, (error, cause) => this.terminate(error, cause));
     const timeout = (init.definition as { TimeoutSeconds?: number }).TimeoutSeconds;
     this.deadline = typeof timeout === 'number' ? this.startDate + timeout * 1000 : Number.POSITIVE_INFINITY;
     this.done = new Promise((resolve) => { this.settleDone = resolve; });
@@ -450,6 +303,12 @@ export class Execution {
     this.output = r.output;
     this.error = r.error;
     this.cause = r.cause;
+  }
+
+  /** A terminal failure no Retry or Catch applies to (a service limit): FAILED, and the run stops. */
+  private terminate(error: string, cause: string): void {
+    this.finish('FAILED', { error, cause });
+    this.halt(error);
   }
 
   private timedOut(): never {
@@ -587,6 +446,8 @@ export class Execution {
   // --- Task ----------------------------------------------------------------------------------
 
   private async runTask(name: string, input: Json): Promise<Json> {
+    // Stopped (a terminal limit, StopExecution, a timeout): the library may still try a retrier; run nothing.
+    if (this.ctl.signal.aborted) throw this.ctl.signal.reason;
     const s = this.prepared.tasks.get(name)!;
     const retry = this.retries.get(name);
     if (retry?.pendingDelayMs !== undefined) {
@@ -595,8 +456,11 @@ export class Execution {
       if (delay > 0) await this.sleep(delay);
     }
     this.checkDeadline();
+    // The effective input (after Parameters) and the task's result count against the payload quota.
+    this.checkPayload(`The input of task ${name} (after Parameters)`, input);
     try {
       const out = await this.dispatchTask(name, s, input);
+      this.checkPayload(`The result of task ${name}`, out);
       this.retries.delete(name);
       this.checkDeadline();
       return out;
@@ -605,6 +469,14 @@ export class Execution {
       this.planRetry(name, s, err as Error);
       throw err;
     }
+  }
+
+  /** States.DataLimitExceeded (terminal: no Retry or Catch) when `value` is over the payload quota. */
+  private checkPayload(what: string, value: unknown): void {
+    const bytes = jsonBytes(value);
+    if (bytes <= MAX_PAYLOAD_BYTES) return;
+    this.terminate('States.DataLimitExceeded', `${what} is ${bytes} bytes, more than the ${MAX_PAYLOAD_BYTES}-byte payload quota.`);
+    throw this.ctl.signal.reason;
   }
 
   /** Mirrors the library's retrier selection to know whether, and after how long, it retries. */

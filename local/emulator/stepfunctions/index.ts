@@ -16,7 +16,7 @@ import { AwsError, type EmulatorRequest, type EmulatorResponse, type ResolvedOpe
 import type { Clock } from '../../clock.ts';
 import type { ServerlessConfig } from '../../lambda/serverless-config.ts';
 import {
-  Execution, TokenRegistry, validateDefinition, type ExecutionStatus, type HistoryEvent, type PutEventsEntry, type PutEventsOutput,
+  Execution, MAX_PAYLOAD_BYTES, TokenRegistry, validateDefinition, type ExecutionStatus, type HistoryEvent, type PutEventsEntry, type PutEventsOutput,
 } from './engine.ts';
 
 export type { ExecutionStatus, HistoryEvent, PutEventsEntry, PutEventsOutput } from './engine.ts';
@@ -133,6 +133,10 @@ export class StepFunctionsStandIn implements ServiceStandIn {
     const name = req.name ?? globalThis.crypto.randomUUID();
     if (!NAME_RE.test(name)) throw new AwsError('InvalidName', 400, `Invalid Name: '${name}'`);
     const input = req.input ?? '{}';
+    // StartExecution `input` (model shape SensitiveData): at most 262144, counted in UTF-8 bytes.
+    if (Buffer.byteLength(input, 'utf8') > MAX_PAYLOAD_BYTES) {
+      throw new AwsError('ValidationException', 400, `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PAYLOAD_BYTES}`);
+    }
     try {
       JSON.parse(input);
     } catch {
@@ -250,6 +254,10 @@ export class StepFunctionsStandIn implements ServiceStandIn {
       case 'SendTaskSuccess': {
         const token = requireToken(input);
         const outputText = requireString(input, 'output');
+        // SendTaskSuccess `output` (SensitiveData): at most 262144 UTF-8 bytes.
+        if (Buffer.byteLength(outputText, 'utf8') > MAX_PAYLOAD_BYTES) {
+          throw new AwsError('ValidationException', 400, `1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PAYLOAD_BYTES}`);
+        }
         let output: unknown;
         try {
           output = JSON.parse(outputText);

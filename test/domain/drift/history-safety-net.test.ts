@@ -62,3 +62,15 @@ describe('newestAllowedImage with rejected digests', () => {
     expect(rankAllowedImages(glob, [...images].reverse()).map((i) => i.digest)).toEqual([d('3'), d('2'), d('1')]);
   });
 });
+
+describe('safety net and non-image artifacts', () => {
+  it('never picks an artifact DescribeImages shows is no container image', () => {
+    const rule = { repository: 'agent', tagPolicy: { kind: 'glob', glob: '*' } as const, keepTag: false };
+    const images = [
+      { imageDigest: `sha256:${'1'.repeat(64)}`, imageTags: ['release-1'], imagePushedAt: 1, imageManifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json', artifactMediaType: 'application/vnd.docker.container.image.v1+json' },
+      { imageDigest: `sha256:${'2'.repeat(64)}`, imageTags: ['chart-1'], imagePushedAt: 2, imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json', artifactMediaType: 'application/vnd.cncf.helm.config.v1+json' },
+      { imageDigest: `sha256:${'3'.repeat(64)}`, imageTags: ['sbom-1'], imagePushedAt: 3, imageManifestMediaType: 'application/vnd.cncf.oras.artifact.manifest.v1+json', artifactMediaType: 'text/sbom+json' },
+    ];
+    expect(rankAllowedImages(rule as never, images).map((i) => i.tag)).toEqual(['release-1']);
+  });
+});

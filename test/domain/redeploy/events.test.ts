@@ -54,7 +54,7 @@ describe('parseEcrImageAction', () => {
     ['an array', [push()], 'event is not an object'],
     ['a string', 'ECR Image Action', 'event is not an object'],
     ['another source', edit(push(), (e) => (e.source = 'aws.ecs')), 'source is not aws.ecr'],
-    ['another detail-type', edit(push(), (e) => (e['detail-type'] = 'ECR Image Scan')), 'detail-type is not ECR Image Action'],
+    ['another detail-type', edit(push(), (e) => (e['detail-type'] = 'ECR Image Scan')), 'detail-type is not ECR Image Action or ECR Replication Action'],
     ['no detail', edit(push(), (e) => delete e.detail), 'missing detail'],
     ['a non-object detail', edit(push(), (e) => (e.detail = 'x')), 'detail is not an object'],
     ['no action-type', edit(push(), (e) => delete e.detail['action-type']), 'missing action-type'],

@@ -35,6 +35,10 @@ describe('correctDrift on the schedule rule', () => {
     stack = await startStack({ seed: SEED, configFile: writeConfig(fullConfig()), schedules: true, clock, logLevel: 'DEBUG' });
     setTimeSource(() => clock.now());
     for (let i = 0; i < 24 * 60 && !stack.events.deliveries.some((d) => d.targetId === 'correctDrift'); i++) await clock.advance(60_000);
+    await stack.events.whenIdle();
+    // The corrected runtime's new version is followed by the promotion state machine, whose waits
+    // run on this manual clock: let them pass.
+    for (let i = 0; i < 60 && stack.sfn.listExecutions().some((e) => e.status === 'RUNNING'); i++) await clock.advance(15_000);
     await stack.settle();
     await stack.events.stopSchedules();
     const first = stack.events.deliveries.find((d) => d.targetId === 'correctDrift')!;

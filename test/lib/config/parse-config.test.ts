@@ -74,6 +74,7 @@ describe('parseConfig', () => {
       gateways: [],
       drift: { mode: 'report', schedule: 'rate(15 minutes)', ignore: [], exclude: [], maxCorrectionsPerRun: 10, maxErrorRatio: 0.5, concurrency: 4 },
       redeploy: { concurrency: 4 },
+      unknownMembers: { acknowledged: { runtime: [], gateway: [] } },
     });
   });
 
@@ -203,7 +204,7 @@ const cases: Case[] = [
   { name: 'a version other than 1', edit: (d) => { d.version = '1'; }, path: 'version', message: 'must be 1' },
   { name: 'a missing version', edit: (d) => { delete d.version; }, path: 'version', message: 'is required' },
   { name: 'runtimes given as a mapping', edit: (d) => { d.runtimes = {}; }, path: 'runtimes', message: 'must be a list (got an object)' },
-  { name: 'a misspelt top-level key', edit: (d) => { d.runtime = []; }, path: 'runtime', message: /^is not a known key \(did you mean "runtimes"\?\); expected one of: version, events, runtimes, gateways, drift, redeploy$/ },
+  { name: 'a misspelt top-level key', edit: (d) => { d.runtime = []; }, path: 'runtime', message: /^is not a known key \(did you mean "runtimes"\?\); expected one of: version, events, runtimes, gateways, drift, redeploy, unknownMembers$/ },
   { name: 'an unknown key in track', edit: (d) => { d.runtimes[0].track.repo = 'x'; }, path: 'runtimes[0].track.repo', message: /^is not a known key; expected one of: repository, tagPolicy, registry, keepTag, promote$/ },
   { name: 'an unknown key in rollout approval', edit: (d) => { d.gateways[0].policyEngine.rollout.approval = { requird: true }; }, path: 'gateways[0].policyEngine.rollout.approval.requird', message: /did you mean "required"/ },
   { name: 'a string for a boolean', edit: (d) => { d.runtimes[0].track.keepTag = 'yes'; }, path: 'runtimes[0].track.keepTag', message: 'must be a boolean (got a string)' },

@@ -172,12 +172,19 @@ describe('ECR push', () => {
     expect(() => ecrSeedSchema.parse({ repositories: [{ name: 'r', images: [{ digest: 'sha256:nothex' }] }] })).toThrow();
   });
 
-  it('supports other accounts and regions', async () => {
+  it('supports other accounts and regions; a request sees the repositories of its own region only', async () => {
     ecr.createRepository('shared', { account: '210987654321', region: 'eu-west-1' });
-    const r = ecr.push({ repository: 'shared', account: '210987654321', tags: ['v1'] });
+    const r = ecr.push({ repository: 'shared', account: '210987654321', region: 'eu-west-1', tags: ['v1'] });
     expect(emitted[0]).toMatchObject({ account: '210987654321', region: 'eu-west-1' });
-    const out = await client.send(new DescribeImagesCommand({ registryId: '210987654321', repositoryName: 'shared', imageIds: [{ imageTag: 'v1' }] }));
-    expect(out.imageDetails![0].imageDigest).toBe(r.image.imageDigest);
+    const eu = new ECRClient({ endpoint: core.url, region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' } });
+    try {
+      const out = await eu.send(new DescribeImagesCommand({ registryId: '210987654321', repositoryName: 'shared', imageIds: [{ imageTag: 'v1' }] }));
+      expect(out.imageDetails![0].imageDigest).toBe(r.image.imageDigest);
+    } finally {
+      eu.destroy();
+    }
+    // The same registry through us-east-1's endpoint: ECR is regional.
+    await expect(client.send(new DescribeImagesCommand({ registryId: '210987654321', repositoryName: 'shared' }))).rejects.toBeInstanceOf(RepositoryNotFoundException);
     await expect(client.send(new DescribeImagesCommand({ repositoryName: 'shared' }))).rejects.toBeInstanceOf(RepositoryNotFoundException);
   });
 });

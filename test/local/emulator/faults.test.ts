@@ -141,6 +141,19 @@ describe('shipped example fault plan', () => {
     const { loadFaultPlan } = await import('../../../local/emulator/faults.ts');
     const plan = loadFaultPlan(fileURLToPath(new URL('../../../local/seed/faults.example.yaml', import.meta.url)));
     expect(plan.seed).toBe(20261123);
-    expect(plan.rules.map((r) => r.operation)).toEqual(['*', 'Get*', 'List*', 'UpdateAgentRuntime', 'UpdateGateway']);
+    expect(plan.rules.map((r) => r.operation)).toEqual(['*', 'Get*', 'List*', 'UpdateAgentRuntime', 'UpdateGateway', 'GetAgentRuntime']);
+    expect(plan.rules.at(-1)!.addMembers).toEqual({ sessionAffinity: { mode: 'STICKY' }, 'protocolConfiguration.streamingMode': 'BIDI' });
+  });
+
+  it('addMembers: a successful matching response carries the extra members (a newer AWS)', async () => {
+    const { FaultInjector } = await import('../../../local/emulator/faults.ts');
+    const f = new FaultInjector({ rules: [{ operation: 'GetGateway', addMembers: { newField: { a: 1 }, 'protocolConfiguration.mcp.extra': 'x' } }] });
+    const body: Record<string, any> = { gatewayId: 'g', protocolConfiguration: { mcp: { searchType: 'SEMANTIC' } } };
+    f.after('bedrock-agentcore-control', 'GetGateway', body);
+    expect(body).toEqual({ gatewayId: 'g', newField: { a: 1 }, protocolConfiguration: { mcp: { searchType: 'SEMANTIC', extra: 'x' } } });
+    const other: Record<string, any> = { gatewayId: 'g' };
+    f.after('bedrock-agentcore-control', 'UpdateGateway', other);
+    expect(other).toEqual({ gatewayId: 'g' });
+    expect(f.injected.members).toBe(1);
   });
 });
