@@ -1,72 +1,68 @@
 #!/usr/bin/env node
 /**
- * `autopilot`: the operator command line. Each subcommand lives in cli/commands/<name>.ts and is
- * loaded only when called, so `autopilot --help` stays fast.
+ * `autopilot`: the operator command line. The command tree is cli/commands/index.ts (specs:
+ * options, help, exit codes); cli/program.ts parses and dispatches on commander; each action loads
+ * its implementation (cli/actions/*.ts) only when it runs, so `--help` and completion stay fast.
  */
 import { createInterface } from 'node:readline/promises';
-import type { CliCommand, CliIO } from './types.ts';
+import tab from '@bomb.sh/tab/commander';
+import { SPECS } from './commands/index.ts';
+import { exitCodesHelp } from './exit-codes.ts';
+import { buildProgram, findCommand, runProgram } from './program.ts';
+import type { CliIO } from './types.ts';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
-  // Registered by name; each module default-exports a CliCommand.
-};
-
-/** Registers a subcommand (used by the registry below). */
-function register(name: string, summary: string, load: () => Promise<{ default: CliCommand }>): void {
-  COMMANDS[name] = { summary, load: async () => (await load()).default };
+/** `-out FILE` (terraform's spelling) is `--out FILE`; `-o` stays the output format. */
+function normalize(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === '-out' ? '--out' : a.startsWith('-out=') ? `-${a}` : a));
 }
 
-// --- registry ---------------------------------------------------------------------------------
-// (commands are added here as they land)
-register('emulator', 'Serve the local AgentCore emulator (AWS wire protocol) until interrupted', () => import('./commands/emulator.ts'));
-register('invoke', 'Run one Lambda handler locally and print its result', () => import('./commands/invoke.ts'));
-register('rollout', 'Staged policy rollouts: start, status, approve, reject, abort', () => import('./commands/rollout.ts'));
-register('plan', 'Show drift between the config and the live resources (exit 0 in sync, 2 drift, 1 error)', () => import('./commands/plan.ts'));
-register('apply', 'Correct drift: show the plan, confirm (or --yes), apply with progress', () => import('./commands/apply.ts'));
-register('redeploy', 'Deploy an image to one runtime by hand (pinned by digest, lossless, with promotion)', () => import('./commands/redeploy.ts'));
-register('events', 'Print or tail the events on the local stack\'s bus (--follow)', () => import('./commands/events.ts'));
-
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length), 8);
-  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
-  return [
-    'Usage: autopilot <command> [options]',
-    '',
-    'Operate Amazon Bedrock AgentCore runtimes and gateways: redeploy, policy rollouts, drift.',
-    'Talks to AWS through the default credential chain and region, or to the local stack when',
-    'AWS_ENDPOINT_URL points at it.',
-    '',
-    'Commands:',
-    ...lines,
-    '',
-    'Run `autopilot <command> --help` for the options and the exit codes of one command.',
-    'Exit codes: each command documents its own (e.g. plan exits 2 when it finds drift, rollout 3',
-    'when refused); commonly 0 success, 1 error, 2 usage error.',
-  ].join('\n');
+/** Runs console.log-writing code (the completion library) with its output on io.stdout. */
+async function withConsoleTo<T>(io: CliIO, fn: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = (...parts: unknown[]) => io.stdout(parts.map(String).join(' '));
+  try {
+    return await fn();
+  } finally {
+    console.log = log;
+  }
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(usage());
-    return name ? 0 : 2;
+  const state: { code?: number } = {};
+  const program = buildProgram(io, SPECS, state);
+  const completions = tab(program, { completionCommandName: 'completion' });
+  // Candidates are described by the one-line summary, not the whole help prose.
+  for (const [path, entry] of completions.commands) {
+    const cmd = findCommand(program, path.split(' '));
+    if (cmd?.summary()) entry.description = cmd.summary();
   }
-  if (name === '--version') {
-    const pkg = await import('../package.json', { with: { type: 'json' } });
-    io.stdout(pkg.default.version);
-    return 0;
+  // One line per candidate: the shells read the candidates line by line.
+  for (const entry of [completions, ...completions.commands.values()]) {
+    for (const option of entry.options.values()) option.description = option.description?.split('\n')[0].replace(/[,;(]*$/, '');
   }
-  const entry = COMMANDS[name];
-  if (!entry) {
-    io.stderr(`autopilot: unknown command '${name}'\n\n${usage()}`);
-    return 2;
+  const completion = findCommand(program, ['completion']);
+  completion?.summary('Print the shell completion script (bash, zsh, fish, powershell)')
+    .description([
+      'Prints the completion script for your shell. Load it with, for example:',
+      '  bash:  source <(autopilot completion bash)      (or save it under ~/.local/share/bash-completion/completions/autopilot)',
+      '  zsh:   source <(autopilot completion zsh)',
+      '  fish:  autopilot completion fish > ~/.config/fish/completions/autopilot.fish',
+      'The script calls `autopilot` for the candidates, so `autopilot` must be on PATH (see README: Quick start).',
+    ].join('\n'))
+    .addHelpText('after', `\n${exitCodesHelp([[0, 'printed'], [2, 'usage error (unknown shell)']])}`);
+
+  let args = normalize(argv);
+  if (args[0] === 'help') {
+    const names = args.slice(1).filter((a) => !a.startsWith('-'));
+    if (names.length > 0 && !findCommand(program, names)) {
+      io.stderr(`autopilot help: unknown command '${names.join(' ')}'\nUsage: autopilot help [command...]`);
+      return 2;
+    }
+    args = [...names, '--help'];
   }
-  const cmd = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(cmd.help);
-    return 0;
-  }
-  return cmd.run(rest, io);
+  const completing = args[0] === 'completion' || args[0] === 'complete';
+  return completing ? withConsoleTo(io, () => runProgram(program, args, io, state)) : runProgram(program, args, io, state);
 }
 
 function processIO(): CliIO {
@@ -77,7 +73,7 @@ function processIO(): CliIO {
     isTTY: Boolean(process.stdout.isTTY),
     prompt: process.stdin.isTTY
       ? async (q) => {
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
         try { return await rl.question(q); } finally { rl.close(); }
       }
       : undefined,
@@ -85,13 +81,17 @@ function processIO(): CliIO {
 }
 
 if (import.meta.main) {
+  // `autopilot ... | head`: a closed pipe ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(process.argv.slice(2), processIO()).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
-      process.stderr.write(`autopilot: ${(err as Error).message ?? String(err)}\n`);
+      // Only a bug in the dispatcher itself gets here (actions' errors are described there).
+      process.stderr.write(`autopilot: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
     },
   );
 }
-
-void register;

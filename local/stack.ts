@@ -18,7 +18,7 @@
  * Time: one Clock for everything (default: an auto-advancing VirtualClock, so hours of waits pass
  * in milliseconds). `npm start`, the end-to-end tests and the benchmarks all start this.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -45,6 +45,8 @@ import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
 import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setSleepSource, setTimeSource } from '../functions/lib/time.ts';
+import { parseConfig } from '../functions/lib/config/load.ts';
+import type { Config } from '../functions/lib/config/types.ts';
 
 /** The repository root (serverless.yml, autopilot.config.yaml, local/seed/...). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -173,6 +175,28 @@ function defaultLogLevel(): string | undefined {
 }
 
 /** Starts the emulator with every stand-in and the serverless.yml wiring. */
+/**
+ * serverless.yml reads the drift schedule and the event bus from the packaged
+ * ./autopilot.config.yaml. A stack started on another config file (the scenario's, a test's) must
+ * follow that file instead, as a deployment of it would: its schedule fires, its bus is used.
+ */
+function followConfigFile(serverless: ServerlessConfig, configFile: string): void {
+  if (configFile === path.join(REPO_ROOT, 'autopilot.config.yaml') || !existsSync(configFile)) return;
+  let config: Config;
+  try {
+    config = parseConfig(readFileSync(configFile, 'utf8'), configFile);
+  } catch {
+    return; // the handlers report an invalid config themselves
+  }
+  for (const rule of serverless.eventRules) {
+    // The drift schedule is an `eventBridge: schedule:` rule (it needs a retry policy and DLQ).
+    if (rule.schedule && rule.functionKey === 'correctDrift') rule.schedule = config.drift.schedule;
+  }
+  for (const f of Object.values(serverless.functions)) {
+    if (f.environment.AUTOPILOT_EVENT_BUS !== undefined) f.environment.AUTOPILOT_EVENT_BUS = config.events.busName;
+  }
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const clock = opts.clock ?? new VirtualClock({ mode: 'auto' });
   const seeds = loadStackSeed(opts.seed);
@@ -227,6 +251,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const account = emulator.state.settings.account;
     const region = emulator.state.settings.region;
     const serverless = loadServerlessConfig(serverlessFile, { stage: opts.stage ?? 'dev', region, accountId: account, env: { ...process.env, ...opts.env } });
+    followConfigFile(serverless, configFile);
     const logLevel = opts.logLevel ?? defaultLogLevel();
     // The handlers read the config from an absolute path (serverless.yml packages it next to the bundle).
     for (const f of Object.values(serverless.functions)) {

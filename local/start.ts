@@ -5,10 +5,11 @@
  * printing its timeline, writes the HTML report, and exits 0 only if every step ended as expected.
  */
 import { VirtualClock } from './clock.ts';
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderReport } from './report/render.ts';
-import { runScenario } from './scenario/run.ts';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 export const HELP = `Usage: npm start -- [options]     (or: node local/start.ts [options])
 
@@ -85,6 +86,23 @@ export function parseArgs(argv: string[]): Flags | { help: true } | string {
   return flags;
 }
 
+/** Why `file` cannot be written, or undefined: opened for appending (and removed again if it is new). */
+function unwritable(file: string): string | undefined {
+  const existed = existsSync(file);
+  try {
+    closeSync(openSync(file, 'a'));
+    if (!existed) unlinkSync(file);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = {
+      ENOENT: `the folder ${path.dirname(file)} does not exist`, EISDIR: 'it is a directory', ENOTDIR: 'a part of the path is not a folder',
+      EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system',
+    };
+    return `${why[code ?? ''] ?? (err as Error).message} (${code})`;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const flags = parseArgs(argv);
   if (typeof flags === 'string') {
@@ -95,6 +113,17 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  if (flags.report) {
+    // Checked before the scenario: a report that cannot be written must not cost a whole run.
+    const problem = unwritable(path.resolve(flags.report));
+    if (problem) {
+      process.stderr.write(`npm start: cannot write the report to ${flags.report}: ${problem} (choose another --report FILE, or --no-report)\n`);
+      return 2;
+    }
+  }
+  // Loaded after the checks above, so a usage or report-path error answers at once.
+  const { runScenario } = await import('./scenario/run.ts');
+  const { renderReport } = await import('./report/render.ts');
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out('agentcore-autopilot: playing the local scenario (embedded AWS, compressed clock)');
   const { result, stack } = await runScenario({ print: out, color: flags.color, keepStack: flags.keepRunning, handlerLogs: flags.verbose, port: flags.port });
@@ -123,7 +152,8 @@ export async function main(argv: string[]): Promise<number> {
     out(`  export PROMOTION_STATE_MACHINE_ARN=${stack.stateMachineArn('runtimePromotion')}`);
     out(`  export ROLLOUT_STATE_MACHINE_ARN=${stack.stateMachineArn('policyRollout')}`);
     out('  aws bedrock-agentcore-control list-agent-runtimes');
-    out('  npx autopilot events --follow          # tail the local bus');
+    out(`  export PATH="${path.join(REPO, 'cli/bin')}:$PATH"   # the autopilot CLI, on the project's Node`);
+    out('  autopilot events --follow              # tail the local bus');
     out('Press Ctrl+C to stop.');
     await new Promise<void>((resolve) => {
       const stop = () => {
@@ -146,7 +176,8 @@ if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
-      process.stderr.write(`npm start: ${(err as Error).stack ?? String(err)}\n`);
+      // One line: what went wrong, not where in our code.
+      process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
     },
   );

@@ -1,7 +1,7 @@
 // `npm test`: type-check, then every vitest suite (which includes the ASL validation, the
 // packaging check and the reliability suite), then one plain summary line `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 
 const results = new URL('../.vitest-results.json', import.meta.url).pathname;
 const extraArgs = process.argv.slice(2);
@@ -9,6 +9,24 @@ let passed = 0;
 let failed = 0;
 
 const bin = (name: string) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
+
+/**
+ * The HTML report test renders the report in a real browser. A fresh machine has none: install
+ * Debian's chromium once (scripts/install-chromium.sh, needs root and the Debian mirror), saying
+ * so; when that cannot be done, say why and how. The test itself then fails loudly, never skips.
+ */
+function ensureChromium(): void {
+  const found = process.env.CHROMIUM_BIN || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  if (found) return;
+  console.log('> the HTML report test needs Chromium, which is not installed: installing Debian\'s chromium (scripts/install-chromium.sh, once)');
+  const install = spawnSync('bash', [new URL('./install-chromium.sh', import.meta.url).pathname], { stdio: 'inherit' });
+  if (install.status !== 0) {
+    console.log('> could not install Chromium: test/report/report-render.test.ts will fail. Install the Debian package '
+      + '`chromium` (apt-get install chromium) or set CHROMIUM_BIN to a Chromium binary, then run npm test again.');
+  }
+}
+
+if (extraArgs.length === 0 || extraArgs.some((a) => a.includes('report'))) ensureChromium();
 
 if (extraArgs.length === 0) {
   console.log('> tsc --noEmit');

@@ -111,7 +111,10 @@ export function translateAwsError(err: unknown, context: Omit<AwsErrorContext, '
   if (httpStatus === 409) return new ConflictError(full, { cause: err });
   if (httpStatus === 401 || httpStatus === 403) return new AccessDeniedError(full, { cause: err });
   if (e.$fault === 'server' || (httpStatus !== undefined && httpStatus >= 500)) return new ServiceUnavailableError(full, { cause: err });
-  if (e.code !== undefined && NETWORK_CODES.has(e.code)) return new ServiceUnavailableError(full, { cause: err });
+  if (e.code !== undefined && NETWORK_CODES.has(e.code)) {
+    const what = context.resource ? ` on ${context.resource}` : '';
+    return new ServiceUnavailableError(full, { cause: err, message: `${context.service} ${context.operation}${what} failed: endpoint unreachable (${e.code})` });
+  }
   if (httpStatus === 400) return new ValidationRejectedError(full, { cause: err, reason: awsErrorName });
   if (httpStatus === undefined && sdkMessage(err)) {
     // Failed before any response (client side): the SDK's own words are the only clue.

@@ -9,6 +9,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
   paginateListExecutions,
+  paginateListStateMachines,
 } from '@aws-sdk/client-sfn';
 import type {
   DescribeExecutionCommandOutput,
@@ -18,7 +19,7 @@ import type {
   StartExecutionCommandOutput,
   StopExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
-import { callAws, collectPages } from './aws-errors.ts';
+import { callAws, collectPages, translateAwsError } from './aws-errors.ts';
 
 const SERVICE = 'sfn';
 const PAGE_SIZE = 1000;
@@ -63,6 +64,23 @@ export class SfnAdapter {
     return callAws({ service: SERVICE, operation: 'DescribeExecution', resource: executionArn }, () =>
       this.client.send(new DescribeExecutionCommand({ executionArn })),
     );
+  }
+
+  /**
+   * ARNs of the state machines with these names (ListStateMachines, stopping once all are found);
+   * a name absent from the account and region is absent from the result.
+   */
+  async findStateMachines(names: readonly string[]): Promise<Record<string, string>> {
+    const found: Record<string, string> = {};
+    try {
+      for await (const page of paginateListStateMachines({ client: this.client, pageSize: PAGE_SIZE }, {})) {
+        for (const m of page.stateMachines ?? []) if (m.name && m.stateMachineArn && names.includes(m.name)) found[m.name] = m.stateMachineArn;
+        if (names.every((n) => found[n])) break;
+      }
+    } catch (err) {
+      throw translateAwsError(err, { service: SERVICE, operation: 'ListStateMachines' });
+    }
+    return found;
   }
 
   /** Every execution of a state machine (all pages), optionally only those in `status`. */

@@ -36,12 +36,17 @@ export function adaptersFor(env: NodeJS.ProcessEnv = process.env): Adapters {
 const configCache = new Map<string, Promise<Config>>();
 const configLogger = createLogger();
 
-/** The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file. */
+/**
+ * The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file.
+ * Declared Cedar statements are checked with Cedar only where AUTOPILOT_CEDAR is `on` (the
+ * functions that read policies ship Cedar's wasm; the others never look at the statements).
+ */
 export function configFor(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
+  const cedar = env.AUTOPILOT_CEDAR === 'on';
+  const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}|${cedar}`;
   let config = configCache.get(key);
   if (!config) {
-    config = loadConfig(undefined, { env, warn: (warning) => configLogger.warn('Configuration warning', { warning }) });
+    config = loadConfig(undefined, { env, cedar, warn: (warning) => configLogger.warn('Configuration warning', { warning }) });
     configCache.set(key, config);
     // A broken file is read again on the next invocation.
     config.catch(() => configCache.delete(key));

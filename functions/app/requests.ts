@@ -16,6 +16,7 @@ import { REQUEST_REFUSED_DETAIL_TYPE, requestRefused, type RequestRefusedDetail 
 import { declaredRolloutSettings, looseningOf, undeclaredRolloutTarget, type Refusal } from '../domain/requests/scope.ts';
 import { REQUEST_SOURCE } from '../domain/requests/source.ts';
 import { describeError } from '../lib/middy.ts';
+import { AutopilotError } from '../lib/errors.ts';
 
 export interface RequestGateDeps {
   events: Pick<EventsAdapter, 'publish'>;
@@ -80,4 +81,31 @@ export async function gateRolloutRequest(deps: RequestGateDeps, event: { 'detail
   const loosening = looseningOf(declared, requested);
   if (loosening.length > 0) return refuse({ reason: 'loosening', problems: loosening }, request.gatewayId);
   return { request };
+}
+
+export const PROMOTION_REQUEST = 'Policy Promotion Requested';
+
+/**
+ * Checks a `Policy Promotion Requested` event: the request (a declared engine's declared policy)
+ * when it may be started, or the refusal (already reported). `validate` is the promotion's own
+ * request check (shape, declared engine and policy), which throws InvalidPromotionRequestError.
+ */
+export async function gatePromotionRequest(
+  deps: RequestGateDeps, event: { 'detail-type': unknown; source?: unknown; id?: unknown; detail?: unknown }, validate: (detail: unknown) => unknown,
+): Promise<{ request: unknown } | RefusedRequest> {
+  const eventId = typeof event.id === 'string' ? event.id : undefined;
+  if (event.source !== REQUEST_SOURCE || event['detail-type'] !== PROMOTION_REQUEST) {
+    return refuseRequest(deps, requestRefused(PROMOTION_REQUEST, { reason: 'invalid-request', problems: [`a promotion request is "${PROMOTION_REQUEST}" with source ${REQUEST_SOURCE}`] }, { eventId }));
+  }
+  try {
+    return { request: validate(event.detail) };
+  } catch (err) {
+    if (!(err instanceof AutopilotError) || err.name !== 'InvalidPromotionRequestError') throw err;
+    const problems = Array.isArray(err.details.problems) ? (err.details.problems as string[]) : [err.message];
+    const undeclared = /not declared/.test(err.message);
+    const detail = event.detail as { policyEngineArn?: unknown } | undefined;
+    return refuseRequest(deps, requestRefused(PROMOTION_REQUEST, { reason: undeclared ? 'undeclared-policy' : 'invalid-request', problems }, {
+      eventId, ...(typeof detail?.policyEngineArn === 'string' && { resource: detail.policyEngineArn }),
+    }));
+  }
 }

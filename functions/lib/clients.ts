@@ -22,6 +22,8 @@ export interface ClientOptions {
   endpoint?: string;
   /** Static credentials or a provider; the default provider chain otherwise. */
   credentials?: SFNClientConfig['credentials'];
+  /** Named profile of the shared AWS config/credentials files (as AWS_PROFILE). */
+  profile?: string;
 }
 
 function config(options: ClientOptions): ClientOptions {

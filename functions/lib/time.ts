@@ -12,6 +12,11 @@ export function now(): Date {
   return new Date(source ? source() : Date.now());
 }
 
+/** Whether a time source is installed (an in-process local stack installs its clock). */
+export function hasTimeSource(): boolean {
+  return source !== undefined;
+}
+
 /** Installs (or, with undefined, removes) the process-wide time source; returns the previous one. */
 export function setTimeSource(next: (() => number) | undefined): (() => number) | undefined {
   const previous = source;

@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { main } from '../../cli/autopilot.ts';
-import { listLocalEvents } from '../../cli/commands/events.ts';
+import { listLocalEvents } from '../../cli/actions/events.ts';
 import { REPO_ROOT, startStack, type Stack } from '../../local/stack.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/serverless/basic/serverless.yml', import.meta.url));
@@ -70,22 +71,27 @@ describe('autopilot events', () => {
     expect(help.out.join('\n')).toMatch(/in UTC \(ISO 8601/);
   });
 
-  it('filters by source and detail-type, and prints JSON lines', async () => {
+  it('filters by source and detail-type; -o json is one document, -o yaml too', async () => {
+    type Rec = { sequence: number; via: string; event: { source: string; 'detail-type': string; detail: Record<string, unknown> } };
     const { out, io: cli } = io({ AWS_ENDPOINT_URL: stack.url });
     expect(await main(['events', '--json', '--source', 'agentcore-autopilot'], cli)).toBe(0);
-    const parsed = out.map((l) => JSON.parse(l) as { sequence: number; via: string; event: { source: string; 'detail-type': string; detail: Record<string, unknown> } });
+    const parsed = JSON.parse(out.join('\n')) as Rec[];
     expect(parsed.map((p) => p.event['detail-type'])).toEqual(['Policy Rollout Halted', 'Runtime Redeploy Started']);
     expect(parsed.every((p) => p.via === 'PutEvents' && p.event.source === 'agentcore-autopilot')).toBe(true);
     expect(parsed[0].event.detail.gatewayId).toBe('gw-orders-h5j6k7l8m9');
 
     const one = io({ AWS_ENDPOINT_URL: stack.url });
-    expect(await main(['events', '--json', '--detail-type=ECR Image Action'], one.io)).toBe(0);
+    expect(await main(['events', '-o', 'json', '--detail-type=ECR Image Action'], one.io)).toBe(0);
     expect(one.out).toHaveLength(1);
-    expect(JSON.parse(one.out[0]).event.detail['image-tag']).toBe('1.3.0');
+    expect(JSON.parse(one.out[0])[0].event.detail['image-tag']).toBe('1.3.0');
 
     const last = io({ AWS_ENDPOINT_URL: stack.url });
     expect(await main(['events', '--limit', '1', '--json'], last.io)).toBe(0);
-    expect(last.out.map((l) => JSON.parse(l).event.source)).toEqual(['someone.else']);
+    expect((JSON.parse(last.out.join('\n')) as Rec[]).map((r) => r.event.source)).toEqual(['someone.else']);
+
+    const yaml = io({ AWS_ENDPOINT_URL: stack.url });
+    expect(await main(['events', '--limit', '1', '-o', 'yaml'], yaml.io)).toBe(0);
+    expect(parse(yaml.out.join('\n'))).toEqual(JSON.parse(last.out.join('\n')));
   });
 
   it('pages the log with AfterSequence / NextSequence', async () => {
@@ -128,7 +134,7 @@ describe('autopilot events', () => {
 
     const gone = io({ AWS_ENDPOINT_URL: 'http://127.0.0.1:1' });
     expect(await main(['events'], gone.io)).toBe(1);
-    expect(gone.err.join('\n')).toMatch(/cannot reach the local stack at http:\/\/127\.0\.0\.1:1/);
+    expect(gone.err.join('\n')).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1 \(AWS_ENDPOINT_URL\): connection refused \(ECONNREFUSED\)/);
   });
 
   it('refuses bad options with exit 2 and documents itself', async () => {

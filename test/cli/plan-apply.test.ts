@@ -6,7 +6,7 @@ import { main } from '../../cli/autopilot.ts';
 import type { CliIO } from '../../cli/types.ts';
 import { startStack, type Stack } from '../../local/stack.ts';
 import {
-  GW_BILLING, SECRET, SECRET_DRIFTED, SEED, SUPPORT, driftRuntime, fullConfig, getRuntime, settleResources, supportDesired, writeConfig,
+  GW_BILLING, GW_SUPPORT, SECRET, SECRET_DRIFTED, SEED, SUPPORT, SUPPORT_PE, driftRuntime, fullConfig, getRuntime, settleResources, supportDesired, writeConfig,
 } from '../e2e/drift-fixtures.ts';
 
 let stack: Stack;
@@ -31,7 +31,7 @@ function io(opts: { prompt?: (q: string) => Promise<string> } = {}) {
 
 describe('autopilot plan / apply', () => {
   it('plans: table, JSON, exit 2 on drift, the new-version note, secrets redacted', async () => {
-    await driftRuntime(stack, SUPPORT, (live) => ({ ...live, environmentVariables: { LOG_LEVEL: 'info', MODEL_ID: 'x', API_KEY: SECRET_DRIFTED } }));
+    await driftRuntime(stack, SUPPORT, (live) => ({ ...live, environmentVariables: { LOG_LEVEL: 'info', MODEL_ID: 'x', API_KEY: SECRET_DRIFTED, HAND_ADDED: 'hand-added-value-x9' } }));
     const t = io();
     expect(await main(['plan', '--config', configFile], t.cli)).toBe(2);
     expect(t.text()).toMatch(/^RESOURCE\s+KIND\s+STATUS\s+ACTION/);
@@ -40,6 +40,9 @@ describe('autopilot plan / apply', () => {
     expect(t.text()).toContain('~ /environmentVariables/API_KEY: "<redacted>" -> "<redacted>"');
     expect(t.text()).toMatch(/gw-billing-p6q7r8s9t0\s+gateway\s+in-sync\s+none/);
     expect(t.text()).toMatch(/Plan: 1 drifted/);
+    // Added by hand, not declared: reported by name, value redacted, kept by apply.
+    expect(t.text()).toContain('! /environmentVariables/HAND_ADDED: "<redacted>"  [not declared (added by hand?): reported only, apply keeps it]');
+    expect(t.text()).not.toContain('hand-added-value-x9');
     expect(t.text()).not.toContain(SECRET);
     expect(t.text()).not.toContain(SECRET_DRIFTED);
 
@@ -50,6 +53,23 @@ describe('autopilot plan / apply', () => {
     expect(plan.resources[0].fields.map((f: { path: string }) => f.path)).toContain('/environmentVariables/API_KEY');
     expect(j.text()).not.toContain(SECRET_DRIFTED);
     expect(stack.emulator.count('UpdateAgentRuntime')).toBe(1); // only the test's own drift
+  });
+
+  it('plan shows one line per JSON pointer: the engine mode as /policyEngineConfiguration/mode', async () => {
+    const file = writeConfig(fullConfig({ runtimes: [], gateways: [{ id: GW_SUPPORT, desired: {}, policyEngine: { arn: SUPPORT_PE, mode: 'ENFORCE' } }] }));
+    const t = io();
+    expect(await main(['plan', '--config', file], t.cli)).toBe(2);
+    expect(t.text()).toMatch(/^    [~!] \/policyEngineConfiguration\/mode: "LOG_ONLY" -> "ENFORCE"/m);
+    expect(t.text()).not.toMatch(/\/policyEngineConfiguration: \{/);
+    const c = io();
+    c.cli.isTTY = true;
+    expect(await main(['plan', '--config', file], c.cli)).toBe(2);
+    expect(c.text()).toMatch(/\u001b\[\d+m[~!]\u001b\[0m \/policyEngineConfiguration\/mode/);
+    const plain = io();
+    plain.cli.isTTY = true;
+    plain.cli.env.NO_COLOR = '1';
+    expect(await main(['plan', '--config', file], plain.cli)).toBe(2);
+    expect(plain.text()).not.toContain('\u001b[');
   });
 
   it('apply refuses without a terminal and without --yes, and a "no" changes nothing', async () => {
@@ -95,7 +115,7 @@ describe('autopilot plan / apply', () => {
     }
     const h = io();
     await main(['apply', '--help'], h.cli);
-    expect(h.text()).toMatch(/--json\s+print one JSON document/);
+    expect(h.text()).toMatch(/-o json \(with --yes\) prints one JSON document/);
   });
 
   it('apply --json --yes with nothing to do: one document, exit 0', async () => {
@@ -112,6 +132,9 @@ describe('autopilot plan / apply', () => {
     expect(bad.errors()).toMatch(/invalid configuration[\s\S]*does not exist/);
     const opt = io();
     expect(await main(['plan', '--bogus'], opt.cli)).toBe(1);
-    expect(opt.errors()).toContain('unknown option --bogus');
+    expect(opt.errors()).toContain("unknown option '--bogus'");
+    // The one usage line, not the whole help.
+    expect(opt.errors()).toContain('Usage: autopilot plan [--config FILE]');
+    expect(opt.errors()).not.toContain('Exit codes');
   });
 });

@@ -145,7 +145,7 @@ describe('autopilot redeploy', () => {
       [['--runtime', 'nope', '--image', 'x'], 2, /not an AgentCore runtime id/],
       [['--runtime', BILLING, '--image', 'docker.io/nginx:latest', '--yes'], 2, /not an ECR image URI/],
       [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent:no-such-tag`, '--yes'], 2, /no image tagged no-such-tag/],
-      [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--bogus'], 2, /unknown option --bogus/],
+      [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--bogus'], 2, /unknown option '--bogus'/],
       [['--runtime', 'ghostAgent-zzzzzzzzzz', '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--yes'], 1, /runtime-not-found: ResourceNotFoundError/],
       [['--runtime', BILLING, '--image', `${REGISTRY}/billing/agent@${digest('e')}`, '--config', '/nonexistent.yaml'], 1, /does not exist/],
     ];
@@ -163,5 +163,17 @@ describe('autopilot redeploy', () => {
     const help = cli.out.join('\n');
     expect(help).toMatch(/^Usage: autopilot redeploy --runtime ID --image URI \[--dry-run\]/);
     for (const code of ['0  applied', '1  failed', '2  usage error', '3  not applied']) expect(help).toContain(code);
+  });
+
+  it('--wait --timeout: a bound on the wait (the outcomes themselves: redeploy-checks.test.ts); --timeout needs --wait', async () => {
+    const ok = io();
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('a')}`, '--yes', '--wait', '--interval', '0.01', '--timeout', '5m', '-o', 'json'], ok)).toBe(0);
+    expect(JSON.parse(ok.out.join('\n')).promotion).toMatchObject({ status: 'SUCCEEDED', outcome: 'PROMOTED' });
+    const noWait = io();
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('c')}`, '--timeout', '1m'], noWait)).toBe(2);
+    expect(noWait.err.join('\n')).toContain('--timeout needs --wait');
+    const bad = io();
+    expect(await main(['redeploy', '--runtime', SUPPORT, '--image', `${REGISTRY}/support-agent@${digest('c')}`, '--wait', '--timeout', 'later'], bad)).toBe(2);
+    expect(stack.emulator.count('UpdateAgentRuntime')).toBe(1);
   });
 });

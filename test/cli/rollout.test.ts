@@ -2,6 +2,8 @@
  * `autopilot rollout` through the CLI's `main`, against the local stack (AWS_ENDPOINT_URL in the
  * command's environment), running the real state machine and handlers.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../cli/autopilot.ts';
 import type { CliIO } from '../../cli/types.ts';
@@ -10,6 +12,18 @@ import {
 } from '../e2e/rollout-fixture.ts';
 
 let r: RolloutStack | undefined;
+
+/** The real bin in a child process (async: the stack answers from this process). */
+function runBin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(fileURLToPath(new URL('../../cli/bin/autopilot', import.meta.url)), args, { env: { PATH: '/usr/bin:/bin', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d; });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 afterEach(async () => {
   await r?.close();
   r = undefined;
@@ -64,7 +78,7 @@ describe('autopilot rollout', () => {
     const bad = await cli(['start', '--gateway', GATEWAY_ID, '--max-deny-ratio', '7', '--attempt', 'x']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('autopilot rollout start: invalid option value: --max-deny-ratio: must be at most 1');
-    expect(bad.err).toContain("Run 'autopilot rollout --help'");
+    expect(bad.err).toContain("Run 'autopilot rollout start --help'");
     const several = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '0', '--attempt', 'x y', '--json']);
     expect(several.code).toBe(2);
     expect(JSON.parse(several.out)).toEqual({
@@ -116,6 +130,14 @@ describe('autopilot rollout', () => {
     const human = await cli(['status', '--gateway', GATEWAY_ID]);
     expect(human.out).toContain('Stage    SHADOW_BAKE (BakeShadow)');
     expect(human.out).toContain('Bake     30m 00s left');
+    // Another process (the CLI as people run it) counts down on the stack's clock, not its own.
+    const child = await runBin(['rollout', 'status', '--gateway', GATEWAY_ID, '-o', 'json'], { ...r.stack.env, AUTOPILOT_CONFIG_FILE: r.stack.configFile });
+    expect(child.code).toBe(0);
+    const seen = JSON.parse(child.stdout) as { stage: string; bakeSecondsLeft: number };
+    expect(seen.stage).toBe('SHADOW_BAKE');
+    // The stack's 30 minutes, less the few wall seconds between reading its clock and computing.
+    expect(seen.bakeSecondsLeft).toBeGreaterThan(30 * 60 - 15);
+    expect(seen.bakeSecondsLeft).toBeLessThanOrEqual(30 * 60);
 
     // Let the bake finish; the approval (60 min by default) then runs out unanswered.
     clock.resume();
@@ -144,12 +166,21 @@ describe('autopilot rollout', () => {
       return status.executionArn as string;
     };
 
-    // Rejected: ABORTED, nothing enforced.
+    // Approvals go through the approval URL, signed with the caller's credentials: only listed
+    // approvers are answered (the local identity `approver`), and the rollout records who answered.
+    const APPROVER = { AWS_ACCESS_KEY_ID: 'approver' };
+    const APPROVER_ARN = 'arn:aws:sts::123456789012:assumed-role/platform-approver/approver';
+
+    // Rejected: ABORTED, nothing enforced. The operator (not an approver) is refused first.
     const first = await startAndPark('1');
-    expect((await cli(['reject', '--execution', first, '--reason', 'not today'])).code).toBe(0);
+    const notApprover = await cli(['reject', '--execution', first, '--reason', 'not today']);
+    expect(notApprover).toMatchObject({ code: 3, err: expect.stringContaining('is not an approver') });
+    expect((await cli(['reject', '--execution', first, '--reason', 'not today'], APPROVER)).code).toBe(0);
     clock.resume();
-    expect((await finished(r, first)).output).toMatchObject({ outcome: 'ABORTED', approval: { Error: 'ApprovalRejectedError', Cause: 'alice: not today' } });
-    expect((await cli(['reject', '--execution', first])).code).toBe(3);
+    const rejected = await finished(r, first);
+    expect(rejected.output).toMatchObject({ outcome: 'ABORTED', approval: { Error: 'ApprovalRejectedError' } });
+    expect(JSON.parse((rejected.output!.approval as { Cause: string }).Cause)).toMatchObject({ rejectedBy: APPROVER_ARN, reason: 'not today' });
+    expect((await cli(['reject', '--execution', first], APPROVER)).code).toBe(3);
 
     // Aborted while waiting: it changed nothing, so nothing is restored.
     await startAndPark('2');
@@ -166,11 +197,50 @@ describe('autopilot rollout', () => {
 
     // Approved: ENFORCED, with who and why.
     const third = await startAndPark('3');
-    const approved = await cli(['approve', '--gateway', GATEWAY_ID, '--comment', 'looks good']);
-    expect(approved.code).toBe(0);
+    const approved = await cli(['approve', '--gateway', GATEWAY_ID, '--comment', 'looks good'], APPROVER);
+    expect(approved).toMatchObject({ code: 0, out: expect.stringContaining(`Approved by ${APPROVER_ARN}`) });
     clock.resume();
     const done = await finished(r, third);
-    expect(done.output).toMatchObject({ outcome: 'ENFORCED', approval: { approved: true, answer: { approvedBy: 'alice', comment: 'looks good' } } });
-    expect((await cli(['approve', '--gateway', GATEWAY_ID])).code).toBe(3);
+    expect(done.output).toMatchObject({ outcome: 'ENFORCED', approval: { approved: true, answer: { approvedBy: APPROVER_ARN, comment: 'looks good' } } });
+    expect((await cli(['approve', '--gateway', GATEWAY_ID], APPROVER)).code).toBe(3);
+  });
+
+  it('exit codes mean the outcome: a halted rollout is 4 for start --wait and status; --timeout is 5', async () => {
+    r = await rolloutStack();
+    scriptTraffic(r.stack, { allowed: 10, denied: 10 });
+    const halted = await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '20', '--wait', '--poll-ms', '5']);
+    expect(halted.code).toBe(4);
+    expect(halted.out).toContain('-> HALTED_IN_LOG_ONLY');
+    const status = await cli(['status', '--gateway', GATEWAY_ID, '-o', 'json']);
+    expect(status.code).toBe(4);
+    expect(JSON.parse(status.out)).toMatchObject({ outcome: 'HALTED_IN_LOG_ONLY' });
+    expect((await cli(['status', '--gateway', GATEWAY_ID, '--timeout', '1m'])).code).toBe(2); // --timeout needs --watch
+
+    // rollout history / list: the outcome and the gate figures of each rollout.
+    const history = await cli(['history', '--gateway', GATEWAY_ID]);
+    expect(history.code).toBe(0);
+    expect(history.out).toMatch(/^STARTED\s+OUTCOME\s+SHADOW\s+ENFORCE\s+EXECUTION/);
+    expect(history.out).toMatch(/HALTED_IN_LOG_ONLY\s+FAIL 50\.0% of \d+\s+-\s+rollout-/);
+    const list = JSON.parse((await cli(['list', '-o', 'json'])).out) as { gatewayId: string; outcome: string; shadow: { verdict: string; denyRatio: number } }[];
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ gatewayId: GATEWAY_ID, outcome: 'HALTED_IN_LOG_ONLY', shadow: { verdict: 'FAIL', denyRatio: 0.5 } });
+    expect((await cli(['history'])).code).toBe(2);
+    expect(JSON.parse((await cli(['list', '--status', 'running', '--json'])).out)).toEqual([]);
+  });
+
+  it('status --watch --timeout gives up with exit 5 while the rollout goes on', async () => {
+    const clock = new GatedClock(45 * 60_000);
+    r = await rolloutStack({ clock });
+    scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
+    const started = JSON.parse((await cli(['start', '--gateway', GATEWAY_ID, '--bake-minutes', '45', '--json'])).out) as { executionArn: string };
+    const watched = await cli(['status', '--execution', started.executionArn, '--watch', '--interval', '0.01', '--timeout', '100ms', '--json']);
+    expect(watched.code).toBe(5);
+    expect(JSON.parse(watched.out)).toMatchObject({ error: 'Timeout' });
+    expect(watched.err).toMatch(/timed out after 100ms waiting for rollout .* \(stage [A-Z_]+\); it goes on/);
+    expect(r.stack.sfn.getExecution(started.executionArn)!.status).toBe('RUNNING');
+    const bad = await cli(['status', '--execution', started.executionArn, '--watch', '--timeout', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--timeout must be a duration such as 90s, 10m or 1h30m (got "soon")');
+    clock.resume();
   });
 });

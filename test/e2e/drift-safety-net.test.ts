@@ -179,11 +179,12 @@ describe('a promoting redeploy without the runtime-promotion state machine', () 
     const { s, configFile } = await start(tracked(promote), images);
     const noYes = cliIO(s);
     expect(await main(['apply', '--config', configFile, '--json'], noYes.io)).toBe(1);
-    expect(noYes.errors()).toMatch(/--json never prompts: add --yes/);
-    expect(noYes.text()).toBe('');
+    expect(noYes.errors()).toMatch(/--json \(or -o yaml\) never prompts: add --yes/);
+    // The one document on stdout is the error.
+    expect(JSON.parse(noYes.text())).toMatchObject({ error: 'NotConfirmed' });
 
     const failed = cliIO(s);
-    expect(await main(['apply', '--config', configFile, '--json', '--yes', '--promotion-state-machine', ''], failed.io)).toBe(1);
+    expect(await main(['apply', '--config', configFile, '--json', '--yes', '--promotion-state-machine', ''], failed.io)).toBe(2);
     expect(failed.errors()).toMatch(/--promotion-state-machine needs a value/);
 
     const env = { PROMOTION_STATE_MACHINE_ARN: '' };

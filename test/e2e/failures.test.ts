@@ -78,7 +78,7 @@ describe('the stack watches itself', () => {
     const cw = new CloudWatchClient({ endpoint: stack.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const state = async (name: string) => (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms?.[0];
     try {
-      expect(stack.alarms).toEqual(expect.arrayContaining(['agentcore-autopilot-dev-dlq-not-empty', 'agentcore-autopilot-dev-entry-functions-failing']));
+      expect(stack.alarms).toEqual(expect.arrayContaining(['agentcore-autopilot-dev-dlq-not-empty', 'agentcore-autopilot-dev-entry-functions-errors']));
       await clock.advance(60_000);
       expect((await state('agentcore-autopilot-dev-dlq-not-empty'))?.StateValue).not.toBe('ALARM');
 
@@ -93,7 +93,7 @@ describe('the stack watches itself', () => {
 
       const dlq = await state('agentcore-autopilot-dev-dlq-not-empty');
       expect(dlq).toMatchObject({ StateValue: 'ALARM', AlarmActions: ['arn:aws:sns:us-east-1:123456789012:agentcore-autopilot-dev-alarms'] });
-      expect((await state('agentcore-autopilot-dev-entry-functions-failing'))?.StateValue).toBe('ALARM');
+      expect((await state('agentcore-autopilot-dev-entry-functions-errors'))?.StateValue).toBe('ALARM');
       expect((await state('agentcore-autopilot-dev-rollback-failed'))?.StateValue).not.toBe('ALARM');
     } finally {
       cw.destroy();

@@ -30,7 +30,7 @@ function watched(): Set<string> {
 }
 
 describe('the stack alarms on its own health', () => {
-  it('covers every function (errors and throttles), both state machines, the DLQ, missed drift runs and failed rollbacks', () => {
+  it('covers every function (errors and throttles), every state machine, the DLQ, missed drift runs and failed rollbacks', () => {
     const w = watched();
     for (const f of Object.values(config.functions)) {
       expect(w.has(`AWS/Lambda/Errors/${f.name}`), `${f.key} errors`).toBe(true);

@@ -36,6 +36,11 @@ describe('HTML report in headless Chromium', () => {
   let html: string;
 
   beforeAll(async () => {
+    if (CHROMIUM === 'chromium' && !process.env.PATH?.split(':').some((d) => existsSync(path.join(d, 'chromium')))) {
+      // Not a skip: a missing browser fails the suite with what to do about it.
+      throw new Error('Chromium is not installed: `npm test` installs Debian\'s chromium when it runs as root; '
+        + 'otherwise install the package `chromium` or set CHROMIUM_BIN, then run the tests again');
+    }
     result = (await runScenario({})).result;
     dir = mkdtempSync(path.join(tmpdir(), 'autopilot-report-'));
     file = path.join(dir, 'report.html');

@@ -71,6 +71,12 @@ export interface ResourcePlan {
   rolloutInProgress?: boolean;
   /** The rollout that makes a tampering `needs-human` (it ended without enforcing). */
   previousRollout?: { executionName: string; outcome: string };
+  /**
+   * Environment variables the live runtime has but the config does not declare (added by hand), by
+   * name only, when the runtime declares `environmentVariables`. Not drift: a correction merges and
+   * keeps them; the plan reports them so nobody is surprised.
+   */
+  undeclaredEnv?: string[];
 }
 
 export interface DriftPlan {
@@ -232,7 +238,13 @@ function planRuntime(obs: RuntimeObservation, input: PlanInput): ResourcePlan {
       fields.push({ path: '/agentRuntimeArtifact/containerConfiguration/containerUri', from: liveUri, to: obs.newestImage.uri, action: gate.action === 'correct' ? 'redeploy' : gate.action });
     }
   }
-  if (fields.length === 0) return { ...base, id, liveVersion };
+  const declaredEnv = (spec.desired as { environmentVariables?: Record<string, unknown> }).environmentVariables;
+  const liveEnv = live.environmentVariables as Record<string, unknown> | undefined;
+  const undeclaredEnv = declaredEnv && liveEnv
+    ? Object.keys(liveEnv).filter((k) => !(k in declaredEnv) && !isIgnored(`/environmentVariables/${k}`, ignore)).sort()
+    : [];
+  const extra = undeclaredEnv.length > 0 ? { undeclaredEnv } : {};
+  if (fields.length === 0) return { ...base, id, liveVersion, ...extra };
   const action: DriftAction = gate.action === 'correct' ? (drifts.length > 0 ? 'correct' : 'redeploy') : gate.action;
   const endpoints = spec.track?.promote?.endpoints ?? [];
   const promotionMissing = redeploy && endpoints.length > 0 && input.promotionAvailable === false && (action === 'correct' || action === 'redeploy')
@@ -241,7 +253,7 @@ function planRuntime(obs: RuntimeObservation, input: PlanInput): ResourcePlan {
   const reason = [gate.reason, promotionMissing].filter(Boolean).join('; ') || undefined;
   return {
     ...base, id, liveVersion, status: 'drifted', action, reason, fields,
-    createsVersion: action === 'correct' || action === 'redeploy', redeploy,
+    createsVersion: action === 'correct' || action === 'redeploy', redeploy, ...extra,
   };
 }
 

@@ -15,7 +15,7 @@
 import type { Config, MetricGate, RolloutSettings } from '../../lib/config/types.ts';
 import { DEFAULT_ROLLOUT_SETTINGS } from '../../lib/config/rollout.ts';
 
-export type RefusalReason = 'invalid-request' | 'undeclared-runtime' | 'undeclared-gateway' | 'undeclared-policy-engine' | 'loosening' | 'not-an-approver';
+export type RefusalReason = 'invalid-request' | 'undeclared-runtime' | 'undeclared-gateway' | 'undeclared-policy-engine' | 'loosening' | 'not-an-approver' | 'undeclared-policy';
 
 export interface Refusal {
   reason: RefusalReason;

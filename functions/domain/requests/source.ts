@@ -7,5 +7,5 @@
  */
 export const REQUEST_SOURCE = 'agentcore-autopilot.requests';
 
-export const REQUEST_DETAIL_TYPES = ['Runtime Change Requested', 'Policy Rollout Requested', 'Drift Check Requested'] as const;
+export const REQUEST_DETAIL_TYPES = ['Runtime Change Requested', 'Policy Rollout Requested', 'Policy Promotion Requested', 'Drift Check Requested'] as const;
 export type RequestDetailType = (typeof REQUEST_DETAIL_TYPES)[number];

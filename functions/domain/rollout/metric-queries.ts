@@ -173,7 +173,8 @@ function dims(record: Dimensions | undefined): { Name: string; Value: string }[]
     .map(([Name, Value]) => ({ Name, Value }));
 }
 
-function sumQuery(id: string, metricName: string, dimensions: Dimensions, period: number): MetricDataQuery {
+/** One Sum MetricStat over `period` seconds on an exact dimension set. */
+export function sumQuery(id: string, metricName: string, dimensions: Dimensions, period: number): MetricDataQuery {
   return {
     Id: id,
     MetricStat: { Metric: { Namespace: POLICY_METRICS_NAMESPACE, MetricName: metricName, Dimensions: dims(dimensions) }, Period: period, Stat: 'Sum' },

@@ -10,7 +10,7 @@ export interface ConfigIssue {
   message: string;
   /** 1-based line in the file, when the offending node (or its nearest parent) could be located. */
   line?: number;
-  /** 1-based column; set for YAML syntax errors. */
+  /** 1-based column of the offending node (or its nearest parent), with `line`. */
   column?: number;
 }
 

@@ -12,6 +12,8 @@ import { formatPath } from './issues.ts';
 import { fromZodIssues, zodErrorMap, type RawIssue, type Segment } from './issues.ts';
 import { configSchema, type ParsedConfig, type ParsedGateway, type ParsedRuntime, type ParsedTagPolicy } from './schema.ts';
 import { semanticIssues } from './semantics.ts';
+import { resolvePolicyEngines, type PolicyEngineDeclaration } from './policies.ts';
+import { parseStatement } from '../cedar.ts';
 import type {
   Config, DriftMode, GatewayDesired, GatewaySpec, ResourceRef, RuntimeDesired, RuntimeSpec, TagPolicy, TrackRule,
 } from './types.ts';
@@ -41,11 +43,25 @@ function offsetOf(doc: Document, at: readonly Segment[]): number | undefined {
   return offset;
 }
 
+/** 1-based line and column of the node at `at` (or its nearest existing ancestor) in YAML text. */
+export function locateInYaml(text: string, at: readonly Segment[]): { line?: number; column?: number } {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  const offset = offsetOf(doc, at);
+  if (offset === undefined) return {};
+  const pos = counter.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
 function place(doc: Document, counter: LineCounter, raw: RawIssue[]): ConfigIssue[] {
   const placed = raw.map((r, i) => {
     const offset = offsetOf(doc, r.at);
     const issue: ConfigIssue = { path: r.path || '(root)', message: r.message };
-    if (offset !== undefined) issue.line = counter.linePos(offset).line;
+    if (offset !== undefined) {
+      const pos = counter.linePos(offset);
+      issue.line = pos.line;
+      issue.column = pos.col;
+    }
     return { issue, offset: offset ?? 0, i };
   });
   // File order, so the list reads top to bottom like the file.
@@ -129,7 +145,7 @@ function gatewaySpec(g: ParsedGateway, mode: DriftMode): GatewaySpec {
   };
 }
 
-function finalize(p: ParsedConfig): Config {
+function finalize(p: ParsedConfig, policyEngines: PolicyEngineDeclaration[]): Config {
   const { changeWindow, ...drift } = p.drift;
   return {
     version: p.version,
@@ -139,14 +155,41 @@ function finalize(p: ParsedConfig): Config {
     drift: { ...drift, ...(changeWindow ? { changeWindow } : {}) },
     redeploy: p.redeploy,
     unknownMembers: p.unknownMembers,
+    policyEngines,
   };
+}
+
+/** Gateway ids per policy engine ARN, as the config declares them. */
+function gatewaysByEngine(p: ParsedConfig): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const g of p.gateways) {
+    if (!g.policyEngine || g.id === undefined) continue;
+    out.set(g.policyEngine.arn, [...(out.get(g.policyEngine.arn) ?? []), g.id]);
+  }
+  return out;
+}
+
+/** Cedar's parser as the config's statement checker (loads Cedar's wasm on first use). */
+function cedarChecker(statement: string): { line: number; column: number; message: string }[] {
+  const parsed = parseStatement(statement);
+  return parsed.ok ? [] : parsed.issues.map((i) => ({ line: i.line, column: i.column, message: i.message }));
+}
+
+export interface ParseConfigOptions {
+  /** Where policy statement files are looked up (default: the working directory). */
+  baseDir?: string;
+  /**
+   * Check declared Cedar statements with Cedar itself (default true). Lambda functions that never
+   * read the policies skip it, so their packages need not carry Cedar's wasm.
+   */
+  cedar?: boolean;
 }
 
 /**
  * Parses and validates configuration text. `fileName` prefixes every message. Throws a
  * ConfigError carrying every issue (YAML syntax errors carry the line and column).
  */
-export function parseConfig(text: string, fileName: string): Config {
+export function parseConfig(text: string, fileName: string, options: ParseConfigOptions = {}): Config {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -167,8 +210,17 @@ export function parseConfig(text: string, fileName: string): Config {
   }
   const result = configSchema.safeParse(raw, { error: zodErrorMap });
   const issues = [...(result.success ? [] : fromZodIssues(result.error.issues)), ...semanticIssues(raw)];
+  let policyEngines: PolicyEngineDeclaration[] = [];
+  if (result.success) {
+    const resolved = resolvePolicyEngines(result.data.policyEngines, gatewaysByEngine(result.data), {
+      baseDir: options.baseDir ?? process.cwd(),
+      ...(options.cedar !== false && { check: cedarChecker }),
+    });
+    policyEngines = resolved.engines;
+    issues.push(...resolved.issues);
+  }
   if (issues.length > 0 || !result.success) throw new ConfigError(fileName, place(doc, counter, issues));
-  const config = finalize(result.data);
+  const config = finalize(result.data, policyEngines);
   const refIssues = config.runtimes.flatMap((r, i) => Object.keys(r.desired.environmentVariables ?? {}).flatMap((name) => {
     const at = ['runtimes', i, 'desired', 'environmentVariables', name];
     return refProblems({ [name]: r.desired.environmentVariables![name] }, '').map((problem): RawIssue => ({
@@ -193,6 +245,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Receives the load-time warnings (e.g. a plaintext value that looks like a secret). */
   warn?: (message: string) => void;
+  /** Check declared Cedar statements with Cedar (default true; see ParseConfigOptions). */
+  cedar?: boolean;
 }
 
 /**
@@ -232,7 +286,7 @@ export async function loadConfig(file?: string, options: LoadConfigOptions = {})
     const reason = code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'unknown error'})`;
     throw new ConfigError(display, [{ path: '', message: `configuration file ${reason}` }], { cause: err });
   }
-  const config = parseConfig(text, display);
+  const config = parseConfig(text, display, { baseDir: path.dirname(absolute), cedar: options.cedar });
   for (const warning of configWarnings(config)) options.warn?.(`${display}: ${warning}`);
   return config;
 }

@@ -14,6 +14,7 @@ import {
   checkScheduleExpression, checkSemverRange, checkTagGlob, checkTimeZone,
 } from './patterns.ts';
 import { rolloutSettingsSchema } from './rollout.ts';
+import { policyEngineDeclarationSchema } from './policies.ts';
 import { HISTORY_BUDGET, maxPromotionTimeoutMinutes, promotionHistoryBound } from '../step-functions-limits.ts';
 import { isModeledPath, LIVE_OUTPUT_SHAPES, MEMBER_PATH_PATTERN, type LiveResourceKind } from '../model/unknown-members.ts';
 
@@ -169,6 +170,8 @@ export const configSchema = z.strictObject({
   drift: driftSchema.prefault({}),
   redeploy: redeploySchema.prefault({}),
   unknownMembers: unknownMembersSchema.prefault({}),
+  // Cedar policies under declared configuration (policies.ts).
+  policyEngines: z.array(policyEngineDeclarationSchema).default(() => []),
 });
 
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -195,4 +195,9 @@ export interface Config {
   drift: DriftSettings;
   redeploy: RedeploySettings;
   unknownMembers: UnknownMembersSettings;
+  /** Cedar policies under declared configuration, per policy engine (policies.ts). */
+  policyEngines: PolicyEngineDeclaration[];
 }
+
+export type { DeclaredPolicy, PolicyEngineDeclaration, PromotionSettings } from './policies.ts';
+import type { PolicyEngineDeclaration } from './policies.ts';

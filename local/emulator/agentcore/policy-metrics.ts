@@ -16,8 +16,11 @@
  * - `PolicyEngine` carries the engine id (id or ARN is unconfirmed; the product never relies on it).
  * - LogOnlyMatches / LogOnlyDecisionFlips (per policy, plus an engine roll-up) are published only
  *   while the gateway ENFORCEs; whether AWS publishes them in LOG_ONLY is unconfirmed.
- * - A LOG_ONLY policy whose evaluation fails publishes no mismatch datapoint (observed for an
- *   unevaluable LOG_ONLY policy on a live account: zero matches, zero flips, nothing naming it).
+ * - A LOG_ONLY policy whose evaluation fails is counted in MismatchErrors with
+ *   PolicyEnforcementMode LOG_ONLY under the two sets with Policy (the dimension exists, and the
+ *   LOG_ONLY mismatches are a span attribute, observability-policy-metrics); it never matches nor
+ *   flips. (A live account saw an unevaluable *guardrail* LOG_ONLY policy publish nothing at all:
+ *   the promotion gates therefore also require matches, which such a policy never has.)
  * - LogOnlyEvalIncomplete is never published (no dimension set was ever observed).
  * - Datapoints are only written for counts above zero: a stream exists once something happened.
  */
@@ -128,16 +131,19 @@ export function policyMetricPoints(m: MinuteOfTraffic): MetricPoint[] {
         add('PolicyMismatch', { OperationName, Policy, PolicyEngine: PE }, n);
       }
     }
-    // LOG_ONLY policies (undocumented dimension sets: per policy, and the engine roll-up).
+    // LOG_ONLY policies (undocumented dimension sets: per policy, with and without the engine, and
+    // the engine roll-up).
     if (Mode === 'ENFORCE') {
       for (const p of r.logOnly) {
-        if (p.matched) {
-          add('LogOnlyMatches', { OperationName, PolicyEngine: PE, Policy: p.id }, n);
-          add('LogOnlyMatches', { OperationName, PolicyEngine: PE }, n);
+        for (const [metric, hit] of [['LogOnlyMatches', p.matched], ['LogOnlyDecisionFlips', p.flipped]] as const) {
+          if (!hit) continue;
+          add(metric, { OperationName, Policy: p.id }, n);
+          add(metric, { OperationName, PolicyEngine: PE, Policy: p.id }, n);
+          add(metric, { OperationName, PolicyEngine: PE }, n);
         }
-        if (p.flipped) {
-          add('LogOnlyDecisionFlips', { OperationName, PolicyEngine: PE, Policy: p.id }, n);
-          add('LogOnlyDecisionFlips', { OperationName, PolicyEngine: PE }, n);
+        if (p.errored) {
+          add('MismatchErrors', { OperationName, PolicyEnforcementMode: 'LOG_ONLY', Policy: p.id }, n);
+          add('MismatchErrors', { OperationName, PolicyEnforcementMode: 'LOG_ONLY', Policy: p.id, PolicyEngine: PE }, n);
         }
       }
     }

@@ -429,6 +429,9 @@ export class EventBridgeStandIn implements ServiceStandIn {
         TestEventPattern: (input) => this.testEventPatternOp(input),
         // Local only (AWS has no read API for a bus): `autopilot events` tails the log with it.
         LocalListEvents: (input) => this.localListEventsOp(input),
+        // Local only: the stack's clock, so a CLI in another process shows bake countdowns,
+        // backoff and approval times on the stack's time (which may run faster than wall time).
+        LocalGetClock: () => ({ Now: this.clock.now() }),
       },
     });
   }

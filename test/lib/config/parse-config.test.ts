@@ -75,6 +75,7 @@ describe('parseConfig', () => {
       drift: { mode: 'report', schedule: 'rate(15 minutes)', ignore: [], exclude: [], maxCorrectionsPerRun: 10, maxErrorRatio: 0.5, concurrency: 4 },
       redeploy: { concurrency: 4 },
       unknownMembers: { acknowledged: { runtime: [], gateway: [] } },
+      policyEngines: [],
     });
   });
 
@@ -188,7 +189,7 @@ describe('parseConfig', () => {
 
   it('rejects an empty file and a non-mapping document', () => {
     expect(issuesOf('')).toEqual([{ path: '(root)', message: 'is empty; expected a mapping that starts with "version: 1"', line: 1 }]);
-    expect(issuesOf('- 1\n')).toEqual([{ path: '(root)', message: 'must be an object (got a list)', line: 1 }]);
+    expect(issuesOf('- 1\n')).toEqual([{ path: '(root)', message: 'must be an object (got a list)', line: 1, column: 1 }]);
   });
 });
 
@@ -204,7 +205,7 @@ const cases: Case[] = [
   { name: 'a version other than 1', edit: (d) => { d.version = '1'; }, path: 'version', message: 'must be 1' },
   { name: 'a missing version', edit: (d) => { delete d.version; }, path: 'version', message: 'is required' },
   { name: 'runtimes given as a mapping', edit: (d) => { d.runtimes = {}; }, path: 'runtimes', message: 'must be a list (got an object)' },
-  { name: 'a misspelt top-level key', edit: (d) => { d.runtime = []; }, path: 'runtime', message: /^is not a known key \(did you mean "runtimes"\?\); expected one of: version, events, runtimes, gateways, drift, redeploy, unknownMembers$/ },
+  { name: 'a misspelt top-level key', edit: (d) => { d.runtime = []; }, path: 'runtime', message: /^is not a known key \(did you mean "runtimes"\?\); expected one of: version, events, runtimes, gateways, drift, redeploy, unknownMembers, policyEngines$/ },
   { name: 'an unknown key in track', edit: (d) => { d.runtimes[0].track.repo = 'x'; }, path: 'runtimes[0].track.repo', message: /^is not a known key; expected one of: repository, tagPolicy, registry, keepTag, promote$/ },
   { name: 'an unknown key in rollout approval', edit: (d) => { d.gateways[0].policyEngine.rollout.approval = { requird: true }; }, path: 'gateways[0].policyEngine.rollout.approval.requird', message: /did you mean "required"/ },
   { name: 'a string for a boolean', edit: (d) => { d.runtimes[0].track.keepTag = 'yes'; }, path: 'runtimes[0].track.keepTag', message: 'must be a boolean (got a string)' },
@@ -326,7 +327,7 @@ describe('parseConfig keeps secrets out of its errors', () => {
     const doc = baseDoc();
     doc.runtimes[0].desired.environmentVariables = { API_TOKEN: secret };
     const err = errorOf(stringify(doc));
-    expect(err.issues).toEqual([{ path: 'runtimes[0].desired.environmentVariables.API_TOKEN', message: 'must be at most 5000 characters', line: expect.any(Number) }]);
+    expect(err.issues).toEqual([{ path: 'runtimes[0].desired.environmentVariables.API_TOKEN', message: 'must be at most 5000 characters', line: expect.any(Number), column: expect.any(Number) }]);
     expect(err.message).not.toContain('QQQQ');
     expect(JSON.stringify(err.details)).not.toContain('QQQQ');
   });

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -76,7 +78,7 @@ describe('autopilot invoke', () => {
     expect(help.out.join('\n')).toMatch(/^Usage: autopilot invoke <functionKey>/);
     const usage = io();
     expect(await main(['invoke'], usage)).toBe(2);
-    expect(usage.err.join('\n')).toMatch(/missing <functionKey>/);
+    expect(usage.err.join('\n')).toMatch(/missing required argument 'functionKey'\nUsage: autopilot invoke <functionKey>/);
     expect(help.out.join('\n')).toMatch(/Exit codes:[\s\S]*2 +usage error: .*a function serverless.yml does not\s+declare/);
   });
 
@@ -104,7 +106,7 @@ describe('autopilot invoke', () => {
     const list = io();
     expect(await main(['--help'], list)).toBe(0);
     expect(list.out.join('\n')).toMatch(/invoke\s+Run one Lambda handler locally/);
-    expect(list.out.join('\n')).toContain('Run `autopilot <command> --help` for the options and the exit codes of one command.\nExit codes: each command documents its own');
+    expect(list.out.join('\n')).toContain("Run 'autopilot help <command>' (or '<command> --help') for the options and exit codes of a command.\nExit codes:\n  0  success");
   });
 
   it('every command listed by the top-level help documents its own exit codes', async () => {
@@ -118,5 +120,20 @@ describe('autopilot invoke', () => {
       expect(await main([name, '--help'], help), name).toBe(0);
       expect(help.out.join('\n'), name).toMatch(/Exit codes:\s+0 /);
     }
+  });
+
+  it('stdout is the result alone (one JSON document); the handler\'s log lines go to stderr', () => {
+    const r = spawnSync(fileURLToPath(new URL('../../../cli/bin/autopilot', import.meta.url)), ['invoke', 'onImagePush', '--config', CONFIG], {
+      encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ event: {}, context: { functionName: 'autopilot-fixture-dev-onImagePush' } });
+    expect(r.stderr).toContain('echo handler ran');
+  });
+
+  it('honours AUTOPILOT_CONFIG_FILE over the packaged config path of serverless.yml', async () => {
+    const cli = io({ AUTOPILOT_CONFIG_FILE: '/nonexistent/autopilot.yaml', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    expect(await main(['invoke', 'correctDrift', '--config', resolve(import.meta.dirname, '../../../serverless.yml')], cli)).toBe(1);
+    expect(cli.err.join('\n')).toContain('/nonexistent/autopilot.yaml: configuration file does not exist');
   });
 });

@@ -8,33 +8,22 @@
 import { actionable, applyDrift, publishDriftEvents, readDrift, type ApplyOutcome, type ApplyResult, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { summarize } from '../../functions/domain/drift/report.ts';
-import type { CliCommand, CliIO } from '../types.ts';
-import { loadCliConfig, parseDriftArgs, renderPlan, reportError, resolveCliDriftDeps, SHARED_OPTIONS, STATE_MACHINE_HELP } from './plan.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checkSavedPlan, parseSavedPlan, SavedPlanRefusedError, type SavedPlan } from '../../functions/app/saved-plan.ts';
+import { CliError, invalidInput, refused, UsageError } from '../errors.ts';
+import type { ActionContext, CliIO } from '../types.ts';
+import { configFileOf, driftArgsOf, loadCliConfig, renderPlan, resolveCliDriftDeps, targetOf } from './plan.ts';
 
-const HELP = `Usage: autopilot apply [--config FILE] [--yes] [--json] [state machine options]
-
-Computes the drift plan (see \`autopilot plan\`), prints it, asks for confirmation and applies
-it: every resource whose action is correct, redeploy, restore-enforce or needs-rollout is
-updated once (read-merge-write, nothing else is touched); resources in report mode, outside the
-change window or backing off are only reported, and needs-human findings (a tampering whose
-last staged rollout ended without enforcing) are left to a human. A runtime correction creates a
-new runtime version, which resets its managed session storage. Progress and a summary are printed.
-What was found and done is published like a scheduled run (Drift Detected / Drift Corrected /
-Drift Correction Failed, trigger "manual") on $AUTOPILOT_EVENT_BUS, else the config's events.busName.
-
-Options:
-  --config FILE  autopilot config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml)
-  -y, --yes      apply without asking (required when stdin is not a terminal, and with --json)
-  --json         print one JSON document: {plan, notes, outcomes, stopped, summary}; no prompt,
-                 no progress lines (needs --yes)
-  -h, --help     show this help
-
-${STATE_MACHINE_HELP}
-
-AWS: the default credential chain and region, or the local stack when AWS_ENDPOINT_URL is set.
-
-Exit codes: 0 applied (or nothing to do), 1 error, a failed correction (e.g. a promoting
-redeploy without the runtime-promotion state machine), or not confirmed.`;
+/** A saved plan that cannot be applied as reviewed is refused (exit 3), every reason listed. */
+function refusedIfStale<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SavedPlanRefusedError) throw refused(`the saved plan was not applied: ${err.problems.join('; ')}. Nothing was changed: run \`autopilot plan -out FILE\` again`);
+    throw err;
+  }
+}
 
 function progressLine(o: ApplyOutcome, done: number, total: number): string {
   const what = o.status === 'corrected' ? 'corrected' : o.status === 'failed' ? 'FAILED' : 'skipped';
@@ -52,21 +41,33 @@ async function publishManualRun(deps: DriftDeps, config: Config, run: DriftRun, 
   });
 }
 
-async function run(argv: string[], io: CliIO): Promise<number> {
-  const args = parseDriftArgs(argv, [...SHARED_OPTIONS, '--yes', '-y']);
-  if (typeof args === 'string') {
-    io.stderr(`autopilot apply: ${args}\n\n${HELP}`);
-    return 1;
-  }
-  if (args.json && !args.yes) {
-    io.stderr('autopilot apply: --json never prompts: add --yes to apply non-interactively.');
-    return 1;
-  }
-  try {
+export async function run(ctx: ActionContext): Promise<number> {
+  const { io } = ctx;
+  const args = driftArgsOf(ctx);
+  const planFile = ctx.args[0];
+  if (planFile === undefined && args.json && !args.yes) throw new CliError('NotConfirmed', '--json (or -o yaml) never prompts: add --yes to apply non-interactively', 1);
+  {
+    let saved: SavedPlan | undefined;
+    if (planFile !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(planFile, 'utf8');
+      } catch (err) {
+        throw invalidInput(`cannot read the plan file ${planFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      saved = refusedIfStale(() => parseSavedPlan(text, planFile));
+      if (args.config !== undefined && path.resolve(args.config) !== saved.config.file) throw new UsageError('a saved plan names its config: give PLANFILE or --config, not both');
+      args.config = saved.config.file;
+      args.yes = true; // the plan was reviewed when it was saved
+    }
     const config = await loadCliConfig(args, io);
-    const { deps, notes } = await resolveCliDriftDeps(args, io.env);
+    const { deps, notes } = await resolveCliDriftDeps(args, ctx);
     const driftRun = await readDrift(deps, config);
     driftRun.notes.unshift(...notes);
+    if (saved) {
+      const current = await configFileOf(args, io);
+      refusedIfStale(() => checkSavedPlan(saved, driftRun, { configText: current.text, target: targetOf(ctx) }));
+    }
     const todo = actionable(driftRun.plan);
 
     if (args.json) {
@@ -74,13 +75,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       const applied = todo.length === 0 ? nothing : await applyDrift(deps, driftRun);
       if (todo.length > 0) await publishManualRun(deps, config, driftRun, applied, io);
       const summary = summarize(driftRun.plan, applied.outcomes, applied.stopped);
-      io.stdout(JSON.stringify({
+      ctx.out.document({
         plan: driftRun.plan, notes: driftRun.notes, outcomes: applied.outcomes, stopped: applied.stopped, counts: applied.counts, summary,
-      }, null, 2));
+      });
       return applied.counts.failed > 0 ? 1 : 0;
     }
 
-    for (const l of renderPlan(driftRun.plan, driftRun.notes)) io.stdout(l);
+    for (const l of renderPlan(driftRun.plan, driftRun.notes, ctx.out)) io.stdout(l);
     if (todo.length === 0) {
       io.stdout('\nNothing to apply.');
       return 0;
@@ -105,10 +106,5 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout('');
     io.stdout(`Apply complete: ${c.corrected} corrected, ${c.failed} failed, ${c.skipped} skipped${applied.stopped ? ` (stopped: ${applied.stopped === 'error-ratio' ? 'error ratio exceeded' : 'cap of corrections per run reached'})` : ''}${needsHuman > 0 ? `; ${needsHuman} left to a human` : ''}.`);
     return c.failed > 0 ? 1 : 0;
-  } catch (err) {
-    return reportError(io, 'apply', err);
   }
 }
-
-const command: CliCommand = { name: 'apply', summary: 'Correct drift: show the plan, confirm, apply (see --help)', help: HELP, run };
-export default command;
