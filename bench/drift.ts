@@ -42,7 +42,10 @@ export async function driftScale(ctx: BenchContext): Promise<BenchResult> {
   const scratch = new Scratch();
   const stack = await startStack({
     seed: world.seed,
-    configFile: scratch.writeConfig(world.config), env: QUIET,
+    // The scan and its corrections alone: following each corrected version with the
+    // runtime-promotion state machine (which polls GetAgentRuntime under the same quota) is what the
+    // redeploy benchmark measures, so this one runs without it.
+    configFile: scratch.writeConfig(world.config), env: { ...QUIET, PROMOTION_STATE_MACHINE_ARN: '' },
     faults: { seed: 2, rules: [{ service: AGENTCORE_SERVICE, operation: '*', latencyMs: LATENCY_MS, rps: QUOTA_RPS }] },
   });
   try {

@@ -52,10 +52,12 @@ export function cliDriftDeps(ctx: Pick<ActionContext, 'io' | 'opts'>, args: Pick
   const adapters = createAdapters(lazyClients(options), { agentCore: { acknowledgedMembers } });
   const rolloutStateMachineArn = args.rolloutStateMachine || env.ROLLOUT_STATE_MACHINE_ARN || undefined;
   const promotionStateMachineArn = args.promotionStateMachine || env.PROMOTION_STATE_MACHINE_ARN || undefined;
+  const policyPromotionStateMachineArn = env.POLICY_PROMOTION_STATE_MACHINE_ARN || undefined;
   return {
     agentCore: adapters.agentCore, ecr: adapters.ecr, sfn: adapters.sfn, events: adapters.events,
     rolloutStateMachineArn,
     promotionStateMachineArn,
+    policyPromotionStateMachineArn,
     home: { account: (rolloutStateMachineArn ?? promotionStateMachineArn)?.split(':')[4] || undefined, region },
     // The stack's clock when the CLI follows one (backoff windows, change windows), else the system's.
     now: () => now().getTime(),
@@ -74,19 +76,25 @@ export async function resolveCliDriftDeps(args: DriftArgs, ctx: Pick<ActionConte
   const env = ctx.io.env;
   const deps = cliDriftDeps(ctx, args);
   const notes: string[] = [];
-  if (deps.rolloutStateMachineArn && deps.promotionStateMachineArn) return { deps, notes };
+  if (deps.rolloutStateMachineArn && deps.promotionStateMachineArn && deps.policyPromotionStateMachineArn) return { deps, notes };
   const stage = args.stage || env.AUTOPILOT_STAGE || 'dev';
-  const names = { rollout: `agentcore-autopilot-${stage}-policy-rollout`, promotion: `agentcore-autopilot-${stage}-runtime-promotion` };
-  const found: { rollout?: string; promotion?: string } = {};
+  const names = {
+    rollout: `agentcore-autopilot-${stage}-policy-rollout`,
+    promotion: `agentcore-autopilot-${stage}-runtime-promotion`,
+    policyPromotion: `agentcore-autopilot-${stage}-policy-promotion`,
+  };
+  const found: { rollout?: string; promotion?: string; policyPromotion?: string } = {};
   try {
-    const arns = await deps.sfn.findStateMachines([names.rollout, names.promotion]);
+    const arns = await deps.sfn.findStateMachines([names.rollout, names.promotion, names.policyPromotion]);
     found.rollout = arns[names.rollout];
     found.promotion = arns[names.promotion];
+    found.policyPromotion = arns[names.policyPromotion];
   } catch (err) {
     notes.push(`could not look up the state machines (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`);
   }
   deps.rolloutStateMachineArn ??= found.rollout;
   deps.promotionStateMachineArn ??= found.promotion;
+  deps.policyPromotionStateMachineArn ??= found.policyPromotion;
   deps.home.account ??= (deps.rolloutStateMachineArn ?? deps.promotionStateMachineArn)?.split(':')[4] || undefined;
   // What an unknown state machine means is said by the plan where it matters (a watched gateway,
   // a promoting redeploy), not here.

@@ -14,7 +14,8 @@ import { startPolicyRollout } from '../domain/rollout/start.ts';
 import { RolloutInProgressError } from '../domain/rollout/errors.ts';
 import { buildPromotionInput, promotionExecutionName, VERIFY_ONLY } from '../domain/redeploy/promotion.ts';
 
-import { errorText, retrying, strip, writeHistory, writeTag, type DriftDeps, type DriftRun, type Target } from './drift-common.ts';
+import { errorText, retrying, strip, writeHistory, writeTag, type DriftDeps, type DriftRun, type PolicyTargetSpec, type Target } from './drift-common.ts';
+import { startPromotion } from './promotion.ts';
 
 // ---------------------------------------------------------------------------------------------
 // apply
@@ -22,7 +23,7 @@ import { errorText, retrying, strip, writeHistory, writeTag, type DriftDeps, typ
 export type OutcomeStatus = 'corrected' | 'failed' | 'skipped';
 
 export interface ApplyOutcome {
-  kind: 'runtime' | 'gateway';
+  kind: 'runtime' | 'gateway' | 'policy';
   ref: string;
   id?: string;
   action: DriftAction;
@@ -33,6 +34,8 @@ export interface ApplyOutcome {
   fromVersion?: string;
   toVersion?: string;
   rolloutExecution?: { name: string; arn?: string; alreadyRunning: boolean; status: 'STARTED' | 'ALREADY_RUNNING' | 'ALREADY_RAN' };
+  /** A declared Cedar policy's staged promotion this run started (or found). */
+  policyPromotion?: { name: string; arn?: string; status: 'STARTED' | 'ALREADY_RUNNING' | 'ALREADY_RAN' };
   promotionExecution?: string;
   error?: { name: string; message: string };
 }
@@ -48,7 +51,7 @@ export interface ApplyOptions {
   onProgress?: (outcome: ApplyOutcome, done: number, total: number) => void;
 }
 
-const ACTIONABLE: readonly DriftAction[] = ['correct', 'redeploy', 'needs-rollout', 'restore-enforce'];
+const ACTIONABLE: readonly DriftAction[] = ['correct', 'redeploy', 'needs-rollout', 'restore-enforce', 'promote', 'delete'];
 
 /** The resources of a plan that apply would change. */
 export const actionable = (plan: DriftPlan): ResourcePlan[] => plan.resources.filter((r) => ACTIONABLE.includes(r.action));
@@ -124,8 +127,9 @@ function ignoreOf(spec: RuntimeSpec | GatewaySpec, settings: DriftSettings, kind
 const pick = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 
 async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings: DriftSettings, config: Config | undefined): Promise<Omit<ApplyOutcome, 'kind' | 'ref' | 'id' | 'action' | 'fields'>> {
+  if (t.kind === 'policy') return correctPolicy(deps, r, t.spec as PolicyTargetSpec, config);
   if (!r.id || !t.live) throw new AutopilotError('resource vanished between plan and apply', { details: { ref: r.ref } });
-  const ignore = ignoreOf(t.spec, settings, t.kind);
+  const ignore = ignoreOf(t.spec as RuntimeSpec | GatewaySpec, settings, t.kind);
   if (t.kind === 'runtime') {
     const spec = t.spec as RuntimeSpec;
     const fresh = strip(await retrying(deps, () => deps.agentCore.getRuntime(r.id!)));
@@ -217,6 +221,49 @@ async function correctOne(deps: DriftDeps, r: ResourcePlan, t: Target, settings:
   }
   if (notes.length > 0) result.reason = notes.join('; ');
   return result;
+}
+
+/**
+ * Applies a declared Cedar policy's drift: a LOG_ONLY write (create or update in LOG_ONLY), a staged
+ * promotion to ACTIVE (its execution started through the promotion job's own start, which refuses
+ * undeclared policies), or the deletion of an undeclared one (prune).
+ */
+async function correctPolicy(deps: DriftDeps, r: ResourcePlan, spec: PolicyTargetSpec, config: Config | undefined): Promise<Omit<ApplyOutcome, 'kind' | 'ref' | 'id' | 'action' | 'fields'>> {
+  const engineId = spec.engine.arn.slice(spec.engine.arn.lastIndexOf('/') + 1);
+  if (r.action === 'delete') {
+    if (!spec.policyId) return { status: 'skipped', reason: 'already gone' };
+    await retrying(deps, () => deps.agentCore.deletePolicy(engineId, spec.policyId!));
+    return { status: 'corrected', reason: 'undeclared policy deleted (prune: true)' };
+  }
+  const declared = spec.declared;
+  if (!declared) throw new AutopilotError(`policy ${spec.name} is not declared`, { details: { ref: r.ref } });
+  if (r.action === 'correct') {
+    // Declared LOG_ONLY: writing it in LOG_ONLY changes no decision.
+    if (spec.policyId) {
+      await retrying(deps, () => deps.agentCore.updatePolicy({
+        policyEngineId: engineId, policyId: spec.policyId!, definition: { cedar: { statement: declared.statement } }, enforcementMode: 'LOG_ONLY', validationMode: declared.validationMode,
+      }));
+      return { status: 'corrected', reason: 'statement written in LOG_ONLY' };
+    }
+    await retrying(deps, () => deps.agentCore.createPolicy({
+      policyEngineId: engineId, name: declared.name, definition: { cedar: { statement: declared.statement } }, enforcementMode: 'LOG_ONLY', validationMode: declared.validationMode,
+      ...(declared.description !== undefined && { description: declared.description }),
+    }));
+    return { status: 'corrected', reason: 'created in LOG_ONLY' };
+  }
+  // promote
+  if (!deps.policyPromotionStateMachineArn || !config) {
+    throw new AutopilotError('the policy-promotion state machine is unknown (set POLICY_PROMOTION_STATE_MACHINE_ARN): cannot start the staged promotion', { details: { ref: r.ref } });
+  }
+  const out = await retrying(deps, () => startPromotion(
+    { sfn: deps.sfn, stateMachineArn: deps.policyPromotionStateMachineArn!, config, now: () => new Date(deps.now()) },
+    { policyEngineArn: spec.engine.arn, policyName: declared.name },
+  ));
+  const policyPromotion = { name: out.executionName, arn: out.executionArn, status: out.status };
+  if (out.status === 'ALREADY_RAN') {
+    return { status: 'skipped', policyPromotion, reason: `the promotion of this statement already ran (${out.executionName}, ${out.executionStatus ?? 'closed'}) and the policy is still not as declared: a person decides (autopilot policy promote --attempt <new>)` };
+  }
+  return { status: 'corrected', policyPromotion, reason: out.status === 'STARTED' ? `staged promotion started (${out.executionName})` : 'a staged promotion is already running' };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { EcrAdapter } from '../adapters/ecr.ts';
 import type { EventsAdapter } from '../adapters/events.ts';
 import type { SfnAdapter } from '../adapters/sfn.ts';
 import { callAws } from '../adapters/aws-errors.ts';
-import type { Config, GatewaySpec, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
+import type { Config, DeclaredPolicy, GatewaySpec, PolicyEngineDeclaration, RuntimeSpec, DriftSettings } from '../lib/config/types.ts';
 import { AmbiguousResourceError, AwsServiceError, ThrottledError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
 import { sleep } from '../lib/time.ts';
@@ -30,6 +30,8 @@ export interface DriftDeps {
   rolloutStateMachineArn?: string;
   /** The runtime-promotion state machine (PROMOTION_STATE_MACHINE_ARN), for safety-net redeploys with `promote`. */
   promotionStateMachineArn?: string;
+  /** The policy-promotion state machine (POLICY_PROMOTION_STATE_MACHINE_ARN), for declared Cedar policies. */
+  policyPromotionStateMachineArn?: string;
   /** The account and region autopilot runs in (ECR registry of tracking rules without `registry`). */
   home: { account?: string; region?: string };
   now: () => number;
@@ -44,9 +46,20 @@ export interface DriftDeps {
 }
 
 /** The unredacted facts behind one resource of the plan (same index as plan.resources). Never serialised. */
+/** A declared (or undeclared live) Cedar policy of a declared engine. */
+export interface PolicyTargetSpec {
+  engine: PolicyEngineDeclaration;
+  name: string;
+  declared?: DeclaredPolicy;
+  /** The live policy (when it exists). */
+  policyId?: string;
+  id?: undefined;
+  ignore: string[];
+}
+
 export interface Target {
-  kind: 'runtime' | 'gateway';
-  spec: RuntimeSpec | GatewaySpec;
+  kind: 'runtime' | 'gateway' | 'policy';
+  spec: RuntimeSpec | GatewaySpec | PolicyTargetSpec;
   live?: Record<string, unknown>;
   arn?: string;
   history?: CorrectionHistory;

@@ -21,6 +21,9 @@ import { newestAllowedImage, rankAllowedImages } from '../domain/drift/safety-ne
 import { decodeRolloutRecord, gatewayFingerprint, judgeTamperRollout, latestExecution } from '../domain/drift/tamper-guard.ts';
 import { decodeRejected, REJECTED_DIGESTS_TAG as REJECTED_TAG_NAME } from '../domain/redeploy/rejected.ts';
 import { isRolloutOfGateway } from '../domain/rollout/execution-name.ts';
+import { planPolicyEngine, type LivePolicyFact, type PolicyEngineObservation } from '../domain/drift/policies.ts';
+import { promotionExecutionPrefix } from '../domain/promotion/preflight.ts';
+import { canonicalStatement } from '../lib/cedar.ts';
 
 import {
   digestOf,
@@ -141,20 +144,24 @@ export async function readDrift(deps: DriftDeps, declared: Config, options: Read
     if (rolloutsUnknown) notes.push(`${rolloutsUnknown}: no policy engine mode is acted on this run (gateways ${watched.join(', ')})`);
   }
 
-  const targets = [...runtimeTargets, ...gatewayTargets];
+  const { observations: policyObs, targets: policyTargets } = await readPolicyEngines(deps, config, notes);
+
+  const targets = [...runtimeTargets, ...gatewayTargets, ...policyTargets];
   const promotionAvailable = deps.promotionStateMachineArn !== undefined;
   let rolloutBlocks: Record<string, RolloutBlock> = {};
   const planWith = (history: Record<string, CorrectionHistory>) => planDrift({
     drift: config.drift, runtimes: runtimeObs, gateways: gatewayObs, now: deps.now(), history,
     backoffBaseMs: deps.backoffBaseMs, rolloutsInProgress, rolloutsUnknown, rolloutBlocks, promotionAvailable,
+    policyEngines: policyObs, reportOnly: options.reportOnly,
   });
   // The correction history (backoff) only matters for drifted resources: read their tags alone, so
   // a resource in sync costs one Get, then plan again with the history.
   const history: Record<string, CorrectionHistory> = {};
   let plan = planWith(history);
-  const drifted = new Set(plan.resources.filter((r) => r.status === 'drifted' && r.id).map((r) => historyKey(r.kind, r.id!)));
+  const drifted = new Set(plan.resources.filter((r) => r.status === 'drifted' && r.id && r.kind !== 'policy').map((r) => historyKey(r.kind as 'runtime' | 'gateway', r.id!)));
   if (drifted.size > 0) {
     await mapWithConcurrency(targets, concurrency, async (t) => {
+      if (t.kind === 'policy') return;
       const id = t.live?.[t.kind === 'runtime' ? 'agentRuntimeId' : 'gatewayId'];
       if (typeof id !== 'string' || !t.arn || !drifted.has(historyKey(t.kind, id))) return;
       try {
@@ -187,6 +194,59 @@ export async function readDrift(deps: DriftDeps, declared: Config, options: Read
   Object.defineProperty(run, 'targets', { value: targets, enumerable: false });
   Object.defineProperty(run, 'config', { value: config, enumerable: false });
   return run;
+}
+
+/**
+ * The declared Cedar policies of every declared engine (ListPolicies once per engine), statements
+ * in Cedar's canonical form, and which declared policies have a promotion running. Targets line up
+ * with the plan entries planPolicyEngine makes (declared policies first, then undeclared live ones).
+ */
+async function readPolicyEngines(deps: DriftDeps, config: Config, notes: string[]): Promise<{ observations: PolicyEngineObservation[]; targets: Target[] }> {
+  const observations: PolicyEngineObservation[] = [];
+  const targets: Target[] = [];
+  if (config.policyEngines.length === 0) return { observations, targets };
+  let running: { name?: string }[] = [];
+  if (deps.policyPromotionStateMachineArn) {
+    try {
+      running = await retrying(deps, () => deps.sfn.listExecutions(deps.policyPromotionStateMachineArn!, 'RUNNING'));
+    } catch (err) {
+      notes.push(`could not list running policy promotions (${errorText(err)}): no promotion is started this run`);
+      running = [{ name: '*' }];
+    }
+  }
+  for (const engine of config.policyEngines) {
+    const engineId = engine.arn.slice(engine.arn.lastIndexOf('/') + 1);
+    const declared = Object.fromEntries(engine.policies.map((p) => [p.name, canonicalStatement(p.statement)]));
+    const inProgress = engine.policies
+      .filter((p) => running.some((e) => e.name === '*' || (e.name ?? '').startsWith(promotionExecutionPrefix(engine.arn, p.name))))
+      .map((p) => p.name);
+    let live: LivePolicyFact[] | undefined;
+    let error: string | undefined;
+    try {
+      live = (await retrying(deps, () => deps.agentCore.listPolicies(engineId))).map((p) => {
+        const statement = p.definition && 'cedar' in p.definition ? p.definition.cedar?.statement : undefined;
+        return {
+          policyId: String(p.policyId), name: String(p.name), status: String(p.status),
+          enforcementMode: p.enforcementMode === 'LOG_ONLY' ? 'LOG_ONLY' as const : 'ACTIVE' as const,
+          statement: typeof statement === 'string' ? canonicalStatement(statement) : null,
+        };
+      });
+    } catch (err) {
+      error = errorText(err);
+    }
+    observations.push({ declaration: engine, declared, ...(live && { live }), ...(error !== undefined && { error }), promotionsInProgress: inProgress });
+    const plan = planPolicyEngine(observations.at(-1)!, { driftMode: config.drift.mode, windowOpen: true });
+    for (const entry of plan) {
+      const name = entry.ref.slice(entry.ref.indexOf('/') + 1);
+      const l = live?.find((x) => x.name === name);
+      targets.push({
+        kind: 'policy',
+        spec: { engine, name, declared: engine.policies.find((p) => p.name === name), ...(l && { policyId: l.policyId }), ignore: [] },
+        ...(l && { live: l as unknown as Record<string, unknown> }),
+      });
+    }
+  }
+  return { observations, targets };
 }
 
 /**

@@ -55,6 +55,8 @@ export interface CorrectDriftDeps {
   sleep: (ms: number) => Promise<void>;
   rolloutStateMachineArn?: string;
   promotionStateMachineArn?: string;
+  /** POLICY_PROMOTION_STATE_MACHINE_ARN: staged promotions of declared Cedar policies. */
+  policyPromotionStateMachineArn?: string;
   /** AUTOPILOT_EVENT_BUS (else the config's events.busName). */
   eventBusName?: string;
   home: { account?: string; region?: string };
@@ -92,6 +94,7 @@ export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'>,
     sleep,
     rolloutStateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
     promotionStateMachineArn: envValue('PROMOTION_STATE_MACHINE_ARN', env),
+    policyPromotionStateMachineArn: envValue('POLICY_PROMOTION_STATE_MACHINE_ARN', env),
     eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
     home: homeOf(lambda, env),
     logger,
@@ -135,6 +138,7 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
   const driftDeps: DriftDeps = {
     agentCore: deps.adapters.agentCore, ecr: deps.adapters.ecr, sfn: deps.adapters.sfn,
     rolloutStateMachineArn: deps.rolloutStateMachineArn, promotionStateMachineArn: deps.promotionStateMachineArn,
+    policyPromotionStateMachineArn: deps.policyPromotionStateMachineArn,
     home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs, readSecret: deps.readSecret,
   };
   const run = await readDrift(driftDeps, config, { reportOnly });

@@ -17,9 +17,10 @@ import { ENGINE_ARN, exampleSeed } from './rollout-fixture.ts';
 export const ENGINE_ID = 'supportPolicies-u1v2w3x4y5';
 
 /** The example config with `policyEngines` (the support engine) as given. */
-export function promotionConfig(declaration: Record<string, unknown>, files: Record<string, string> = {}): string {
+export function promotionConfig(declaration: Record<string, unknown>, files: Record<string, string> = {}, drift?: Record<string, unknown>): string {
   const doc = parse(readFileSync(path.join(REPO_ROOT, 'autopilot.config.yaml'), 'utf8'));
   doc.policyEngines = [{ arn: ENGINE_ARN, ...declaration }];
+  if (drift) doc.drift = { ...doc.drift, ...drift };
   const dir = mkdtempSync(path.join(tmpdir(), 'autopilot-promotion-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   const file = path.join(dir, 'autopilot.config.yaml');

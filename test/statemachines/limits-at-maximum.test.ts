@@ -13,6 +13,7 @@ import { REPO_ROOT } from '../../local/stack.ts';
 import { buildPromotionInput } from '../../functions/domain/redeploy/promotion.ts';
 import { preflight } from '../../functions/domain/rollout/preflight.ts';
 import { assessReadiness, startReadiness } from '../../functions/domain/rollout/readiness.ts';
+import { planRestore } from '../../functions/domain/rollout/restore.ts';
 import { nextStep } from '../../functions/domain/rollout/gates.ts';
 import { rolloutSettingsFromConfig } from '../../functions/domain/rollout/settings.ts';
 import type { VerifyInput } from '../../functions/domain/rollout/contract.ts';
@@ -109,13 +110,14 @@ describe('state machines at the configuration maximum stay well inside the Step 
         request: { ...i.request, settings: undefined }, executionArn: i.executionArn,
         gateway: { gatewayId: GATEWAY, gatewayArn: `arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/${GATEWAY}`, name: 'gw-support', status: 'READY', roleArn: 'arn:aws:iam::123456789012:role/R', authorizerType: 'AWS_IAM' },
         policyEngine: { policyEngineArn: ENGINE, status: 'ACTIVE' },
-        policies: [{ policyId: 'agents-aaaaaaaaaa', name: 'agents', status: 'ACTIVE', effect: 'permit' }],
+        policies: [{ policyId: 'support_agents-a1b2c3d4e5', name: 'support_agents', status: 'ACTIVE', effect: 'permit' }],
         runningExecutions: [], settings: rolloutSettingsFromConfig(settings), eventBusName: 'default',
       }),
       rolloutApplyMode: (i) => startReadiness(new Date(clock.now()), i.readyTimeoutSeconds, true),
+      // The gateway was switched to ENFORCE: the restore puts the recorded (absent) engine configuration back.
       rolloutRestore: (i) => ({
         ...startReadiness(new Date(clock.now()), i.readyTimeoutSeconds, true),
-        restore: { action: 'restored', field: 'policyEngineConfiguration', from: { arn: ENGINE, mode: 'ENFORCE' }, to: null },
+        restore: planRestore({ policyEngineConfiguration: { arn: ENGINE, mode: 'ENFORCE' } }, i.rollbackPoint, i.policyEngineArn).report,
       }),
       // READY at the last allowed poll.
       rolloutCheckGateway: (i) => assessReadiness({

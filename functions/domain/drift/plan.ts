@@ -9,9 +9,10 @@ import { containerUriOf, RUNTIME_UPDATE_FIELDS } from '../runtime-update.ts';
 import { GATEWAY_UPDATE_FIELDS } from '../gateway-update.ts';
 import { REDACTED } from '../redact.ts';
 import { STREAK_RESET_MS } from './history.ts';
+import { planPolicyEngine, type PolicyEngineObservation } from './policies.ts';
 import { compareDeclared, isIgnored, mergeDeclared, normalizeRuntimeFields, pointerSegments, unionPathsOf, type FieldDrift } from './compare.ts';
 
-export type ResourceKind = 'runtime' | 'gateway';
+export type ResourceKind = 'runtime' | 'gateway' | 'policy';
 /** What apply does with a resource (or one of its fields). */
 export type DriftAction =
   | 'none'
@@ -21,6 +22,10 @@ export type DriftAction =
   | 'needs-rollout'
   | 'restore-enforce'
   | 'redeploy'
+  /** A declared Cedar policy brought to ACTIVE through a staged promotion (policy-promotion state machine). */
+  | 'promote'
+  /** An undeclared Cedar policy deleted (the engine's declaration says `prune: true`). */
+  | 'delete'
   /**
    * Tampering that drift does not answer by itself: the gateway's last staged rollout ended without
    * enforcing and the declaration has not changed since (functions/domain/drift/tamper-guard.ts).
@@ -137,6 +142,10 @@ export interface PlanInput {
    * flagged (apply fails them rather than skipping the promotion). Default true.
    */
   promotionAvailable?: boolean;
+  /** Declared Cedar policies per engine (functions/domain/drift/policies.ts). */
+  policyEngines?: PolicyEngineObservation[];
+  /** An on-demand check: nothing is to be acted on. */
+  reportOnly?: boolean;
 }
 
 export interface RolloutBlock {
@@ -326,6 +335,9 @@ export function planDrift(input: PlanInput): DriftPlan {
   const resources = [
     ...input.runtimes.map((o) => planRuntime(o, input)),
     ...input.gateways.map((o) => planGateway(o, input)),
+    ...(input.policyEngines ?? []).flatMap((o) => planPolicyEngine(o, {
+      driftMode: input.drift.mode, windowOpen: inChangeWindow(input.drift.changeWindow, input.now), reportOnly: input.reportOnly,
+    })),
   ].map((r) => ({ ...r, fields: r.fields.map(redactFieldPlan) }));
   const count = (s: ResourceStatus) => resources.filter((r) => r.status === s).length;
   const drifted = count('drifted');
@@ -340,7 +352,7 @@ export function planDrift(input: PlanInput): DriftPlan {
       missing: count('missing'),
       excluded: count('excluded'),
       errors: count('error'),
-      toCorrect: resources.filter((r) => ['correct', 'needs-rollout', 'restore-enforce', 'redeploy'].includes(r.action)).length,
+      toCorrect: resources.filter((r) => ['correct', 'needs-rollout', 'restore-enforce', 'redeploy', 'promote', 'delete'].includes(r.action)).length,
       fields: resources.reduce((n, r) => n + r.fields.length, 0),
       needsHuman: resources.filter((r) => r.action === 'needs-human' || r.fields.some((f) => f.action === 'needs-human')).length,
     },

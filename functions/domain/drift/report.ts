@@ -14,7 +14,7 @@ export const DRIFT_DETAIL_TYPES = {
 
 /** The parts of an apply outcome the events carry (functions/app/drift.ts ApplyOutcome). */
 export interface OutcomeLike {
-  kind: 'runtime' | 'gateway';
+  kind: 'runtime' | 'gateway' | 'policy';
   ref: string;
   id?: string;
   action: string;
