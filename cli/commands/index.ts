@@ -8,6 +8,7 @@ import emulator from './emulator.ts';
 import events from './events.ts';
 import { describe, get } from './fleet.ts';
 import invoke from './invoke.ts';
+import policy from './policy.ts';
 import redeploy from './redeploy.ts';
 import rollout from './rollout.ts';
 import validate from './validate.ts';
@@ -19,6 +20,7 @@ export const SPECS: readonly Spec[] = [
   apply,
   redeploy,
   rollout,
+  policy,
   validate,
   events,
   invoke,

@@ -7,13 +7,13 @@
  * The statement always comes from the packaged config (never from a request or the execution
  * state); every write checks that its hash is still the one the preflight recorded.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Policy } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { Adapters } from '../adapters/index.ts';
 import type { Config, DeclaredPolicy, PolicyEngineDeclaration } from '../lib/config/types.ts';
 import { canonicalStatement } from '../lib/cedar.ts';
-import { ExecutionAlreadyExistsError, ResourceNotFoundError } from '../lib/errors.ts';
+import { ResourceNotFoundError } from '../lib/errors.ts';
+import { ATTEMPT, ATTEMPT_PROBLEM, dryRunAttempt, executionArnOf, startOnce, type StartStatus } from '../domain/execution-start.ts';
 import { now as clockNow } from '../lib/time.ts';
 import type {
   CheckPolicyInput, PolicyProgress, PromotionRequest, PromotionState, PromotionVerifyInput, PromotionVerifyResult, StateError, WriteInput,
@@ -273,7 +273,7 @@ export interface StartPromotionRequest {
 }
 
 export interface StartPromotionResult {
-  status: 'STARTED' | 'ALREADY_RUNNING' | 'ALREADY_RAN';
+  status: StartStatus;
   executionArn: string;
   executionName: string;
   policyEngineArn: string;
@@ -281,8 +281,6 @@ export interface StartPromotionResult {
   dryRun: boolean;
   executionStatus?: string;
 }
-
-const ATTEMPT = /^[A-Za-z0-9_.:-]{1,40}$/;
 
 /** Shape checks of a start request; only declared engines and policies can be named. */
 export function validatePromotionRequest(raw: unknown, config: Config): StartPromotionRequest {
@@ -293,7 +291,7 @@ export function validatePromotionRequest(raw: unknown, config: Config): StartPro
   if (typeof r.policyEngineArn !== 'string') problems.push('policyEngineArn must be a policy engine ARN');
   if (typeof r.policyName !== 'string') problems.push('policyName must be a policy name');
   if (r.dryRun !== undefined && typeof r.dryRun !== 'boolean') problems.push('dryRun must be a boolean');
-  if (r.attempt !== undefined && !(typeof r.attempt === 'string' && ATTEMPT.test(r.attempt))) problems.push('attempt must be 1-40 letters, digits, or . _ : -');
+  if (r.attempt !== undefined && !(typeof r.attempt === 'string' && ATTEMPT.test(r.attempt))) problems.push(ATTEMPT_PROBLEM);
   if (problems.length > 0) throw new InvalidPromotionRequestError(`Invalid promotion request: ${problems.join('; ')}`, { details: { problems } });
   declaredPolicy(config, r.policyEngineArn as string, r.policyName as string);
   return r as unknown as StartPromotionRequest;
@@ -307,10 +305,10 @@ export async function startPromotion(
   const request = validatePromotionRequest(raw, deps.config);
   const { policy } = declaredPolicy(deps.config, request.policyEngineArn, request.policyName);
   const dryRun = request.dryRun === true;
-  const attempt = request.attempt ?? (dryRun ? `${deps.now().getTime()}-${randomUUID().slice(0, 8)}` : undefined);
+  const attempt = request.attempt ?? (dryRun ? dryRunAttempt(deps.now()) : undefined);
   const hash = statementHash(canonicalStatement(policy.statement));
   const executionName = promotionExecutionName(request.policyEngineArn, request.policyName, hash, { dryRun, ...(attempt !== undefined && { attempt }) });
-  const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  const executionArn = executionArnOf(deps.stateMachineArn, executionName);
   const base = { executionArn, executionName, policyEngineArn: request.policyEngineArn, policyName: request.policyName, dryRun };
   const running = await deps.sfn.listExecutions(deps.stateMachineArn, 'RUNNING');
   if (running.some((e) => e.name === executionName)) return { ...base, status: 'ALREADY_RUNNING', executionStatus: 'RUNNING' };
@@ -320,12 +318,5 @@ export async function startPromotion(
     if (other) return { ...base, executionArn: other.executionArn ?? executionArn, executionName: other.name ?? executionName, status: 'ALREADY_RUNNING', executionStatus: 'RUNNING' };
   }
   const input: PromotionRequest = { policyEngineArn: request.policyEngineArn, policyName: request.policyName, dryRun, ...(attempt !== undefined && { attempt }) };
-  try {
-    const started = await deps.sfn.startExecution({ stateMachineArn: deps.stateMachineArn, name: executionName, input });
-    return { ...base, executionArn: started.executionArn ?? executionArn, status: 'STARTED' };
-  } catch (err) {
-    if (!(err instanceof ExecutionAlreadyExistsError)) throw err;
-    const existing = await deps.sfn.describeExecution(executionArn);
-    return { ...base, status: existing.status === 'RUNNING' ? 'ALREADY_RUNNING' : 'ALREADY_RAN', executionStatus: existing.status };
-  }
+  return { ...base, ...await startOnce(deps.sfn, { stateMachineArn: deps.stateMachineArn, name: executionName, input }) };
 }

@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/autopilot.ts';
 import { reference, withReference } from '../../scripts/cli-reference.ts';
+import { SPECS } from '../../cli/commands/index.ts';
+
+/** Commands with subcommands (their rows name `group sub`). */
+const GROUPS = new Set(SPECS.filter((s) => s.kind === 'group').map((s) => s.name));
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -17,7 +21,7 @@ describe('README CLI reference', () => {
     for (const row of rows) {
       const usage = row.slice(3, row.indexOf('` |')).replace(/\\\|/g, '|');
       const words = usage.split(' ');
-      const path = words.slice(0, words[0] === 'rollout' ? 2 : 1);
+      const path = words.slice(0, GROUPS.has(words[0]) ? 2 : 1);
       const out: string[] = [];
       expect(await main([...path, '--help'], { stdout: (l) => out.push(l), stderr: () => undefined, env: {}, isTTY: false }), usage).toBe(0);
       const help = out.join('\n');

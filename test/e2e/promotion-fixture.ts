@@ -11,6 +11,7 @@ import { BedrockAgentCoreControlClient, ListPoliciesCommand } from '@aws-sdk/cli
 import { parse, stringify } from 'yaml';
 import { REPO_ROOT, startStack, type Stack } from '../../local/stack.ts';
 import { setTimeSource } from '../../functions/lib/time.ts';
+import type { Clock } from '../../local/clock.ts';
 import type { PromotionResult } from '../../functions/domain/promotion/contract.ts';
 import { ENGINE_ARN, exampleSeed } from './rollout-fixture.ts';
 
@@ -41,9 +42,10 @@ export interface PromotionStack {
   close(): Promise<void>;
 }
 
-export async function promotionStack(configFile: string, mutate?: Parameters<typeof exampleSeed>[0]): Promise<PromotionStack> {
+export async function promotionStack(configFile: string, mutate?: Parameters<typeof exampleSeed>[0], options: { clock?: Clock } = {}): Promise<PromotionStack> {
   const stack = await startStack({
     configFile,
+    clock: options.clock,
     seed: exampleSeed((s) => {
       (s.gateways![0] as any).config.policyEngineConfiguration.mode = 'ENFORCE';
       mutate?.(s);

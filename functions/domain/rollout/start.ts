@@ -13,11 +13,10 @@
  *
  * No SDK, no env, no clock here: the adapters, config and time arrive in `deps`.
  */
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../../lib/config/types.ts';
 import { ConfigError } from '../../lib/config/config-error.ts';
 import { DEFAULT_ROLLOUT_SETTINGS, parseRolloutOverrides } from '../../lib/config/rollout.ts';
-import { ExecutionAlreadyExistsError } from '../../lib/errors.ts';
+import { ATTEMPT, ATTEMPT_PROBLEM, dryRunAttempt, executionArnOf, startOnce, type StartStatus } from '../execution-start.ts';
 import { validateShape } from '../../lib/model/validate.ts';
 import type { RolloutRequest } from './contract.ts';
 import { InvalidRolloutInputError, RolloutInProgressError } from './errors.ts';
@@ -59,13 +58,7 @@ export interface StartRolloutRequest {
   attempt?: string | number;
 }
 
-export type StartStatus =
-  /** A new execution was started. */
-  | 'STARTED'
-  /** The same request is already running: that execution is returned. */
-  | 'ALREADY_RUNNING'
-  /** The same request already ran (its execution is closed); nothing started. */
-  | 'ALREADY_RAN';
+export type { StartStatus };
 
 export interface StartRolloutResult {
   status: StartStatus;
@@ -77,8 +70,6 @@ export interface StartRolloutResult {
   /** Status of the existing execution (ALREADY_RUNNING / ALREADY_RAN). */
   executionStatus?: string;
 }
-
-const ATTEMPT = /^[A-Za-z0-9_.:-]{1,40}$/;
 
 function fail(problems: string[]): never {
   throw new InvalidRolloutInputError(`Invalid rollout request: ${problems.join('; ')}`, { details: { problems } });
@@ -99,7 +90,7 @@ export function validateStartRequest(request: unknown, config?: Config): StartRo
   }
   if (r.dryRun !== undefined && typeof r.dryRun !== 'boolean') problems.push('dryRun must be a boolean');
   if (r.attempt !== undefined && !((typeof r.attempt === 'string' || typeof r.attempt === 'number') && ATTEMPT.test(String(r.attempt)))) {
-    problems.push('attempt must be 1-40 letters, digits, or . _ : -');
+    problems.push(ATTEMPT_PROBLEM);
   }
   if (r.settings !== undefined) {
     if (typeof r.settings !== 'object' || r.settings === null || Array.isArray(r.settings)) {
@@ -142,9 +133,9 @@ export async function startPolicyRollout(deps: StartRolloutDeps, raw: StartRollo
   const policyEngineArn = await resolveEngine(deps, request);
   const dryRun = request.dryRun === true;
   // A dry run changes nothing: every one is its own execution unless the caller names an attempt.
-  const attempt = request.attempt ?? (dryRun ? (deps.newAttempt?.() ?? `${deps.now().getTime()}-${randomUUID().slice(0, 8)}`) : undefined);
+  const attempt = request.attempt ?? (dryRun ? (deps.newAttempt?.() ?? dryRunAttempt(deps.now())) : undefined);
   const executionName = rolloutExecutionName(request.gatewayId, policyEngineArn, 'ENFORCE', { attempt, dryRun });
-  const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  const executionArn = executionArnOf(deps.stateMachineArn, executionName);
   const base = { executionArn, executionName, gatewayId: request.gatewayId, policyEngineArn, dryRun };
 
   const running = (await deps.sfn.listExecutions(deps.stateMachineArn, 'RUNNING'))
@@ -168,13 +159,5 @@ export async function startPolicyRollout(deps: StartRolloutDeps, raw: StartRollo
     dryRun,
     ...(request.settings !== undefined && { settings: request.settings as RolloutRequest['settings'] }),
   };
-  try {
-    const started = await deps.sfn.startExecution({ stateMachineArn: deps.stateMachineArn, name: executionName, input });
-    return { ...base, executionArn: started.executionArn ?? executionArn, status: 'STARTED' };
-  } catch (err) {
-    if (!(err instanceof ExecutionAlreadyExistsError)) throw err;
-    // Started in between (RUNNING) or an earlier run of the same request (closed).
-    const existing = await deps.sfn.describeExecution(executionArn);
-    return { ...base, status: existing.status === 'RUNNING' ? 'ALREADY_RUNNING' : 'ALREADY_RAN', executionStatus: existing.status };
-  }
+  return { ...base, ...await startOnce(deps.sfn, { stateMachineArn: deps.stateMachineArn, name: executionName, input }) };
 }

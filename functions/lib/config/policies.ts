@@ -24,6 +24,7 @@ import { z } from 'zod';
 import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import { checkGatewayId, checkPolicyEngineArn } from './patterns.ts';
 import type { RawIssue } from './issues.ts';
+import { dimensionSetSchema } from './rollout.ts';
 
 /** Suffix of the trial copy a changed ACTIVE policy is baked as (its name must fit CreatePolicy's 48). */
 export const CANDIDATE_SUFFIX = '_next';
@@ -103,16 +104,7 @@ export const DEFAULT_PROMOTION_SETTINGS: Readonly<PromotionSettings> = Object.fr
   projections: Object.freeze({}),
 });
 
-const PLACEHOLDERS = ['gatewayId', 'gatewayArn', 'policyEngineId', 'policyEngineArn', 'policyId', 'policyName', 'mode'];
-
-const projection = z.record(z.string().min(1).max(255), checkedString((v) => {
-  if (v.length > 1024) return 'must be at most 1024 characters';
-  const unknown = [...v.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
-  return unknown.length > 0 ? `uses unknown placeholder {${unknown[0]}} (known: ${PLACEHOLDERS.map((n) => `{${n}}`).join(' ')})` : undefined;
-})).superRefine((d, ctx) => {
-  const n = Object.keys(d).length;
-  if (n === 0 || n > 30) ctx.addIssue({ code: 'custom', message: 'must have between 1 and 30 dimensions (the CloudWatch limit)' });
-});
+const projection = dimensionSetSchema(['gatewayId', 'gatewayArn', 'policyEngineId', 'policyEngineArn', 'policyId', 'policyName', 'mode']);
 
 const D = DEFAULT_PROMOTION_SETTINGS;
 

@@ -87,15 +87,22 @@ export const metricGateSchema = z.strictObject({
 
 const PLACEHOLDERS = ['gatewayId', 'gatewayArn', 'policyEngineId', 'policyEngineArn', 'mode'];
 
-/** One dimension-set template: the complete set a gate reads (CloudWatch matches it exactly). */
-const projectionSchema = z.record(z.string().min(1).max(255), checkedString((v) => {
-  if (v.length > 1024) return 'must be at most 1024 characters';
-  const unknown = [...v.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((n) => !PLACEHOLDERS.includes(n));
-  return unknown.length > 0 ? `uses unknown placeholder {${unknown[0]}} (known: ${PLACEHOLDERS.map((n) => `{${n}}`).join(' ')})` : undefined;
-})).superRefine((d, ctx) => {
-  const n = Object.keys(d).length;
-  if (n === 0 || n > 30) ctx.addIssue({ code: 'custom', message: 'must have between 1 and 30 dimensions (the CloudWatch limit)' });
-});
+/**
+ * One dimension-set template: the complete set a gate reads (CloudWatch matches it exactly), with
+ * `{placeholder}`s from `placeholders`; 1 to 30 dimensions (the CloudWatch limit).
+ */
+export function dimensionSetSchema(placeholders: readonly string[]) {
+  return z.record(z.string().min(1).max(255), checkedString((v) => {
+    if (v.length > 1024) return 'must be at most 1024 characters';
+    const unknown = [...v.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((n) => !placeholders.includes(n));
+    return unknown.length > 0 ? `uses unknown placeholder {${unknown[0]}} (known: ${placeholders.map((n) => `{${n}}`).join(' ')})` : undefined;
+  })).superRefine((d, ctx) => {
+    const n = Object.keys(d).length;
+    if (n === 0 || n > 30) ctx.addIssue({ code: 'custom', message: 'must have between 1 and 30 dimensions (the CloudWatch limit)' });
+  });
+}
+
+const projectionSchema = dimensionSetSchema(PLACEHOLDERS);
 
 export const projectionsSchema = z.strictObject({
   decisions: projectionSchema.optional(),

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,5 +88,22 @@ describe('policyEngines: Cedar policies under declared configuration', () => {
     const text = doc([{ name: 'agents', statement: 'permit (principal, action, resource) when { x };' }]);
     expect(() => parseConfig(text, 'c.yaml', { cedar: false })).not.toThrow();
     expect(issues(() => parseConfig(text, 'c.yaml')).length).toBe(1);
+  });
+
+  it('the example config\'s commented policyEngines section loads as written once uncommented', async () => {
+    const example = readFileSync(new URL('../../../autopilot.config.yaml', import.meta.url), 'utf8');
+    const uncommented = example.replace(/^# policyEngines:\n(?:#(?: .*)?\n)+/m, (block) => block.replace(/^# ?/gm, ''));
+    expect(uncommented).not.toBe(example);
+    const d = dir({ 'autopilot.config.yaml': uncommented });
+    mkdirSync(path.join(d, 'policies'));
+    writeFileSync(path.join(d, 'policies', 'no_ticket_deletes.cedar'), 'forbid (principal, action == AgentCore::Action::"tickets___deleteTicket", resource);\n');
+    const config = await loadConfig(path.join(d, 'autopilot.config.yaml'));
+    expect(config.policyEngines).toHaveLength(1);
+    expect(config.policyEngines[0]).toMatchObject({ arn: ENGINE, prune: false, promote: 'manual', promotion: { bakeMinutes: 60, maxDenySpikeRatio: 2 } });
+    expect(config.policyEngines[0].policies.map((x) => [x.name, x.mode, x.source])).toEqual([
+      ['support_agents', 'ACTIVE', 'inline'],
+      ['no_ticket_deletes', 'ACTIVE', 'policies/no_ticket_deletes.cedar'],
+      ['urgent_by_leads', 'LOG_ONLY', 'inline'],
+    ]);
   });
 });
