@@ -10,7 +10,7 @@ import type { Config } from '../../functions/lib/config/types.ts';
 import { AutopilotError, ResourceNotFoundError } from '../../functions/lib/errors.ts';
 import { now } from '../../functions/lib/time.ts';
 import type { RolloutResult, VerifyResult } from '../../functions/domain/rollout/contract.ts';
-import { ApprovalRejectedError, InvalidRolloutInputError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
+import { InvalidRolloutInputError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
 import { isRolloutOfGateway, rolloutExecutionPrefix } from '../../functions/domain/rollout/execution-name.ts';
 import { NO_ACKNOWLEDGED_MEMBERS } from '../../functions/lib/model/unknown-members.ts';
 import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '../../functions/domain/rollout/inspect.ts';
@@ -19,7 +19,7 @@ import { abortRollout } from '../../functions/app/rollout-abort.ts';
 import { causeMessage } from '../../functions/domain/rollout/outcome.ts';
 import type { RestoreReport } from '../../functions/domain/rollout/restore.ts';
 import { clientOptions, followStackClock } from '../aws.ts';
-import { functionUrlOf, postToFunctionUrl } from '../../functions/adapters/lambda-url.ts';
+import { answerThroughApprovalUrl } from './approval.ts';
 import { optionalConfig } from '../config.ts';
 import { notFound, refused, UsageError } from '../errors.ts';
 import { rolloutOutcomeExit } from '../exit-codes.ts';
@@ -339,30 +339,12 @@ async function status(a: Args, io: CliIO, env: Env, json: boolean, ctx: ActionCo
   return rolloutOutcomeExit(final.outcome);
 }
 
-/**
- * Approve or reject through the stack's approval entry point (the approveRollout function URL,
- * AuthType AWS_IAM, signed with the operator's credentials): only the configured approvers are
- * answered, and the execution records who answered. The task token never leaves AWS.
- */
+/** Approve or reject through the stack's approval entry point (cli/actions/approval.ts). */
 async function answer(a: Args, io: CliIO, env: Env, json: boolean, approve: boolean, ctx: ActionContext): Promise<number> {
   const executionArn = await targetExecution(a, io, env);
-  const options = clientOptions(ctx);
-  const region = options.region ?? 'us-east-1';
-  const call = { region, ...(options.endpoint && { endpoint: options.endpoint }), ...(options.credentials && { credentials: options.credentials as never }) };
-  const url = one(a, '--approval-url') ?? (io.env.AUTOPILOT_APPROVAL_URL || undefined)
-    ?? await functionUrlOf(`agentcore-autopilot-${one(a, '--stage') ?? 'dev'}-approveRollout`, call).catch((err: unknown) => {
-      if (err instanceof ResourceNotFoundError) throw notFound('The stack has no approval URL (approveRollout); deploy it or pass --approval-url');
-      throw err;
-    });
-  const comment = one(a, approve ? '--comment' : '--reason');
-  const res = await postToFunctionUrl(url, { executionArn, decision: approve ? 'approve' : 'reject', ...(comment !== undefined && { comment }) }, call);
-  const body = (res.body ?? {}) as { message?: string; Message?: string; by?: string; answered?: string };
-  if (res.status === 403 || res.status === 409) throw refused(body.message ?? body.Message ?? `the approval entry point refused (${res.status})`);
-  if (res.status === 404) throw notFound(body.message ?? 'no such execution');
-  if (res.status !== 200) throw new AutopilotError(`The approval entry point answered ${res.status}: ${body.message ?? body.Message ?? 'error'}`);
-  const out = { answered: body.answered ?? (approve ? 'APPROVED' : 'REJECTED'), by: body.by, executionArn };
+  const out = await answerThroughApprovalUrl(ctx, { executionArn, approve, comment: one(a, approve ? '--comment' : '--reason'), url: one(a, '--approval-url'), stage: one(a, '--stage') });
   if (json) ctx.out.document(out);
-  else io.stdout(`${approve ? 'Approved' : 'Rejected'} by ${body.by}: ${executionArn}`);
+  else io.stdout(`${approve ? 'Approved' : 'Rejected'} by ${out.by}: ${executionArn}`);
   return EXIT.OK;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Approvals of a policy rollout, as the approveRollout function URL receives them: who calls (the
+ * Approvals of a policy rollout or promotion, as the approveRollout function URL receives them: who calls (the
  * IAM identity Lambda authenticated), whether that principal is a configured approver, and what
  * the answer to the waiting execution is. Pure: the request in, the decision out.
  *
@@ -35,8 +35,14 @@ export interface ApprovalRequest {
   comment?: string;
 }
 
-export const APPROVAL_DETAIL_TYPES = { approve: 'Policy Rollout Approved', reject: 'Policy Rollout Rejected' } as const;
-export const APPROVAL_REQUEST = 'Policy Rollout Approval';
+/** What waits for an approval: a policy rollout or a policy promotion (the same answer shape). */
+export type ApprovalKind = 'rollout' | 'promotion';
+export const APPROVAL_DETAIL_TYPES = {
+  rollout: { approve: 'Policy Rollout Approved', reject: 'Policy Rollout Rejected' },
+  promotion: { approve: 'Policy Promotion Approved', reject: 'Policy Promotion Rejected' },
+} as const;
+/** The `request` of a refused approval's `Request Refused` event. */
+export const APPROVAL_REQUEST = 'Approval';
 const MAX_COMMENT = 500;
 const EXECUTION_ARN = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]{1,80}:[^:\s]{1,80}$/;
 const ROLE_SESSION = /^arn:aws[\w-]*:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/;
@@ -87,6 +93,11 @@ export function parseApprovalRequest(event: FunctionUrlEvent): { ok: true; reque
 /** Whether an execution ARN belongs to the given state machine. */
 export function isExecutionOf(executionArn: string, stateMachineArn: string): boolean {
   return executionArn.startsWith(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:`);
+}
+
+/** Which of the stack's state machines an execution belongs to (undefined: none of them). */
+export function approvalKindOf(executionArn: string, stateMachines: Partial<Record<ApprovalKind, string>>): ApprovalKind | undefined {
+  return (Object.keys(stateMachines) as ApprovalKind[]).find((k) => stateMachines[k] !== undefined && isExecutionOf(executionArn, stateMachines[k]!));
 }
 
 /** What the waiting execution gets: SendTaskSuccess output, or SendTaskFailure's error and cause. */

@@ -1,7 +1,7 @@
 /**
- * `approveRollout`: the approval entry point of policy rollouts, served as a Lambda function URL
- * with AuthType AWS_IAM (SigV4-signed requests only; `autopilot rollout approve|reject` signs with
- * the operator's credentials). Only the principals in APPROVER_PRINCIPALS (serverless.yml's
+ * `approveRollout`: the approval entry point of policy rollouts and policy promotions, served as a
+ * Lambda function URL with AuthType AWS_IAM (SigV4-signed requests only; `autopilot rollout|policy
+ * approve|reject` sign with the operator's credentials). Only the principals in APPROVER_PRINCIPALS (serverless.yml's
  * approverPrincipals) may answer; every answer is recorded with the caller's ARN.
  * See functions/app/approval.ts.
  */
@@ -17,13 +17,14 @@ const logger = createLogger();
 
 /** The deps of one invocation from the Lambda environment. */
 export async function approvalDepsFor(env: NodeJS.ProcessEnv = process.env): Promise<ApprovalDeps> {
-  const stateMachineArn = envValue('ROLLOUT_STATE_MACHINE_ARN', env);
-  if (!stateMachineArn) throw new Error('ROLLOUT_STATE_MACHINE_ARN is not set');
+  const rollout = envValue('ROLLOUT_STATE_MACHINE_ARN', env);
+  if (!rollout) throw new Error('ROLLOUT_STATE_MACHINE_ARN is not set');
+  const promotion = envValue('POLICY_PROMOTION_STATE_MACHINE_ARN', env);
   return {
     adapters: adaptersFor(env),
     config: await configFor(env),
     approvers: (envValue('APPROVER_PRINCIPALS', env) ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    stateMachineArn,
+    stateMachines: { rollout, ...(promotion && { promotion }) },
     eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
     now,
     logger,

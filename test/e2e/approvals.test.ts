@@ -45,8 +45,8 @@ describe('approving a rollout', () => {
     expect(await as('AKIA-NOBODY', { executionArn, decision: 'approve' })).toMatchObject({ status: 403, body: { Message: 'Forbidden' } });
     const refused = stack.events.events.filter((e) => e.event['detail-type'] === 'Request Refused').map((e) => e.event.detail);
     expect(refused).toMatchObject([
-      { request: 'Policy Rollout Approval', reason: 'not-an-approver', problems: ['arn:aws:iam::123456789012:user/mallory is not one of the approverPrincipals'] },
-      { request: 'Policy Rollout Approval', reason: 'not-an-approver' },
+      { request: 'Approval', reason: 'not-an-approver', problems: ['arn:aws:iam::123456789012:user/mallory is not one of the approverPrincipals'] },
+      { request: 'Approval', reason: 'not-an-approver' },
     ]);
     expect(stack.sfn.getExecution(executionArn)?.status).toBe('RUNNING');
     expect(stack.emulator.count('SendTaskSuccess') + stack.emulator.count('SendTaskFailure')).toBe(0);
