@@ -1,11 +1,13 @@
 /**
- * Both state machines at the configuration maximum, on the Step Functions stand-in (which enforces
+ * The state machines at the configuration maximum, on the Step Functions stand-in (which enforces
  * the 25,000-event history and 256 KiB payload quotas like AWS), on a virtual clock. The tasks are
  * a scripted world built from the real domain functions (readiness, verification steps, promotion
- * input), arranged for the longest run each machine allows: every wait ends at its last poll, every
- * bake uses every extension, and the last step fails so that everything is restored.
+ * input, promotion preflight, write plans and gates), arranged for the longest run each machine
+ * allows: every wait ends at its last poll, every bake uses every extension, and the last step
+ * fails so that everything is restored.
  */
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { VirtualClock } from '../../local/clock.ts';
 import { StepFunctionsStandIn } from '../../local/emulator/stepfunctions/index.ts';
 import { loadServerlessConfig } from '../../local/lambda/serverless-config.ts';
@@ -19,9 +21,17 @@ import { rolloutSettingsFromConfig } from '../../functions/domain/rollout/settin
 import type { VerifyInput } from '../../functions/domain/rollout/contract.ts';
 import { parseConfig } from '../../functions/lib/config/load.ts';
 import { parseRolloutOverrides, MAX_BAKE_EXTENSIONS, MAX_READY_TIMEOUT_MINUTES } from '../../functions/lib/config/rollout.ts';
+import type { PromotionContext } from '../../functions/domain/promotion/contract.ts';
+import { promotionStreams } from '../../functions/domain/promotion/gates.ts';
+import { describeStream } from '../../functions/domain/rollout/projections.ts';
 import {
-  HISTORY_BUDGET, maxPromotionTimeoutMinutes, promotionHistoryBound, rolloutHistoryBound,
+  DEFAULT_PROMOTION_STREAM_BYTES, MAX_PROMOTION_BAKE_EXTENSIONS, MAX_PROMOTION_READY_TIMEOUT_MINUTES, PROMOTION_SETTINGS_STATE_BUDGET, promotionStateBytesBound,
+} from '../../functions/lib/config/promotion-limits.ts';
+import {
+  HISTORY_BUDGET, MAX_EXECUTION_MINUTES, PAYLOAD_QUOTA_BYTES, POLICY_PROMOTION_TASK_MAX_SECONDS, maxPromotionTimeoutMinutes,
+  policyPromotionDurationBound, policyPromotionHistoryBound, policyPromotionMaxPolls, promotionHistoryBound, rolloutHistoryBound,
 } from '../../functions/lib/step-functions-limits.ts';
+import { promotionWorld } from './policy-promotion-world.ts';
 
 const RUNTIME = 'supportAgent-a1b2c3d4e5';
 const GATEWAY = 'gw-support-k1l2m3n4o5';
@@ -46,6 +56,59 @@ function stack(world: Record<string, Task>) {
   });
   sfn.registerFromConfig(config);
   return { clock, sfn, arn: (key: string) => config.stateMachines[key].arn };
+}
+
+/** SendTaskSuccess through the stand-in's API. */
+async function sendTaskSuccess(sfn: StepFunctionsStandIn, taskToken: string, output: unknown): Promise<void> {
+  const body = JSON.stringify({ taskToken, output: JSON.stringify(output) });
+  await sfn.resolve({ method: 'POST', path: '/', query: new URLSearchParams(), headers: {}, body, target: 'AWSStepFunctions.SendTaskSuccess' })!.run();
+}
+
+const POLICY = 'support_agents';
+/** A config declaring one ACTIVE policy of ENGINE with these promotion settings, on `gateways`. */
+const promotionDoc = (promotion: Record<string, unknown>, gateways = [GATEWAY], mode = 'ACTIVE') => stringify({
+  version: 1,
+  gateways: gateways.map((id) => ({ id, policyEngine: { arn: ENGINE, mode: 'ENFORCE' } })),
+  policyEngines: [{ arn: ENGINE, promotion, policies: [{ name: POLICY, mode, statement: 'permit (principal, action, resource) when { principal.hasTag("role") };' }] }],
+});
+const declared = (promotion: Record<string, unknown>, gateways?: string[]) => parseConfig(promotionDoc(promotion, gateways), 'a.yaml', { cedar: false }).policyEngines[0];
+const gatewayArn = (id: string) => `arn:aws-us-gov:bedrock-agentcore:us-gov-west-1:123456789012:gateway/${id}`;
+
+/** Runs one promotion of POLICY at `declaration` to its end. */
+async function runPromotion(declaration: ReturnType<typeof declared>, o: { previousStatement?: string; activeAlarms?: 'OK' | 'ALARM' } = {}) {
+  const world: Record<string, Task> = {};
+  const { clock, sfn, arn } = stack(world);
+  const w = promotionWorld({
+    clock, declaration, gatewayArn, previousStatement: o.previousStatement ?? 'permit (principal, action, resource);',
+    approve: (token) => sendTaskSuccess(sfn, token, { approvedBy: 'alice' }), activeAlarms: o.activeAlarms,
+  });
+  let plan: { maxPolls: number } | undefined;
+  Object.assign(world, w.tasks, { promotionPreflight: (i: any) => { const st = w.tasks.promotionPreflight(i) as any; plan = st.promotion.plan; return st; } });
+  const { executionArn } = sfn.startExecution({ stateMachineArn: arn('policyPromotion'), input: JSON.stringify({ policyEngineArn: ENGINE, policyName: POLICY }) });
+  const done = await sfn.waitForExecution(executionArn);
+  // The largest state input/output, task parameters or result the execution carried.
+  const bytes = Math.max(...done.history.map((e) => Math.max(0, ...['input', 'output', 'parameters'].map((k) => {
+    const v = e.details?.value[k];
+    return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0;
+  }))));
+  return { done, events: w.events, plan: plan!, bytes };
+}
+
+/** The longest one Task state can run with every retry, seconds: attempts × TimeoutSeconds + retry intervals. */
+function longestTaskSeconds(states: Record<string, any>): number {
+  let longest = 0;
+  for (const s of Object.values(states)) {
+    if (s.Type === 'Parallel') for (const b of s.Branches) longest = Math.max(longest, longestTaskSeconds(b.States));
+    if (s.Type !== 'Task' || typeof s.TimeoutSeconds !== 'number') continue;
+    let attempts = 1;
+    let waits = 0;
+    for (const r of s.Retry ?? []) {
+      for (let n = 0; n < (r.MaxAttempts ?? 3); n++) waits += Math.min((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** n, r.MaxDelaySeconds ?? Infinity);
+      attempts += r.MaxAttempts ?? 3;
+    }
+    longest = Math.max(longest, attempts * s.TimeoutSeconds + waits);
+  }
+  return longest;
 }
 
 describe('state machines at the configuration maximum stay well inside the Step Functions quotas', () => {
@@ -142,5 +205,83 @@ describe('state machines at the configuration maximum stay well inside the Step 
     expect(polls).toBe(3 * (MAX_READY_TIMEOUT_MINUTES * 4 + 1));
     expect(done.history.length).toBeLessThanOrEqual(rolloutHistoryBound(MAX_READY_TIMEOUT_MINUTES, MAX_BAKE_EXTENSIONS));
     expect(rolloutHistoryBound(MAX_READY_TIMEOUT_MINUTES, MAX_BAKE_EXTENSIONS)).toBeLessThanOrEqual(HISTORY_BUDGET);
+  });
+
+  it('policy-promotion: the longest readiness waits, every bake extension, the approval at its last second, ACTIVE failing, the restore at its last poll', async () => {
+    const promotion = {
+      readyTimeoutMinutes: MAX_PROMOTION_READY_TIMEOUT_MINUTES, maxBakeExtensions: MAX_PROMOTION_BAKE_EXTENSIONS, bakeMinutes: 60, activeBakeMinutes: 30,
+      alarms: ['errors'], approval: { required: true, timeoutMinutes: 24 * 60 },
+    };
+    const declaration = declared(promotion);
+    // The config accepts exactly this, not a minute or an extension more, and no run past a year.
+    expect(() => declared({ ...promotion, readyTimeoutMinutes: MAX_PROMOTION_READY_TIMEOUT_MINUTES + 1 })).toThrow(/readyTimeoutMinutes/);
+    expect(() => declared({ ...promotion, maxBakeExtensions: MAX_PROMOTION_BAKE_EXTENSIONS + 1 })).toThrow(/maxBakeExtensions/);
+    // Bakes alone within a year (what the preflight checks), retried tasks and readiness waits past it.
+    const bakeMinutes = Math.floor(MAX_EXECUTION_MINUTES / (MAX_PROMOTION_BAKE_EXTENSIONS + 1)) - 30;
+    expect(policyPromotionDurationBound({ ...declaration.promotion, bakeMinutes })).toBeGreaterThan(MAX_EXECUTION_MINUTES);
+    expect(() => declared({ ...promotion, bakeMinutes })).toThrow(/one year/);
+    // Every task state of the ASL at its longest fits the allowance the duration bound counts.
+    const asl = loadServerlessConfig(`${REPO_ROOT}/serverless.yml`, { stage: 'dev', env: {} }).stateMachines.policyPromotion.definition as { States: Record<string, unknown> };
+    expect(longestTaskSeconds(asl.States)).toBeLessThanOrEqual(POLICY_PROMOTION_TASK_MAX_SECONDS);
+
+    const { done, events, plan } = await runPromotion(declaration);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output!)).toMatchObject({
+      outcome: 'ROLLED_BACK', change: 'candidate', logOnly: { extensionsUsed: MAX_PROMOTION_BAKE_EXTENSIONS }, active: { verdict: 'FAIL', extensionsUsed: MAX_PROMOTION_BAKE_EXTENSIONS },
+      restore: { action: 'restored' },
+    });
+    expect(events.at(-1)?.detailType).toBe('Policy Promotion Rolled Back');
+    // The plan the preflight made polls as often as the bound assumes, and every loop polled to its end.
+    expect(plan.maxPolls).toBe(policyPromotionMaxPolls(MAX_PROMOTION_READY_TIMEOUT_MINUTES));
+    const polls = done.history.filter((e) => e.type === 'TaskStateEntered' && /^Check(Staged|Active|Restored)$/.test(String(e.details?.value.name))).length;
+    expect(polls).toBe(3 * plan.maxPolls);
+    expect(done.history.length).toBeLessThanOrEqual(policyPromotionHistoryBound(MAX_PROMOTION_READY_TIMEOUT_MINUTES, MAX_PROMOTION_BAKE_EXTENSIONS));
+    expect(policyPromotionHistoryBound(MAX_PROMOTION_READY_TIMEOUT_MINUTES, MAX_PROMOTION_BAKE_EXTENSIONS)).toBeLessThanOrEqual(HISTORY_BUDGET);
+    // Both bakes with every extension and the approval at its last second, within the duration bound.
+    const ran = done.stopDate! - done.startDate;
+    expect(ran).toBeGreaterThanOrEqual(((60 + 30) * (MAX_PROMOTION_BAKE_EXTENSIONS + 1) + 24 * 60) * 60_000 - 1000);
+    expect(ran).toBeLessThanOrEqual(policyPromotionDurationBound(declaration.promotion) * 60_000);
+  });
+
+  it('policy-promotion: alarms, gateways and projections at the state budget, and a 10,000-character previous statement, stay under 256 KiB', async () => {
+    const gateways = Array.from({ length: 8 }, (_, i) => `${'support-gateway-'.repeat(5)}${i}-k1l2m3n4o5`);
+    const projections = { decisions: { OperationName: 'AuthorizeAction', TargetResource: '{gatewayId}', Mode: 'ENFORCE', Gateway: '{gatewayArn}' } };
+    const base = { readyTimeoutMinutes: 1, maxBakeExtensions: 1, bakeMinutes: 10, activeBakeMinutes: 10, approval: { required: true, timeoutMinutes: 5 }, projections };
+    const alarms = (length: number) => Array.from({ length: 100 }, (_, i) => `${i}`.padStart(length, 'a'));
+    // The longest alarm names the budget allows with these gateways and projections: accepted, one character more refused.
+    const wide = declared({ ...base, alarms: [] }, gateways).promotion;
+    let length = 255;
+    while (promotionStateBytesBound({ ...wide, alarms: alarms(length) }) > PROMOTION_SETTINGS_STATE_BUDGET) length--;
+    expect(length).toBeGreaterThan(50);
+    const declaration = declared({ ...base, alarms: alarms(length) }, gateways);
+    expect(() => declared({ ...base, alarms: alarms(length + 1) }, gateways)).toThrow(/Step Functions state/);
+    // Only an ACTIVE policy is promoted: an engine of LOG_ONLY policies is not bounded by it.
+    expect(() => parseConfig(promotionDoc({ ...base, alarms: alarms(length + 1) }, gateways, 'LOG_ONLY'), 'a.yaml', { cedar: false })).not.toThrow();
+
+    // The default projections, described at their longest (model maxima of every id), fit what the bound counts for them.
+    const id59 = `${'p'.repeat(48)}-a1b2c3d4e5`;
+    const longestGateway = `${'a-'.repeat(100)}-k1l2m3n4o5`;
+    const ctx = {
+      policyEngineId: id59, policyEngineArn: `arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/${id59}`, policyName: 'n'.repeat(48),
+      settings: { projections: {} }, gateways: [{ id: longestGateway, arn: gatewayArn(longestGateway) }],
+    } as unknown as PromotionContext;
+    for (const stage of ['LOG_ONLY', 'ACTIVE'] as const) {
+      const streams = promotionStreams(ctx, stage, id59);
+      const described = [describeStream('LogOnlyMatches|LogOnlyDecisionFlips', streams.logOnly), describeStream('MismatchErrors', streams.evaluationFailures), describeStream('AllowDecisions|DenyDecisions', streams.decisions[0].dimensions)];
+      for (const d of described) expect(Buffer.byteLength(JSON.stringify(d), 'utf8')).toBeLessThanOrEqual(DEFAULT_PROMOTION_STREAM_BYTES);
+    }
+
+    const previousStatement = `permit (principal, action, resource) when { ${'principal.hasTag("role") && '.repeat(340)}true };`;
+    expect(previousStatement.length).toBeLessThanOrEqual(10_000);
+    const least = await runPromotion(declared({ ...base, alarms: [] }), { previousStatement, activeAlarms: 'ALARM' });
+    const most = await runPromotion(declaration, { previousStatement, activeAlarms: 'ALARM' });
+    for (const run of [least, most]) {
+      expect(run.done.status).toBe('SUCCEEDED');
+      expect(JSON.parse(run.done.output!)).toMatchObject({ outcome: 'ROLLED_BACK' });
+    }
+    // What the settings added to the largest state is within their bound, and all of it within the quota.
+    expect(most.bytes - least.bytes).toBeLessThanOrEqual(promotionStateBytesBound(declaration.promotion));
+    expect(most.bytes - least.bytes).toBeGreaterThan(promotionStateBytesBound(declaration.promotion) / 2);
+    expect(most.bytes).toBeLessThanOrEqual(PAYLOAD_QUOTA_BYTES);
   });
 });

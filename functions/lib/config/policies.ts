@@ -24,6 +24,9 @@ import { z } from 'zod';
 import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import { checkGatewayId, checkPolicyEngineArn } from './patterns.ts';
 import type { RawIssue } from './issues.ts';
+import {
+  MAX_PROMOTION_ALARMS, MAX_PROMOTION_BAKE_EXTENSIONS, MAX_PROMOTION_READY_TIMEOUT_MINUTES, promotionLimitProblems, promotionStateProblem,
+} from './promotion-limits.ts';
 import { dimensionSetSchema } from './rollout.ts';
 
 /** Suffix of the trial copy a changed ACTIVE policy is baked as (its name must fit CreatePolicy's 48). */
@@ -116,16 +119,22 @@ export const promotionSettingsSchema = z.strictObject({
   maxEvaluationFailures: count().default(D.maxEvaluationFailures),
   minDecisions: positiveCount().default(D.minDecisions),
   maxDenySpikeRatio: z.number().min(1).default(D.maxDenySpikeRatio),
-  maxBakeExtensions: count().max(100).default(D.maxBakeExtensions),
+  maxBakeExtensions: count().max(MAX_PROMOTION_BAKE_EXTENSIONS, {
+    error: `must be at most ${MAX_PROMOTION_BAKE_EXTENSIONS} (each extension adds history events to the promotion's Step Functions execution)`,
+  }).default(D.maxBakeExtensions),
   // The PolicyActive waiter polls every 5 s, 24 times (two minutes); a few minutes is plenty.
-  readyTimeoutMinutes: minutes().max(60).default(D.readyTimeoutMinutes),
-  alarms: uniqueList(alarmName(), 'alarm').max(100).default(() => []),
+  readyTimeoutMinutes: minutes().max(MAX_PROMOTION_READY_TIMEOUT_MINUTES, {
+    error: `must be at most ${MAX_PROMOTION_READY_TIMEOUT_MINUTES}: the promotion polls the policy every 5 s in three wait loops, and its Step Functions execution history is limited to 25,000 events`,
+  }).default(D.readyTimeoutMinutes),
+  alarms: uniqueList(alarmName(), 'alarm').max(MAX_PROMOTION_ALARMS, { error: `must have at most ${MAX_PROMOTION_ALARMS} items (DescribeAlarms takes 100 names)` }).default(() => []),
   approval: z.strictObject({
     required: z.boolean().default(false),
     timeoutMinutes: minutes().default(60),
   }).prefault({}),
   gateways: uniqueList(checkedString(checkGatewayId), 'gateway').default(() => []),
   projections: z.strictObject({ logOnly: projection.optional(), evaluationFailures: projection.optional(), decisions: projection.optional() }).default(() => ({})),
+}).superRefine((s, ctx) => {
+  for (const [key, message] of promotionLimitProblems(s)) ctx.addIssue({ code: 'custom', path: [key], message });
 });
 
 const policyName = checkedString((v) => {
@@ -225,6 +234,12 @@ export function resolvePolicyEngines(
       };
     });
     const gateways = e.promotion.gateways.length > 0 ? e.promotion.gateways : gatewaysByEngine.get(e.arn) ?? [];
+    // Only an ACTIVE policy is promoted: the state a promotion carries matters only then.
+    const state = policies.some((p) => p.mode === 'ACTIVE') ? promotionStateProblem({ ...e.promotion, gateways }) : undefined;
+    if (state) {
+      const resolved = e.promotion.gateways.length > 0 ? '' : ` (the ${gateways.length} gateways of the config on this engine: list the ones to verify in promotion.gateways)`;
+      issues.push({ at: ['policyEngines', ei, 'promotion'], path: `policyEngines[${ei}].promotion`, message: `${state}${resolved}` });
+    }
     return {
       arn: e.arn,
       prune: e.prune,

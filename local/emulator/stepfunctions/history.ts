@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../../clock.ts';
 import { queryReferencePath } from './jsonpath.ts';
-import type { HistoryEvent } from './engine.ts';
+import type { HistoryEvent } from './types.ts';
 
 /** Payload quota of a state's input/output and of a task result: 256 KiB of UTF-8 JSON. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;

@@ -1,6 +1,6 @@
 /**
  * Task tokens of `.waitForTaskToken` tasks: issued to an execution, answered by SendTaskSuccess /
- * SendTaskFailure / SendTaskHeartbeat (see engine.ts).
+ * SendTaskFailure / SendTaskHeartbeat (see tasks.ts).
  */
 import { randomBytes } from 'node:crypto';
 

@@ -84,6 +84,24 @@ describe('policyEngines: Cedar policies under declared configuration', () => {
     expect(text).toMatch(/policyEngines\[2\]\.arn: repeats the policy engine of policyEngines\[0\]/);
   });
 
+  it('bounds the promotion settings by the Step Functions quotas (history, one year, state size with the resolved gateways)', () => {
+    const text = (promotion: Record<string, unknown>, gateways = 1) => issues(() => parseConfig(stringify({
+      version: 1,
+      gateways: Array.from({ length: gateways }, (_, i) => ({ id: `gw-support${i}-k1l2m3n4o5`, policyEngine: { arn: ENGINE, mode: 'ENFORCE' } })),
+      policyEngines: [{ arn: ENGINE, promotion, policies: [{ name: 'agents', statement: GOOD }] }],
+    }), 'c.yaml', { cedar: false })).map((i) => `${i.path}: ${i.message}`).join('\n');
+    expect(text({ readyTimeoutMinutes: 16 })).toMatch(/promotion\.readyTimeoutMinutes: must be at most 15: the promotion polls the policy every 5 s/);
+    expect(text({ maxBakeExtensions: 101, alarms: Array.from({ length: 101 }, (_, i) => `a${i}`) })).toMatch(/maxBakeExtensions: must be at most 100 .*\n.*alarms: must have at most 100 items/);
+    expect(text({ bakeMinutes: 500_000 })).toMatch(/promotion\.bakeMinutes: .*a promotion could run \d+ minutes, more than a Step Functions execution may \(525600, one year\)/);
+    // 400 gateways of the config use the engine: their decision streams would not fit the promotion's state.
+    expect(text({}, 400)).toMatch(/^policyEngines\[0\]\.promotion: the alarms \(0\), gateways \(400\) and projections could put \d+ bytes into the promotion's Step Functions state, more than 98304 .*\(the 400 gateways of the config on this engine: list the ones to verify in promotion\.gateways\)$/);
+    expect(() => parseConfig(stringify({
+      version: 1,
+      gateways: Array.from({ length: 400 }, (_, i) => ({ id: `gw-support${i}-k1l2m3n4o5`, policyEngine: { arn: ENGINE, mode: 'ENFORCE' } })),
+      policyEngines: [{ arn: ENGINE, promotion: { gateways: ['gw-support0-k1l2m3n4o5'] }, policies: [{ name: 'agents', statement: GOOD }] }],
+    }), 'c.yaml', { cedar: false })).not.toThrow();
+  });
+
   it('Lambda functions that never read policies skip Cedar (cedar: false) but still check lengths', () => {
     const text = doc([{ name: 'agents', statement: 'permit (principal, action, resource) when { x };' }]);
     expect(() => parseConfig(text, 'c.yaml', { cedar: false })).not.toThrow();

@@ -1,7 +1,7 @@
 /**
  * The Step Functions stand-in enforces the service's quotas: 256 KiB per state input/output and
  * task result (States.DataLimitExceeded, which States.ALL does not catch), 25,000 history events
- * per execution, 256 KiB of StartExecution input.
+ * per execution, 256 KiB of StartExecution input, one year per execution.
  */
 import { SFNClient, StartExecutionCommand, ValidationException } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,18 @@ describe('Step Functions stand-in: service limits', () => {
     expect(done.cause).toMatch(/history reached the quota of 25000 events/);
     expect(done.history).toHaveLength(25_000);
     expect(done.history.at(-1)!.type).toBe('ExecutionFailed');
+  });
+
+  it('an execution still running after one year times out (States.Timeout), with or without TimeoutSeconds', async () => {
+    const year = 365 * 24 * 3600;
+    for (const TimeoutSeconds of [undefined, 2 * year]) {
+      const done = await run(standIn(), { StartAt: 'W', TimeoutSeconds, States: { W: { Type: 'Wait', Seconds: year + 60, End: true } } });
+      expect(done).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+      expect(done.stopDate! - done.startDate).toBe(year * 1000);
+      expect(done.history.at(-1)!.type).toBe('ExecutionTimedOut');
+    }
+    const inTime = await run(standIn(), { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: year - 60, End: true } } });
+    expect(inTime.status).toBe('SUCCEEDED');
   });
 
   it('StartExecution refuses an input over 256 KiB (ValidationException)', async () => {
