@@ -1,9 +1,13 @@
 /**
  * The whole local stack, wired from serverless.yml exactly as it is deployed:
  *
- *   one emulator port: AgentCore Control + Step Functions + EventBridge + CloudWatch + ECR
- *   EventBridge rules      = the `eventBridge` / `schedule` events of serverless.yml's functions,
- *                            delivered asynchronously to the real handlers (retry policy, DLQ)
+ *   one emulator port: AgentCore Control + Step Functions + EventBridge + CloudWatch + ECR + SQS
+ *   EventBridge rules      = the `eventBridge` / `schedule` events of serverless.yml's functions;
+ *                            their targets invoke the handlers asynchronously (local/lambda/
+ *                            async-invoke.ts: Lambda's retries, event age and on-failure
+ *                            destination from the function's settings); the rule's retry policy
+ *                            and DLQ only see failures of the Invoke call itself, as on AWS
+ *   SQS queues             = the AWS::SQS::Queue resources of serverless.yml (the dead-letter queue)
  *   state machines         = serverless.yml's `stepFunctions.stateMachines`, Lambda tasks routed to
  *                            the real handlers, `events:putEvents` tasks onto the local bus
  *   ECR pushes             = `stack.pushImage()`, which emits `ECR Image Action` onto the bus
@@ -18,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ScaledClock, VirtualClock, type Clock } from './clock.ts';
 import { startEmulator, type Emulator, type StandInContext } from './emulator/index.ts';
 import type { FaultPlan } from './emulator/faults.ts';
@@ -28,6 +33,14 @@ import { CloudWatchStandIn, type CloudWatchSeed } from './emulator/cloudwatch/cl
 import { EcrStandIn, type EcrSeed, type PushOptions, type PushResult } from './emulator/ecr/ecr.ts';
 import { EventBridgeStandIn, type AwsEvent } from './emulator/eventbridge/eventbridge.ts';
 import { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
+import { Identities } from './emulator/iam/identity.ts';
+import { LambdaStandIn } from './emulator/lambda/lambda.ts';
+import { SecretsManagerStandIn } from './emulator/secretsmanager/secrets-manager.ts';
+import { SsmStandIn, type ParameterType } from './emulator/ssm/ssm.ts';
+import { REQUEST_SOURCE } from '../functions/domain/requests/source.ts';
+import { SqsStandIn } from './emulator/sqs/sqs.ts';
+import { AsyncLambda, type InvocationRecord } from './lambda/async-invoke.ts';
+import { createStackAlarms, publishingLambdaMetrics, publishQueueMetrics, publishStatesMetrics, recordThrottle } from './monitoring.ts';
 import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
 import { loadServerlessConfig, type ServerlessConfig } from './lambda/serverless-config.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -38,8 +51,16 @@ import type { Config } from '../functions/lib/config/types.ts';
 /** The repository root (serverless.yml, autopilot.config.yaml, local/seed/...). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** A stack seed: the AgentCore emulator seed plus optional `ecr` and `cloudwatch` sections. */
-export type StackSeed = Seed & { ecr?: EcrSeed; cloudwatch?: CloudWatchSeed };
+/**
+ * A stack seed: the AgentCore emulator seed plus optional `ecr`, `cloudwatch`, `secrets` (Secrets
+ * Manager: name, value) and `parameters` (SSM Parameter Store: name, value, type) sections.
+ */
+export type StackSeed = Seed & {
+  ecr?: EcrSeed;
+  cloudwatch?: CloudWatchSeed;
+  secrets?: { name: string; value: string }[];
+  parameters?: { name: string; value: string; type?: ParameterType }[];
+};
 
 export interface StackOptions {
   /** Emulator port on 127.0.0.1 (default 0: any free port). */
@@ -74,15 +95,33 @@ export interface StackOptions {
    * hour of API quota into minutes; the business clock (`clock`) is not affected.
    */
   timeScale?: number;
+  /**
+   * Access key id -> IAM principal ARN: who a signed request comes from (bus policies, the approval
+   * URL). Merged over LOCAL_IDENTITIES; the stack's own dummy key `test` is the operator.
+   */
+  identities?: Record<string, string>;
 }
 
-/** A failed rule delivery that went to the rule's dead-letter queue. */
-export interface DeadLetter {
-  rule: string;
-  queueArn: string | undefined;
-  event: AwsEvent;
-  error: string;
-}
+/**
+ * The local stand-ins for IAM principals, by access key id: `test` (the dummy key of `stack.env`,
+ * the CLI and the handlers) is the platform operator listed in serverless.yml's requestPrincipals;
+ * `approver` is the listed approver; `intruder` is someone else in the account.
+ */
+export const LOCAL_IDENTITIES: Record<string, string> = {
+  test: 'arn:aws:iam::123456789012:role/platform-operator',
+  ci: 'arn:aws:iam::123456789012:role/ci-release',
+  approver: 'arn:aws:iam::123456789012:role/platform-approver',
+  intruder: 'arn:aws:iam::123456789012:user/mallory',
+};
+
+/**
+ * Something that ended in a dead-letter queue: an event a rule could not hand to its target
+ * (`kind: 'rule'`, after the rule's retry policy), or the invocation record of a function's failed
+ * asynchronous invocation (`kind: 'invocation'`, after Lambda's retries or event age).
+ */
+export type DeadLetter =
+  | { kind: 'rule'; /** The rule's name. */ source: string; rule: string; queueArn: string | undefined; event: AwsEvent; error: string }
+  | { kind: 'invocation'; /** The function's serverless key. */ source: string; functionKey: string; queueArn: string; record: InvocationRecord; error: string };
 
 export interface Stack {
   url: string;
@@ -95,11 +134,28 @@ export interface Stack {
   sfn: StepFunctionsStandIn;
   ecr: EcrStandIn;
   cloudwatch: CloudWatchStandIn;
+  sqs: SqsStandIn;
   lambda: LambdaRunner;
+  /** Lambda's asynchronous invocation queue (what the EventBridge rules invoke through). */
+  lambdaAsync: AsyncLambda;
   serverless: ServerlessConfig;
   /** Absolute path of the autopilot config the handlers load. */
   configFile: string;
-  /** Deliveries that exhausted their retry policy (what the SQS DLQ would hold). */
+  /** Secrets Manager and SSM Parameter Store (what secret references in configs and requests name). */
+  secretsManager: SecretsManagerStandIn;
+  ssm: SsmStandIn;
+  /** The Lambda stand-in (function URLs such as the approval entry point). */
+  lambdaService: LambdaStandIn;
+  /** The request bus (where `Runtime Change Requested` and the other requests go). */
+  requestBus: string;
+  /**
+   * Puts a request on the request bus as `principal` would (PutEvents through the real SDK client,
+   * signed with that identity's access key, so the bus policy decides): detail-type, detail.
+   */
+  request(detailType: string, detail: Record<string, unknown>, opts?: { accessKeyId?: string; source?: string }): Promise<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }>;
+  /** Names of the stack's own alarms (serverless.yml's AWS::CloudWatch::Alarm), created in the CloudWatch stand-in. */
+  alarms: string[];
+  /** What reached a dead-letter queue (the SQS stand-in holds the messages themselves). */
   deadLetters: DeadLetter[];
   /** Deployed-style ARN of a state machine, by its serverless.yml key (`policyRollout`, `runtimePromotion`). */
   stateMachineArn(key: string): string;
@@ -113,11 +169,11 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-function loadStackSeed(seed: string | StackSeed | undefined): { agentcore?: Seed; ecr?: EcrSeed; cloudwatch?: CloudWatchSeed } {
+function loadStackSeed(seed: string | StackSeed | undefined): { agentcore?: Seed; ecr?: EcrSeed; cloudwatch?: CloudWatchSeed; secrets?: StackSeed['secrets']; parameters?: StackSeed['parameters'] } {
   if (seed === undefined) return {};
   const doc = (typeof seed === 'string' ? parseYaml(readFileSync(seed, 'utf8')) ?? {} : seed) as StackSeed;
-  const { ecr, cloudwatch, ...agentcore } = doc;
-  return { agentcore: agentcore as Seed, ecr, cloudwatch };
+  const { ecr, cloudwatch, secrets, parameters, ...agentcore } = doc;
+  return { agentcore: agentcore as Seed, ecr, cloudwatch, secrets, parameters };
 }
 
 /** The handlers' log level when the caller names none: quiet under vitest, serverless.yml's elsewhere. */
@@ -140,7 +196,8 @@ function followConfigFile(serverless: ServerlessConfig, configFile: string): voi
     return; // the handlers report an invalid config themselves
   }
   for (const rule of serverless.eventRules) {
-    if (rule.kind === 'schedule' && rule.functionKey === 'correctDrift') rule.schedule = config.drift.schedule;
+    // The drift schedule is an `eventBridge: schedule:` rule (it needs a retry policy and DLQ).
+    if (rule.schedule && rule.functionKey === 'correctDrift') rule.schedule = config.drift.schedule;
   }
   for (const f of Object.values(serverless.functions)) {
     if (f.environment.AUTOPILOT_EVENT_BUS !== undefined) f.environment.AUTOPILOT_EVENT_BUS = config.events.busName;
@@ -157,12 +214,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let sfn!: StepFunctionsStandIn;
   let ecr!: EcrStandIn;
   let cloudwatch!: CloudWatchStandIn;
+  let sqs!: SqsStandIn;
+  let lambdaService!: LambdaStandIn;
+  let secretsManager!: SecretsManagerStandIn;
+  let ssm!: SsmStandIn;
   let runner!: LambdaRunner;
 
   const scale = opts.timeScale ?? 1;
   const realClock = scale === 1 ? undefined : new ScaledClock(scale);
   const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms / scale));
   const realNow = () => performance.now() * scale;
+  const identities = new Identities({ ...LOCAL_IDENTITIES, ...opts.identities });
   const emulator = await startEmulator({
     port: opts.port,
     seed: seeds.agentcore,
@@ -178,15 +240,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         putEvents: (entries) => events.putEvents(entries),
         validateDefinitions: opts.validateDefinitions,
       })),
-      (ctx: StandInContext) => (events = new EventBridgeStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (events = new EventBridgeStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, identities })),
       (ctx: StandInContext) => (cloudwatch = new CloudWatchStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (ecr = new EcrStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, emit: (e) => events.put(e as never) })),
+      (ctx: StandInContext) => (sqs = new SqsStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (secretsManager = new SecretsManagerStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (ssm = new SsmStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (lambdaService = new LambdaStandIn({
+        clock: ctx.clock, account: ctx.account, region: ctx.region, identities, invoke: (name, event) => runner.invoke(name, event),
+      })),
     ],
   });
 
   try {
     if (seeds.ecr) ecr.seed(seeds.ecr);
     if (seeds.cloudwatch) cloudwatch.seed(seeds.cloudwatch);
+    for (const secret of seeds.secrets ?? []) secretsManager.put(secret.name, secret.value);
+    for (const p of seeds.parameters ?? []) ssm.put(p.name, p.value, p.type ?? 'SecureString');
     // Gateway traffic is decided by the AgentCore emulator and published as AWS's policy metrics.
     connectTraffic(emulator.state.traffic, cloudwatch);
 
@@ -201,10 +271,38 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     // Handlers are real code running in real time: their timeout is measured in wall time (an
     // auto-advancing clock would expire it while they await I/O).
-    runner = holdingClock(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' }, ...(realClock && { clock: realClock }) }), clock);
+    runner = holdingClock(publishingLambdaMetrics(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' }, ...(realClock && { clock: realClock }) }), cloudwatch, clock), clock);
     sfn.registerFromConfig(serverless);
+    createQueues(serverless, sqs);
+    const requestBus = createBuses(serverless, events);
+    createFunctionUrls(serverless, lambdaService);
+    // What Lambda, Step Functions and SQS publish about the stack, and the stack's own alarms on it.
+    publishStatesMetrics(sfn, cloudwatch, clock);
+    const stopQueueMetrics = publishQueueMetrics(sqs, cloudwatch, clock);
+    const alarms = await createStackAlarms(serverless, emulator.url, region);
 
     const deadLetters: DeadLetter[] = [];
+    const lambdaAsync = new AsyncLambda({
+      runner,
+      clock,
+      configOf: (f) => ({
+        ...(f.async.maximumRetryAttempts !== undefined && { maximumRetryAttempts: f.async.maximumRetryAttempts }),
+        ...(f.async.maximumEventAge !== undefined && { maximumEventAgeSeconds: f.async.maximumEventAge }),
+        ...(f.async.onFailure !== undefined && { onFailure: f.async.onFailure }),
+        ...(f.async.onSuccess !== undefined && { onSuccess: f.async.onSuccess }),
+      }),
+      reservedConcurrencyOf: (f) => f.reservedConcurrency,
+      onThrottle: (f) => recordThrottle(cloudwatch, f.name, clock),
+      deliver: (arn, record) => {
+        sqs.send(arn, JSON.stringify(record));
+        if (record.requestContext.condition !== 'Success') {
+          const payload = record.responsePayload as { errorType?: string; errorMessage?: string } | undefined;
+          const functionKey = runner.resolve(record.requestContext.functionArn).key;
+          deadLetters.push({ kind: 'invocation', source: functionKey, functionKey, queueArn: arn, record, error: payload ? `${payload.errorType}: ${payload.errorMessage}` : record.requestContext.condition });
+        }
+      },
+    });
+    checkDestinations(serverless, sqs);
     for (const rule of serverless.eventRules) {
       events.addRule({
         name: rule.name,
@@ -221,10 +319,31 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           input: rule.input,
           inputPath: rule.inputPath,
           inputTransformer: rule.inputTransformer,
-          invoke: (_event, input) => runner.invoke(rule.functionKey, input),
+          // EventBridge invokes Lambda asynchronously: the Invoke call (202) is the delivery. The
+          // record keeps the function's result once Lambda is done with the event (its retries
+          // included), so `deliveries[].result` still says what the handler returned.
+          invoke: async (_event, input) => {
+            const done = await lambdaAsync.invoke(rule.functionKey, input).done;
+            if (done.outcome === 'succeeded') return done.result;
+            return { asyncInvocation: { requestId: done.requestId, outcome: done.outcome, condition: done.condition, attempts: done.attempts, destination: done.destination ?? null } };
+          },
         },
-        deadLetter: (event, error) => {
-          deadLetters.push({ rule: rule.name, queueArn: rule.deadLetter, event, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        deadLetter: (event, error, delivery) => {
+          const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          deadLetters.push({ kind: 'rule', source: rule.name, rule: rule.name, queueArn: rule.deadLetter, event, error: message });
+          // The message EventBridge sends to a rule's DLQ: the event, with the failure in its
+          // attributes (EventBridge User Guide, "Using dead-letter queues to process undelivered events").
+          if (rule.deadLetter && sqs.queue(rule.deadLetter)) {
+            const attr = (v: string | number) => ({ DataType: typeof v === 'number' ? 'Number' : 'String', StringValue: String(v) });
+            sqs.send(rule.deadLetter, JSON.stringify(event), {
+              RULE_ARN: attr(delivery.ruleArn),
+              TARGET_ARN: attr(serverless.functions[rule.functionKey].arn),
+              ERROR_CODE: attr(error instanceof Error ? error.name : 'Error'),
+              ERROR_MESSAGE: attr(message.slice(0, 1024)),
+              EXHAUSTED_RETRY_CONDITION: attr(delivery.attempts > (rule.retryPolicy?.maximumRetryAttempts ?? 185) ? 'MaximumRetryAttempts' : 'MaximumEventAgeInSeconds'),
+              RETRY_ATTEMPTS: attr(delivery.attempts - 1),
+            });
+          }
         },
       });
     }
@@ -274,10 +393,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       sfn,
       ecr,
       cloudwatch,
+      sqs,
       lambda: runner,
+      lambdaAsync,
       serverless,
       configFile,
       deadLetters,
+      alarms,
+      requestBus,
+      lambdaService,
+      secretsManager,
+      ssm,
+      async request(detailType, detail, o = {}) {
+        const client = new EventBridgeClient({ endpoint: emulator.url, region, credentials: { accessKeyId: o.accessKeyId ?? 'test', secretAccessKey: 'local' } });
+        try {
+          const out = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: requestBus, Source: o.source ?? REQUEST_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail) }] }));
+          return out.Entries?.[0] ?? {};
+        } finally {
+          client.destroy();
+        }
+      },
       stateMachineArn(key: string): string {
         const m = serverless.stateMachines[key];
         if (!m) throw new Error(`no state machine "${key}" in serverless.yml (have: ${Object.keys(serverless.stateMachines).join(', ')})`);
@@ -289,6 +424,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         setTimeSource(previousTimeSource);
         setSleepSource(previousSleepSource);
         setMonotonicSource(previousMonotonic);
+        stopQueueMetrics();
         await events.stopSchedules();
         await emulator.close();
       },
@@ -296,6 +432,63 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   } catch (err) {
     await emulator.close();
     throw err;
+  }
+}
+
+/** Creates the SQS queues serverless.yml declares (AWS::SQS::Queue), with their attributes. */
+function createQueues(serverless: ServerlessConfig, sqs: SqsStandIn): void {
+  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
+  for (const [id, res] of Object.entries(resources)) {
+    if (res?.Type !== 'AWS::SQS::Queue') continue;
+    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
+    const name = typeof props.QueueName === 'string' ? props.QueueName : `${serverless.service}-${serverless.stage}-${id}`;
+    const attributes: Record<string, string> = {};
+    for (const key of ['MessageRetentionPeriod', 'VisibilityTimeout', 'MaximumMessageSize', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'SqsManagedSseEnabled', 'KmsMasterKeyId']) {
+      if (props[key] !== undefined) attributes[key] = String(props[key]);
+    }
+    sqs.createQueue(name, attributes);
+  }
+}
+
+/**
+ * Creates the event buses serverless.yml declares (AWS::Events::EventBus) with their resource
+ * policies; returns the request bus (the one the request rules listen on).
+ */
+function createBuses(serverless: ServerlessConfig, events: EventBridgeStandIn): string {
+  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
+  for (const [id, res] of Object.entries(resources)) {
+    if (res?.Type !== 'AWS::Events::EventBus') continue;
+    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
+    const name = String(props.Name);
+    events.createEventBus(name);
+    if (props.Policy !== undefined) events.setBusPolicy(name, props.Policy as never);
+  }
+  const requestRule = serverless.eventRules.find((r) => JSON.stringify(r.pattern ?? {}).includes(REQUEST_SOURCE));
+  return events.busName(requestRule?.eventBus);
+}
+
+/** The function URLs of serverless.yml (`url:`) and their AWS::Lambda::Permission resources. */
+function createFunctionUrls(serverless: ServerlessConfig, lambda: LambdaStandIn): void {
+  for (const f of Object.values(serverless.functions)) {
+    if (f.url) lambda.addFunctionUrl({ functionName: f.name, functionArn: f.arn, authType: f.url.authType });
+  }
+  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
+  for (const [id, res] of Object.entries(resources)) {
+    if (res?.Type !== 'AWS::Lambda::Permission') continue;
+    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
+    if (props.FunctionUrlAuthType === undefined && props.InvokedViaFunctionUrl === undefined) continue;
+    lambda.addPermission(String(props.FunctionName), props as never);
+  }
+}
+
+/** Every function destination must be a queue of the stack: the only kind emulated locally. */
+function checkDestinations(serverless: ServerlessConfig, sqs: SqsStandIn): void {
+  for (const f of Object.values(serverless.functions)) {
+    for (const arn of [f.async.onFailure, f.async.onSuccess]) {
+      if (arn !== undefined && !sqs.queue(arn)) {
+        throw new Error(`functions.${f.key}.destinations: ${arn} is not an SQS queue of this stack (only SQS destinations are emulated locally)`);
+      }
+    }
   }
 }
 
@@ -340,9 +533,10 @@ function holdingClock(runner: LambdaRunner, clock: Clock): LambdaRunner {
 function parkedOnToken(history: readonly { type: string; details?: { key: string; value: Record<string, unknown> } }[]): boolean {
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i];
-    if (h.type === 'TaskSubmitted' || h.type === 'TaskScheduled') {
-      return String(h.details?.value.resource ?? '').endsWith('.waitForTaskToken');
-    }
+    // Parked once the integration call has returned (TaskSubmitted): while it runs (a Lambda
+    // invoked with .waitForTaskToken that publishes the approval request) the execution is busy.
+    if (h.type === 'TaskSubmitted') return String(h.details?.value.resource ?? '').endsWith('.waitForTaskToken');
+    if (h.type === 'TaskScheduled') return false;
     if (h.type.endsWith('StateExited') || h.type === 'TaskSucceeded' || h.type === 'TaskFailed' || h.type === 'TaskTimedOut') return false;
   }
   return false;

@@ -7,6 +7,7 @@ import { createAdapters } from '../../functions/adapters/index.ts';
 import { lazyClients } from '../../functions/lib/clients.ts';
 import { loadConfig } from '../../functions/lib/config/load.ts';
 import { configureAgentCorePacing } from '../../functions/lib/pacing.ts';
+import { secretReader, secretsClients } from '../../functions/adapters/secrets.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
 import { readDrift, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
 import type { DriftPlan, FieldPlan, ResourcePlan } from '../../functions/domain/drift/plan.ts';
@@ -62,6 +63,8 @@ export function cliDriftDeps(ctx: Pick<ActionContext, 'io' | 'opts'>, args: Pick
     // The stack's clock when the CLI follows one (backoff windows, change windows), else the system's.
     now: () => now().getTime(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    // Secret references in the config are read with the operator's credentials, in memory only.
+    readSecret: secretReader(secretsClients(options)),
   };
 }
 
@@ -100,7 +103,7 @@ export async function resolveCliDriftDeps(args: DriftArgs, ctx: Pick<ActionConte
 }
 
 export async function loadCliConfig(args: DriftArgs, io: CliIO): Promise<Config> {
-  const config = await loadConfig(args.config, { env: io.env });
+  const config = await loadConfig(args.config, { env: io.env, warn: (warning) => io.stderr(`warning: ${warning}`) });
   // The CLI shares the account's quotas with the deployed functions: pace it the same way.
   configureAgentCorePacing(config.quotas);
   return config;

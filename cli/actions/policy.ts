@@ -15,7 +15,6 @@ import { AutopilotError, ResourceNotFoundError } from '../../functions/lib/error
 import { now } from '../../functions/lib/time.ts';
 import type { PromotionRequest, PromotionResult } from '../../functions/domain/promotion/contract.ts';
 import { InvalidPromotionRequestError } from '../../functions/domain/promotion/errors.ts';
-import { ApprovalRejectedError } from '../../functions/domain/rollout/errors.ts';
 import { promotionProgress, type PromotionProgress } from '../../functions/domain/promotion/inspect.ts';
 import type { HistoryEvent } from '../../functions/domain/execution-progress.ts';
 import { clientOptions, followStackClock } from '../aws.ts';
@@ -25,6 +24,7 @@ import { EXIT } from '../exit-codes.ts';
 import { table } from '../output.ts';
 import type { ActionContext } from '../types.ts';
 import { parseDuration, poll } from '../wait.ts';
+import { answerThroughApprovalUrl } from './approval.ts';
 import { renderPromotion, renderRestore, type PromotionStatus } from './policy-render.ts';
 
 /** Promotion outcomes a pipeline counts as success; any other (also one added later) is exit 4. */
@@ -231,26 +231,17 @@ async function status(c: Call): Promise<number> {
   return outcomeExit(final.outcome);
 }
 
+/** Approve or reject through the stack's approval entry point (cli/actions/approval.ts): approvers only, recorded. */
 async function answer(c: Call, approve: boolean): Promise<number> {
-  const { io, out } = c.ctx;
-  let token = c.str('token');
-  let executionArn: string | undefined;
-  if (!token) {
-    executionArn = await c.target();
-    const read = await readStatus(c.env, executionArn);
-    if (read.status.status !== 'RUNNING' || !read.progress.approvalToken) {
-      throw refused(`No approval is pending for ${read.status.name} (stage ${read.status.stage}, status ${read.status.status})`);
-    }
-    token = read.progress.approvalToken;
+  const executionArn = await c.target();
+  const read = await readStatus(c.env, executionArn);
+  if (read.status.status !== 'RUNNING' || !read.progress.approvalToken) {
+    throw refused(`No approval is pending for ${read.status.name} (stage ${read.status.stage}, status ${read.status.status})`);
   }
-  const by = c.str('by') ?? io.env.USER ?? 'unknown';
-  if (approve) {
-    await c.env.adapters.sfn.sendTaskSuccess(token, { approvedBy: by, comment: c.str('comment') ?? null, at: now().toISOString() });
-  } else {
-    await c.env.adapters.sfn.sendTaskFailure(token, { error: new ApprovalRejectedError('x').name, cause: `${by}: ${c.str('reason') ?? 'rejected'}`.slice(0, 256) });
-  }
-  const doc = { answered: approve ? 'APPROVED' : 'REJECTED', by, ...(executionArn && { executionArn }) };
-  out.result(doc, () => `${approve ? 'Approved' : 'Rejected'}${executionArn ? `: ${executionArn}` : ''}`);
+  const doc = await answerThroughApprovalUrl(c.ctx, {
+    executionArn, approve, comment: c.str(approve ? 'comment' : 'reason'), url: c.str('approvalUrl'), stage: c.str('stage'),
+  });
+  c.ctx.out.result(doc, () => `${approve ? 'Approved' : 'Rejected'} by ${doc.by}: ${executionArn}`);
   return EXIT.OK;
 }
 

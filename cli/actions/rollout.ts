@@ -10,7 +10,7 @@ import type { Config } from '../../functions/lib/config/types.ts';
 import { AutopilotError, ResourceNotFoundError } from '../../functions/lib/errors.ts';
 import { now } from '../../functions/lib/time.ts';
 import type { RolloutResult, VerifyResult } from '../../functions/domain/rollout/contract.ts';
-import { ApprovalRejectedError, InvalidRolloutInputError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
+import { InvalidRolloutInputError, RolloutInProgressError } from '../../functions/domain/rollout/errors.ts';
 import { isRolloutOfGateway, rolloutExecutionPrefix } from '../../functions/domain/rollout/execution-name.ts';
 import { NO_ACKNOWLEDGED_MEMBERS } from '../../functions/lib/model/unknown-members.ts';
 import { rolloutProgress, type HistoryEventLike, type RolloutProgress } from '../../functions/domain/rollout/inspect.ts';
@@ -19,6 +19,7 @@ import { abortRollout } from '../../functions/app/rollout-abort.ts';
 import { causeMessage } from '../../functions/domain/rollout/outcome.ts';
 import type { RestoreReport } from '../../functions/domain/rollout/restore.ts';
 import { clientOptions, followStackClock } from '../aws.ts';
+import { answerThroughApprovalUrl } from './approval.ts';
 import { optionalConfig } from '../config.ts';
 import { notFound, refused, UsageError } from '../errors.ts';
 import { rolloutOutcomeExit } from '../exit-codes.ts';
@@ -37,7 +38,7 @@ export interface Args {
 
 const FLAGS = [
   '--gateway', '--engine', '--attempt', '--bake-minutes', '--enforce-bake-minutes', '--max-deny-ratio', '--min-decisions',
-  '--max-bake-extensions', '--alarm', '--approval-timeout-minutes', '--execution', '--token', '--by', '--comment', '--reason',
+  '--max-bake-extensions', '--alarm', '--approval-timeout-minutes', '--execution', '--approval-url', '--by', '--comment', '--reason',
   '--config', '--state-machine', '--stage', '--interval', '--poll-ms', '--timeout', '--status', '--limit', '--dry-run', '--wait', '--approval', '--watch',
 ];
 
@@ -338,27 +339,12 @@ async function status(a: Args, io: CliIO, env: Env, json: boolean, ctx: ActionCo
   return rolloutOutcomeExit(final.outcome);
 }
 
+/** Approve or reject through the stack's approval entry point (cli/actions/approval.ts). */
 async function answer(a: Args, io: CliIO, env: Env, json: boolean, approve: boolean, ctx: ActionContext): Promise<number> {
-  let token = one(a, '--token');
-  let executionArn: string | undefined;
-  if (!token) {
-    executionArn = await targetExecution(a, io, env);
-    const read = await readStatus(env, executionArn);
-    if (read.status.status !== 'RUNNING' || !read.token) {
-      throw refused(`No approval is pending for ${read.status.name} (stage ${read.status.stage}, status ${read.status.status})`);
-    }
-    token = read.token;
-  }
-  const by = one(a, '--by') ?? io.env.USER ?? 'unknown';
-  if (approve) {
-    await env.adapters.sfn.sendTaskSuccess(token, { approvedBy: by, comment: one(a, '--comment') ?? null, at: now().toISOString() });
-  } else {
-    const reason = one(a, '--reason') ?? 'rejected';
-    await env.adapters.sfn.sendTaskFailure(token, { error: new ApprovalRejectedError('x').name, cause: `${by}: ${reason}`.slice(0, 256) });
-  }
-  const out = { answered: approve ? 'APPROVED' : 'REJECTED', by, ...(executionArn && { executionArn }) };
+  const executionArn = await targetExecution(a, io, env);
+  const out = await answerThroughApprovalUrl(ctx, { executionArn, approve, comment: one(a, approve ? '--comment' : '--reason'), url: one(a, '--approval-url'), stage: one(a, '--stage') });
   if (json) ctx.out.document(out);
-  else io.stdout(`${approve ? 'Approved' : 'Rejected'}${executionArn ? `: ${executionArn}` : ''}`);
+  else io.stdout(`${approve ? 'Approved' : 'Rejected'} by ${out.by}: ${executionArn}`);
   return EXIT.OK;
 }
 

@@ -23,8 +23,8 @@ export const POLICY_EXIT_CODES: readonly ExitCodeDoc[] = [
   [1, 'error: AWS or config error, no promotion found for the policy, no such execution'],
   [2, `usage error: unknown subcommand or option, missing or invalid option value, a policy or
      engine the config does not declare`],
-  [3, `refused: the same request already ran, no approval pending, execution not running;
-     abort: CONFLICT (the policy was changed by someone else)`],
+  [3, `refused: the same request already ran, no approval pending, execution not running, not an
+     approver (approve/reject); abort: CONFLICT (the policy was changed by someone else)`],
   [4, `promote --wait, status: the promotion ended without promoting (HALTED_IN_LOG_ONLY, ROLLED_BACK,
      CONFLICT, ABORTED, WOULD_HALT, ROLLBACK_FAILED, FAILED, TIMED_OUT, or any outcome added later)`],
   [5, '--timeout ran out before the promotion ended (it goes on)'],
@@ -69,16 +69,16 @@ const status = command({
   action,
 });
 
+const APPROVAL_URL = (cmd: Command) => cmd.option('--approval-url <url>', "the stack's approval URL (default: $AUTOPILOT_APPROVAL_URL, else the approveRollout function's URL)");
+
 const approve = command({
   name: 'approve',
   summary: 'Answer the pending approval: go on to ACTIVE',
-  usage: '--policy NAME [--engine ARN] | --execution ARN | --token T [--by NAME] [--comment TEXT]',
-  description: `Answers the pending approval (token from the execution, or from the
-"Policy Promotion Awaiting Approval" event).`,
+  usage: '--policy NAME [--engine ARN] | --execution ARN [--comment TEXT] [--approval-url URL]',
+  description: `Answers the pending approval through the stack's approval entry point, signed with
+your credentials: only the approverPrincipals are answered, and the promotion records who approved.`,
   options: (cmd) => {
-    common(TARGET(cmd)
-      .option('--token <t>', 'the task token (from the Awaiting Approval event)')
-      .option('--by <name>', 'who approves (default: $USER)')
+    common(APPROVAL_URL(TARGET(cmd))
       .option('--comment <text>', 'recorded with the approval'));
   },
   exitCodes: POLICY_EXIT_CODES,
@@ -89,11 +89,10 @@ const approve = command({
 const reject = command({
   name: 'reject',
   summary: 'Answer the pending approval: end the promotion ABORTED (the policy stays LOG_ONLY)',
-  usage: '--policy NAME [--engine ARN] | --execution ARN | --token T [--by NAME] [--reason TEXT]',
+  usage: '--policy NAME [--engine ARN] | --execution ARN [--reason TEXT] [--approval-url URL]',
+  description: 'Answers the pending approval with a rejection (approverPrincipals only, recorded with who rejected).',
   options: (cmd) => {
-    common(TARGET(cmd)
-      .option('--token <t>', 'the task token (from the Awaiting Approval event)')
-      .option('--by <name>', 'who rejects (default: $USER)')
+    common(APPROVAL_URL(TARGET(cmd))
       .option('--reason <text>', 'recorded with the rejection'));
   },
   exitCodes: POLICY_EXIT_CODES,
@@ -142,8 +141,8 @@ export default group({
 
   promote  --policy NAME [--engine ARN] [--dry-run] [--wait [--timeout D]] [--attempt X]
   status   --policy NAME [--engine ARN] | --execution ARN [--watch [--interval S] [--timeout D]]
-  approve  --policy NAME | --execution ARN | --token T [--by NAME] [--comment TEXT]
-  reject   --policy NAME | --execution ARN | --token T [--by NAME] [--reason TEXT]
+  approve  --policy NAME | --execution ARN [--comment TEXT] [--approval-url URL]
+  reject   --policy NAME | --execution ARN [--reason TEXT] [--approval-url URL]
   abort    --policy NAME | --execution ARN [--reason TEXT] [--by NAME] [--no-restore]
   list     [--policy NAME [--engine ARN]] [--status S] [--limit N]`,
   notes: 'AWS access: the default credential chain and region; AWS_ENDPOINT_URL points at the local stack.',

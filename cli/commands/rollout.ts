@@ -75,16 +75,16 @@ const status = command({
   action,
 });
 
+const APPROVAL_URL = (cmd: Parameters<typeof TARGET>[0]) => cmd.option('--approval-url <url>', "the stack's approval URL (default: $AUTOPILOT_APPROVAL_URL, else the approveRollout function's URL)");
+
 const approve = command({
   name: 'approve',
   summary: 'Answer the pending approval: go on to ENFORCE',
-  usage: '--gateway ID | --execution ARN | --token T [--by NAME] [--comment TEXT]',
-  description: `Answers the pending approval (token from the execution, or from the
-"Policy Rollout Awaiting Approval" event).`,
+  usage: '--gateway ID | --execution ARN [--comment TEXT] [--approval-url URL]',
+  description: `Answers the pending approval through the stack's approval entry point, signed with
+your credentials: only the approverPrincipals are answered, and the rollout records who approved.`,
   options: (cmd) => {
-    common(TARGET(cmd)
-      .option('--token <t>', 'the task token (from the Awaiting Approval event)')
-      .option('--by <name>', 'who approves (default: $USER)')
+    common(APPROVAL_URL(TARGET(cmd))
       .option('--comment <text>', 'recorded with the approval'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
@@ -95,12 +95,10 @@ const approve = command({
 const reject = command({
   name: 'reject',
   summary: 'Answer the pending approval: end the rollout ABORTED',
-  usage: '--gateway ID | --execution ARN | --token T [--by NAME] [--reason TEXT]',
-  description: 'Answers the pending approval with a rejection: the rollout ends ABORTED.',
+  usage: '--gateway ID | --execution ARN [--reason TEXT] [--approval-url URL]',
+  description: 'Answers the pending approval with a rejection (approverPrincipals only, recorded with who rejected): the rollout ends ABORTED.',
   options: (cmd) => {
-    common(TARGET(cmd)
-      .option('--token <t>', 'the task token (from the Awaiting Approval event)')
-      .option('--by <name>', 'who rejects (default: $USER)')
+    common(APPROVAL_URL(TARGET(cmd))
       .option('--reason <text>', 'recorded with the rejection'));
   },
   exitCodes: ROLLOUT_EXIT_CODES,
@@ -165,8 +163,8 @@ export default group({
            [--bake-minutes N] [--enforce-bake-minutes N] [--max-deny-ratio R] [--min-decisions N]
            [--max-bake-extensions N] [--alarm NAME]... [--approval] [--approval-timeout-minutes N]
   status   --gateway ID | --execution ARN [--watch [--interval S] [--timeout D]]
-  approve  --gateway ID | --execution ARN | --token T [--by NAME] [--comment TEXT]
-  reject   --gateway ID | --execution ARN | --token T [--by NAME] [--reason TEXT]
+  approve  --gateway ID | --execution ARN [--comment TEXT] [--approval-url URL]
+  reject   --gateway ID | --execution ARN [--reason TEXT] [--approval-url URL]
   abort    --gateway ID | --execution ARN [--reason TEXT] [--by NAME] [--no-restore]
   list     [--gateway ID] [--status S] [--limit N]
   history  --gateway ID [--limit N]`,

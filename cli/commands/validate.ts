@@ -7,8 +7,8 @@ export default command({
   usage: '[--config FILE] [--serverless FILE] [--stage STAGE]',
   description: `Checks the config without calling AWS: the schema (unknown keys are errors), every desired field
 against the AgentCore service model, the loader's rules (one of id/name, one tag rule, ...), and the
-references serverless.yml must hold for it: params.managedRoleArns lists every roleArn (iam:PassRole)
-and params.trackedRepositories every tracked repository (the image-push rule). Each problem is
+references serverless.yml must hold for it: params.runtimeRoleArns / gatewayRoleArns list every
+runtime / gateway roleArn (iam:PassRole) and params.trackedRepositories every tracked repository (the image-push rule). Each problem is
 printed as FILE:LINE:COLUMN: PATH: MESSAGE; -o json prints {valid, file, serverless, issues}.`,
   options: (cmd) => cmd
     .option('-c, --config <file>', 'the config (default: $AUTOPILOT_CONFIG_FILE, else ./autopilot.config.yaml)')

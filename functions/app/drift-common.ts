@@ -2,6 +2,7 @@
  * What the drift steps share (functions/app/drift.ts describes the whole job): the dependencies,
  * the run value, the retry policy of one call and the autopilot tags drift reads and writes.
  */
+import type { SecretReader } from '../domain/secrets/refs.ts';
 import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { ImageDetail } from '@aws-sdk/client-ecr';
 import type { AgentCoreAdapter } from '../adapters/agentcore.ts';
@@ -43,6 +44,8 @@ export interface DriftDeps {
   remainingMs?: () => number;
   /** First backoff step of a resource that keeps drifting back (ms, default 1 hour). */
   backoffBaseMs?: number;
+  /** Reads what a secret reference in a declared environment names (resolved in memory only). */
+  readSecret?: SecretReader;
 }
 
 /** The unredacted facts behind one resource of the plan (same index as plan.resources). Never serialised. */

@@ -1,6 +1,7 @@
 /**
  * Drift, step one: read every declared resource and plan (see functions/app/drift.ts).
  */
+import { withResolvedSecrets } from './secrets.ts';
 import type { ImageDetail } from '@aws-sdk/client-ecr';
 import type { SfnAdapter } from '../adapters/sfn.ts';
 import type { Config, GatewaySpec, RuntimeSpec } from '../lib/config/types.ts';
@@ -41,8 +42,10 @@ import {
 // read + plan
 
 /** Reads every declared resource and plans. Read errors of one resource are reported on it, never thrown. */
-export async function readDrift(deps: DriftDeps, config: Config, options: ReadOptions = {}): Promise<DriftRun> {
+export async function readDrift(deps: DriftDeps, declared: Config, options: ReadOptions = {}): Promise<DriftRun> {
   const notes: string[] = [];
+  // Secret references are compared (and corrected) by what they name, read now and kept in memory.
+  const config = await withResolvedSecrets(declared, deps.readSecret, notes);
   const concurrency = config.drift.concurrency;
   // Once per readDrift call, or once per scan when the slices of one share a cache.
   const cache = options.cache ?? {};

@@ -26,6 +26,8 @@
  * Nothing here logs or returns a secret value: the plan is redacted by planDrift, and the
  * unredacted live resources stay inside the `DriftRun` (its `targets` are never serialised).
  */
+import type { SecretReader } from '../domain/secrets/refs.ts';
+import { secretReaderFor } from './secrets.ts';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { agentCoreAdapter } from '../adapters/agentcore.ts';
@@ -69,6 +71,8 @@ export interface CorrectDriftDeps {
   scanStateMachineArn?: string;
   /** Milliseconds the invocation may still spend (the Lambda's time left minus a margin). */
   remainingMs?: () => number;
+  /** Reads what a secret reference names. */
+  readSecret?: SecretReader;
 }
 
 /**
@@ -127,6 +131,7 @@ export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'> 
     home: homeOf(lambda, env),
     logger,
     ...(lambda.getRemainingTimeInMillis && { remainingMs: budgetOf(lambda as Pick<Context, 'getRemainingTimeInMillis'>) }),
+    readSecret: secretReaderFor(env),
   };
 }
 
@@ -174,7 +179,7 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
     agentCore: deps.adapters.agentCore, ecr: deps.adapters.ecr, sfn: deps.adapters.sfn,
     rolloutStateMachineArn: deps.rolloutStateMachineArn, promotionStateMachineArn: deps.promotionStateMachineArn,
     policyPromotionStateMachineArn: deps.policyPromotionStateMachineArn,
-    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs, remainingMs: deps.remainingMs,
+    home: deps.home, now: deps.now, sleep: deps.sleep, backoffBaseMs: deps.backoffBaseMs, remainingMs: deps.remainingMs, readSecret: deps.readSecret,
   };
 
   if (!event.scan && trigger === 'schedule' && deps.scanStateMachineArn) {

@@ -9,6 +9,7 @@ import type { Adapters } from '../adapters/index.ts';
 import type { ClientOptions } from '../lib/clients/options.ts';
 import { loadConfig, type Config } from '../lib/config/index.ts';
 import { configureAgentCorePacing } from '../lib/pacing.ts';
+import { createLogger } from '../lib/logger.ts';
 
 /** Time kept back from the Lambda timeout for publishing outcomes and returning. */
 export const SAFETY_MARGIN_MS = 10_000;
@@ -43,6 +44,7 @@ export function adaptersFor<B extends AdapterBuilders & { [key: string]: ((...ar
 }
 
 const configCache = new Map<string, Promise<Config>>();
+const configLogger = createLogger();
 
 /**
  * The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file.
@@ -55,7 +57,7 @@ export function configFor(env: NodeJS.ProcessEnv = process.env): Promise<Config>
   const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}|${cedar}`;
   let config = configCache.get(key);
   if (!config) {
-    config = loadConfig(undefined, { env, cedar }).then((c) => {
+    config = loadConfig(undefined, { env, cedar, warn: (warning) => configLogger.warn('Configuration warning', { warning }) }).then((c) => {
       configureAgentCorePacing(c.quotas);
       return c;
     });

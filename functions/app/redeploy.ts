@@ -18,6 +18,7 @@
  * a log line, an outcome or an event: diffs are redacted (redactChanges) and errors travel as
  * name (+ message for our own, value-free errors).
  */
+import type { SecretReader } from '../domain/secrets/refs.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { Adapters } from '../adapters/index.ts';
@@ -76,6 +77,8 @@ export interface RedeployContext {
   retry?: { baseMs: number; maxMs: number };
   /** Poll interval of the promotion state machine (default: the contract's 15 s). */
   pollSeconds?: number;
+  /** Reads what a secret reference in a change request names (onChangeRequest only). */
+  readSecret?: SecretReader;
   /** Unique id of this invocation's promotion claim (default: a random UUID). */
   claimId?: () => string;
   /**

@@ -35,12 +35,12 @@ export function formatValidationIssue(i: ValidationIssue): string {
 }
 
 /** The serverless.yml params for a stage (the stage's own, else `default`). */
-function paramsOf(text: string, stage: string): { managedRoleArns?: string[]; trackedRepositories?: string[] } {
+function paramsOf(text: string, stage: string): { runtimeRoleArns?: string[]; gatewayRoleArns?: string[]; trackedRepositories?: string[] } {
   // CloudFormation short tags (!Ref, !GetAtt) stay plain values: only params are read.
   const raw = parseDocument(text, { logLevel: 'silent' }).toJS({ maxAliasCount: -1 }) as { params?: Record<string, Record<string, unknown>> } | null;
   const params = raw?.params ?? {};
   const pick = (key: string) => (params[stage]?.[key] ?? params.default?.[key]) as string[] | undefined;
-  return { managedRoleArns: pick('managedRoleArns'), trackedRepositories: pick('trackedRepositories') };
+  return { runtimeRoleArns: pick('runtimeRoleArns'), gatewayRoleArns: pick('gatewayRoleArns'), trackedRepositories: pick('trackedRepositories') };
 }
 
 /** serverless.yml must let the functions pass every role and hear every tracked repository. */
@@ -48,15 +48,15 @@ function referenceIssues(config: Config, text: string, slsText: string, file: st
   const params = paramsOf(slsText, stage);
   const at = (...segments: (string | number)[]) => locateInYaml(text, segments);
   const issues: ValidationIssue[] = [];
-  const roles = params.managedRoleArns ?? [];
-  const check = (list: readonly { desired: { roleArn?: unknown } }[], kind: string) => list.forEach((r, i) => {
+  // PassRole is split by resource type: runtimes pass runtimeRoleArns, gateways gatewayRoleArns.
+  const check = (list: readonly { desired: { roleArn?: unknown } }[], kind: string, param: 'runtimeRoleArns' | 'gatewayRoleArns') => list.forEach((r, i) => {
     const role = r.desired.roleArn;
-    if (typeof role === 'string' && !roles.includes(role)) {
-      issues.push({ file, ...at(kind, i, 'desired', 'roleArn'), path: `${kind}[${i}].desired.roleArn`, message: `${role} is not in ${serverlessFile} params.managedRoleArns (stage ${stage}): the functions may not pass it (iam:PassRole)` });
+    if (typeof role === 'string' && !(params[param] ?? []).includes(role)) {
+      issues.push({ file, ...at(kind, i, 'desired', 'roleArn'), path: `${kind}[${i}].desired.roleArn`, message: `${role} is not in ${serverlessFile} params.${param} (stage ${stage}): the functions may not pass it (iam:PassRole)` });
     }
   });
-  check(config.runtimes, 'runtimes');
-  check(config.gateways, 'gateways');
+  check(config.runtimes, 'runtimes', 'runtimeRoleArns');
+  check(config.gateways, 'gateways', 'gatewayRoleArns');
   const repos = params.trackedRepositories ?? [];
   config.runtimes.forEach((r, i) => {
     if (r.track && !repos.includes(r.track.repository)) {

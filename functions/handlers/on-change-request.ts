@@ -1,7 +1,8 @@
 /**
  * onChangeRequest: `Runtime Change Requested` (source agentcore-autopilot) -> the schema-validated
  * partial change (image, environment set/unset, other update fields) is applied losslessly to one
- * runtime (functions/app/redeploy.ts). Refused events are logged with their reason and make no API
+ * runtime (functions/app/redeploy.ts). Environment values may be secret references
+ * (`{{resolve:secretsmanager:...}}`, `{{resolve:ssm-secure:...}}`), read only to write them. Refused events are logged with their reason and make no API
  * call; a runtime busy beyond the time budget fails the invocation (rule retry policy, then DLQ).
  */
 import type { Context } from 'aws-lambda';
@@ -9,6 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { RedeployContext, RedeployResult } from '../app/redeploy.ts';
 import { applyChangeRequest } from '../app/redeploy-change.ts';
 import { redeployContextFor } from '../app/redeploy-lambda.ts';
+import { secretReaderFor } from '../app/secrets.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
 
@@ -24,4 +26,5 @@ export function createHandler(deps: OnChangeRequestDeps) {
 }
 
 const logger = createLogger();
-export const handler = createHandler({ logger, context: (lambda, log) => redeployContextFor(lambda, log) });
+// Change requests may carry secret references: this handler (only) reads them, at apply time.
+export const handler = createHandler({ logger, context: async (lambda, log) => ({ ...await redeployContextFor(lambda, log), readSecret: secretReaderFor() }) });

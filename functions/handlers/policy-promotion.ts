@@ -7,6 +7,7 @@
 import type { Context } from 'aws-lambda';
 import * as promotion from '../app/promotion.ts';
 import { promotionDepsFor, type PromotionDeps } from '../app/promotion.ts';
+import { gatePromotionRequest, isBusEvent } from '../app/requests.ts';
 import { InvalidPromotionRequestError } from '../domain/promotion/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
@@ -40,7 +41,16 @@ export function createHandlers(deps?: PromotionDeps) {
     publish: wrap(promotion.publish),
     start: wrap(async (d: PromotionDeps, event: unknown) => {
       if (!d.stateMachineArn) throw new InvalidPromotionRequestError('POLICY_PROMOTION_STATE_MACHINE_ARN is not set');
-      const result = await promotion.startPromotion({ sfn: d.adapters.sfn, stateMachineArn: d.stateMachineArn, config: await d.loadConfig(), now: d.now }, promotionRequestOf(event));
+      const config = await d.loadConfig();
+      let request: unknown = event;
+      // A request from the bus passes the request gate (functions/app/requests.ts): refused, reported, no retry.
+      if (isBusEvent(event)) {
+        const gated = await gatePromotionRequest({ events: d.adapters.events, config, log: d.logger, eventBusName: d.eventBusName }, event,
+          (detail) => promotion.validatePromotionRequest(detail, config));
+        if ('status' in gated) return gated;
+        request = gated.request;
+      }
+      const result = await promotion.startPromotion({ sfn: d.adapters.sfn, stateMachineArn: d.stateMachineArn, config, now: d.now }, promotionRequestOf(request));
       d.logger.info('Policy promotion start', { status: result.status, executionName: result.executionName, policy: result.policyName });
       return result;
     }),

@@ -1,15 +1,21 @@
 /**
  * `startRollout`: starts a staged policy rollout (at most one per gateway and request). Invoked
- * directly (CLI, drift) with a StartRolloutRequest, or by the EventBridge rule on the custom event
- * `Policy Rollout Requested` whose detail is one. See functions/app/rollout.ts (startRollout) and
- * functions/domain/rollout/start.ts.
+ * directly (CLI, drift) with a StartRolloutRequest, or by the EventBridge rule of the request bus
+ * on `Policy Rollout Requested`, whose detail is one. See functions/app/rollout.ts (startRollout)
+ * and functions/domain/rollout/start.ts.
  *
+ * A request from the bus first passes the request gate (functions/app/requests.ts): a gateway or
+ * engine the config does not declare, settings that loosen the declared ones, or a malformed
+ * request is refused (`Request Refused` event, status REFUSED) without any AgentCore call or retry.
  * A duplicate request returns the existing execution (ALREADY_RUNNING / ALREADY_RAN) and starts
  * nothing; another rollout running for the gateway fails the invocation with
- * RolloutInProgressError (EventBridge retries it per the rule's retry policy); bad input fails with
- * InvalidRolloutInputError before any AWS write.
+ * RolloutInProgressError (Lambda retries the asynchronous invocation); bad input to a direct
+ * invocation fails with InvalidRolloutInputError before any AWS write.
  */
 import type { Context } from 'aws-lambda';
+import { gateRolloutRequest, isBusEvent, type RefusedRequest, type RequestGateDeps } from '../app/requests.ts';
+import { adaptersFor, configFor, envValue } from '../app/lambda-env.ts';
+import { eventsAdapter } from '../adapters/events.ts';
 import { startRollout, startRolloutDepsFor, type StartRolloutHandlerDeps } from '../app/rollout.ts';
 import type { StartRolloutResult } from '../domain/rollout/start.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -19,11 +25,18 @@ export { ROLLOUT_REQUESTED_DETAIL_TYPE, requestOf, type StartRolloutHandlerDeps 
 
 const logger = createLogger();
 
-export function createHandler(deps?: StartRolloutHandlerDeps): (event: unknown, context: Context) => Promise<StartRolloutResult> {
+type Result = StartRolloutResult | RefusedRequest;
+
+/** The handler over `deps` and `gate` (defaults: AWS clients and the config from the environment, per invocation). */
+export function createHandler(deps?: StartRolloutHandlerDeps, gate?: () => Promise<RequestGateDeps>): (event: unknown, context: Context) => Promise<Result> {
   const log = deps?.logger ?? logger;
-  return withMiddleware<unknown, StartRolloutResult>((event) => startRollout(deps ?? startRolloutDepsFor(log), event), {
-    logger: log,
-  }) as unknown as (event: unknown, context: Context) => Promise<StartRolloutResult>;
+  const gateDeps = gate ?? (async () => ({ events: adaptersFor({ events: eventsAdapter }).events, config: await configFor(), log, eventBusName: envValue('AUTOPILOT_EVENT_BUS') }));
+  return withMiddleware<unknown, Result>(async (event) => {
+    const start = deps ?? startRolloutDepsFor(log);
+    if (!isBusEvent(event)) return startRollout(start, event);
+    const gated = await gateRolloutRequest(await gateDeps(), event);
+    return 'status' in gated ? gated : startRollout(start, gated.request);
+  }, { logger: log }) as unknown as (event: unknown, context: Context) => Promise<Result>;
 }
 
 export const handler = createHandler();

@@ -10,8 +10,12 @@ import { AwsError, type EmulatorRequest, type EmulatorResponse, type ResolvedOpe
 
 export type JsonProtocolVersion = '1.0' | '1.1';
 
-/** One operation handler: receives the parsed JSON input, returns the JSON output object. */
-export type JsonOperation = (input: Record<string, unknown>) => Promise<unknown> | unknown;
+/**
+ * One operation handler: receives the parsed JSON input (and the raw request, for the few
+ * operations that read a header: the caller's credentials, the Host of a queue URL), returns the
+ * JSON output object.
+ */
+export type JsonOperation = (input: Record<string, unknown>, req: EmulatorRequest) => Promise<unknown> | unknown;
 
 export interface JsonServiceSpec {
   /** Stand-in name used in logs and fault plans, e.g. `events`. */
@@ -56,7 +60,7 @@ export function resolveJsonTarget(req: EmulatorRequest, spec: JsonServiceSpec): 
       if (input === null || typeof input !== 'object' || Array.isArray(input)) {
         throw new AwsError('SerializationException', 400, 'request body must be a JSON object');
       }
-      const output = await handler(input as Record<string, unknown>);
+      const output = await handler(input as Record<string, unknown>, req);
       return jsonResponse(output ?? {}, spec.version);
     },
   };

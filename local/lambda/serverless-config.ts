@@ -61,6 +61,15 @@ export interface FunctionConfig {
   runtime?: string;
   /** The function's `events`, variables resolved, otherwise as written. */
   events: Record<string, unknown>[];
+  /**
+   * Asynchronous invocation settings (osls compiles them to AWS::Lambda::EventInvokeConfig):
+   * `maximumRetryAttempts`, `maximumEventAge` (seconds) and the `destinations` as ARNs.
+   */
+  async: { maximumRetryAttempts?: number; maximumEventAge?: number; onFailure?: string; onSuccess?: string };
+  /** `reservedConcurrency`, when set. */
+  reservedConcurrency?: number;
+  /** `url:` (a Lambda function URL): its AuthType (`authorizer: aws_iam` -> AWS_IAM, else NONE). */
+  url?: { authType: 'AWS_IAM' | 'NONE' };
 }
 
 export interface StateMachineConfig {
@@ -113,6 +122,12 @@ export interface ServerlessConfig {
   eventRules: EventRuleConfig[];
   /** The whole document, every variable resolved. */
   resolved: Record<string, unknown>;
+  /**
+   * Resolves CloudFormation intrinsics (Ref, Fn::GetAtt, Fn::Sub, Fn::Join) in `value` to the
+   * deployed-style values of this stack (e.g. a `resources` entry's properties); throws naming
+   * `where` for a reference that cannot be resolved locally.
+   */
+  resolveIntrinsics(value: unknown, where: string): unknown;
 }
 
 /** Raised for unreadable files, unresolvable variables and references. */
@@ -576,6 +591,14 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
   ctx.selfCache.clear();
 
   const resolved = asRecord(resolveDeep(ctx, raw, ''), file);
+  // `resources` may be a list of maps (e.g. `- ${file(resources/x.yml)}`): osls merges them
+  // (lib/classes/service.js mergeArrays, a deep merge of plain objects).
+  if (Array.isArray(resolved.resources)) {
+    resolved.resources = resolved.resources.reduce((memo: Record<string, unknown>, entry: unknown, i: number) => {
+      if (entry === null || entry === undefined) return memo;
+      return mergePlain(memo, asRecord(entry, `resources[${i}]`));
+    }, {});
+  }
   const service = typeof resolved.service === 'object' && resolved.service !== null
     ? String((resolved.service as { name?: unknown }).name)
     : String(resolved.service ?? '');
@@ -603,6 +626,11 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
       memorySize: Number(f.memorySize ?? providerMemory),
       runtime: (f.runtime ?? provider.runtime) as string | undefined,
       events: Array.isArray(f.events) ? f.events as Record<string, unknown>[] : [],
+      async: {},
+      ...(f.reservedConcurrency !== undefined && { reservedConcurrency: Number(f.reservedConcurrency) }),
+      ...(f.url !== undefined && f.url !== false && {
+        url: { authType: (typeof f.url === 'object' && (f.url as { authorizer?: unknown }).authorizer === 'aws_iam' ? 'AWS_IAM' : 'NONE') as 'AWS_IAM' | 'NONE' },
+      }),
     };
   }
 
@@ -625,6 +653,10 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
     const fnRaw = asRecord(rawFunctions[key], `functions.${key}`);
     const own = resolveIntrinsics(table, asRecord(fnRaw.environment, `functions.${key}.environment`), `functions.${key}.environment`);
     f.environment = { ...envProvider, ...stringifyEnv(own as Record<string, unknown>, `functions.${key}.environment`) };
+  }
+
+  for (const [key, f] of Object.entries(functions)) {
+    f.async = asyncSettings(table, functions, asRecord(rawFunctions[key], `functions.${key}`), `functions.${key}`);
   }
 
   const stateMachines: Record<string, StateMachineConfig> = {};
@@ -657,7 +689,7 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
           name: typeof e.name === 'string' ? e.name : makeRuleName(f.name, idx + 1),
           enabled: e.enabled !== false,
           eventBus: e.eventBus === undefined ? undefined : String(resolveIntrinsics(table, e.eventBus, `${where}.eventBridge.eventBus`)),
-          pattern: e.pattern as Record<string, unknown> | undefined,
+          pattern: e.pattern === undefined ? undefined : resolveIntrinsics(table, e.pattern, `${where}.eventBridge.pattern`) as Record<string, unknown>,
           schedule: e.schedule as string | undefined,
           input: e.input,
           inputPath: e.inputPath as string | undefined,
@@ -687,7 +719,7 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
     });
   }
 
-  return {
+  const config: Omit<ServerlessConfig, 'resolveIntrinsics'> = {
     service,
     stage: ctx.stage,
     region: ctx.region,
@@ -708,6 +740,43 @@ export function loadServerlessConfig(path: string, opts: LoadServerlessConfigOpt
     eventRules,
     resolved,
   };
+  // Not enumerable: the config stays a plain, cloneable value (structuredClone skips it).
+  Object.defineProperty(config, 'resolveIntrinsics', { value: (value: unknown, where: string) => resolveIntrinsics(table, value, where), enumerable: false });
+  return config as ServerlessConfig;
+}
+
+/**
+ * `maximumRetryAttempts`, `maximumEventAge` and `destinations` of a function, as osls compiles
+ * them (compile/functions.js compileFunctionEventInvokeConfig): a destination is a function key, an
+ * ARN, or `{type, arn}` (the ARN may be an intrinsic).
+ */
+function asyncSettings(
+  table: RefTable, functions: Record<string, FunctionConfig>, f: Record<string, unknown>, where: string,
+): FunctionConfig['async'] {
+  const out: FunctionConfig['async'] = {};
+  if (f.maximumRetryAttempts !== undefined) out.maximumRetryAttempts = Number(f.maximumRetryAttempts);
+  if (f.maximumEventAge !== undefined) out.maximumEventAge = Number(f.maximumEventAge);
+  const destinations = asRecord(f.destinations, `${where}.destinations`);
+  for (const kind of ['onFailure', 'onSuccess'] as const) {
+    const d = destinations[kind];
+    if (d === undefined) continue;
+    let arn: unknown;
+    if (typeof d === 'string') arn = d.startsWith('arn:') ? d : functions[d]?.arn;
+    else arn = resolveIntrinsics(table, asRecord(d, `${where}.destinations.${kind}`).arn, `${where}.destinations.${kind}.arn`);
+    if (typeof arn !== 'string') throw new ServerlessConfigError(`${where}.destinations.${kind} names no function, ARN or {type, arn}: ${JSON.stringify(d)}`);
+    out[kind] = arn;
+  }
+  return out;
+}
+
+function mergePlain(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    const plain = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+    out[k] = plain(cur) && plain(v) ? mergePlain(cur, v) : v;
+  }
+  return out;
 }
 
 /** osls' eventBridge rule naming (event-bridge/utils.js): `<function>-rule-<n>`, hashed past 64 chars. */

@@ -10,6 +10,7 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { buildGatewayUpdate } from '../../functions/domain/gateway-update.ts';
 import { buildRuntimeUpdate } from '../../functions/domain/runtime-update.ts';
+import { REQUEST_SOURCE } from '../../functions/domain/requests/source.ts';
 import { VirtualClock } from '../clock.ts';
 import { nextFiring } from '../emulator/eventbridge/schedule.ts';
 import type { Stack } from '../stack.ts';
@@ -120,7 +121,7 @@ async function fireScheduleOnce(ctx: ScenarioContext): Promise<boolean> {
   const clock = stack.clock;
   const rule = stack.events.listRules().find((r) => r.schedule !== undefined);
   if (!(clock instanceof VirtualClock) || !rule?.schedule) {
-    await ctx.eventBridge.send(new PutEventsCommand({ Entries: [{ Source: 'agentcore-autopilot', DetailType: 'Drift Check Requested', Detail: '{}' }] }));
+    await ctx.eventBridge.send(new PutEventsCommand({ Entries: [{ Source: REQUEST_SOURCE, EventBusName: stack.requestBus, DetailType: 'Drift Check Requested', Detail: '{}' }] }));
     return false;
   }
   clock.setMode('manual');
@@ -222,7 +223,7 @@ const step1: StepDefinition = {
       const ok = runtimes.has(IDS.supportAgent) && runtimes.has(IDS.supportCanary) && reasons.every((r) => /downgrade/i.test(r)) && reasons.length > 0;
       return [ok, `${skipped.length} skipped event(s), reasons: ${reasons.join(', ') || '-'}`];
     }));
-    checks.push(safeCheck('no event went to the dead-letter queue', () => [stack.deadLetters.length === 0, `${stack.deadLetters.length} dead letter(s)${stack.deadLetters[0] ? `: ${stack.deadLetters[0].rule} ${stack.deadLetters[0].error}` : ''}`]));
+    checks.push(safeCheck('no event went to the dead-letter queue', () => [stack.deadLetters.length === 0, `${stack.deadLetters.length} dead letter(s)${stack.deadLetters[0] ? `: ${stack.deadLetters[0].source} ${stack.deadLetters[0].error}` : ''}`]));
     void since;
     return checks;
   },
@@ -318,7 +319,7 @@ const step3: StepDefinition = {
     ] as const) {
       action(ctx, 'request rollout', gatewayId, `PutEvents "Policy Rollout Requested": ${why}`);
       const out = await ctx.eventBridge.send(new PutEventsCommand({
-        Entries: [{ Source: 'agentcore-autopilot', DetailType: 'Policy Rollout Requested', Detail: JSON.stringify({ gatewayId, policyEngineArn: engine }) }],
+        Entries: [{ Source: REQUEST_SOURCE, EventBusName: ctx.stack.requestBus, DetailType: 'Policy Rollout Requested', Detail: JSON.stringify({ gatewayId, policyEngineArn: engine }) }],
       }));
       checks.push(check(`the bus accepted the request for ${gatewayId}`, out.FailedEntryCount === 0, `${out.FailedEntryCount ?? '?'} failed entries`));
       const s = await settle(ctx);

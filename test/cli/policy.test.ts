@@ -116,7 +116,10 @@ describe('autopilot policy', () => {
     expect(one.map((r) => r.policyName)).toEqual(['readers']);
   });
 
-  it('approve / reject answer the pending approval with who and why', async () => {
+  it('approve / reject answer the pending approval through the approval URL: approvers only, recorded with who and why', async () => {
+    // Signed with the caller's credentials (local identities, local/stack.ts): `approver` is listed.
+    const APPROVER = { AWS_ACCESS_KEY_ID: 'approver' };
+    const APPROVER_ARN = 'arn:aws:sts::123456789012:assumed-role/platform-approver/approver';
     const clock = new GatedClock(24 * 3600_000);
     p = await promotionStack(declare({ approval: { required: true, timeoutMinutes: 24 * 60 } }), undefined, { clock });
     scriptTraffic(p.stack, { allowed: 10, denied: 0.2 });
@@ -131,20 +134,30 @@ describe('autopilot policy', () => {
     };
 
     const first = await park('1');
-    expect((await cli(['reject', '--policy', 'readers', '--reason', 'not this week'])).code).toBe(0);
+    // The operator (not an approver) and someone else are refused: nothing answered.
+    for (const key of ['test', 'intruder']) {
+      expect(await cli(['approve', '--policy', 'readers'], { AWS_ACCESS_KEY_ID: key })).toMatchObject({ code: 3, err: expect.stringContaining('is not an approver') });
+    }
+    expect(JSON.parse((await cli(['status', '--policy', 'readers', '--json'])).out)).toMatchObject({ stage: 'AWAITING_APPROVAL', approvalPending: true });
+    expect(await cli(['reject', '--policy', 'readers', '--reason', 'not this week'], APPROVER)).toMatchObject({ code: 0, out: expect.stringContaining(`Rejected by ${APPROVER_ARN}`) });
     clock.resume();
-    expect((await promotionDone(p, first)).output).toMatchObject({ outcome: 'ABORTED' });
+    const rejected = await promotionDone(p, first);
+    expect(rejected.output).toMatchObject({ outcome: 'ABORTED' });
+    expect(p.stack.events.events.filter((e) => e.event['detail-type'] === 'Policy Promotion Rejected').map((e) => e.event.detail))
+      .toMatchObject([{ executionArn: first, decision: 'reject', by: APPROVER_ARN, comment: 'not this week' }]);
     expect((await livePolicies(p)).readers).toMatchObject({ enforcementMode: 'LOG_ONLY' });
     expect((await cli(['status', '--execution', first])).code).toBe(4);
-    expect((await cli(['reject', '--execution', first])).code).toBe(3);
+    expect((await cli(['reject', '--execution', first], APPROVER)).code).toBe(3);
 
     const second = await park('2');
-    expect((await cli(['approve', '--policy', 'readers', '--comment', 'looks good', '--json'])).out).toContain('"answered": "APPROVED"');
+    expect(JSON.parse((await cli(['approve', '--policy', 'readers', '--comment', 'looks good', '--json'], APPROVER)).out)).toEqual({ answered: 'APPROVED', by: APPROVER_ARN, executionArn: second });
     clock.resume();
     const done = await promotionDone(p, second);
     expect(done.output).toMatchObject({ outcome: 'PROMOTED' });
     expect((await livePolicies(p)).readers).toMatchObject({ enforcementMode: 'ACTIVE' });
-    expect((await cli(['approve', '--policy', 'readers'])).code).toBe(3);
+    expect(p.stack.events.events.filter((e) => e.event['detail-type'] === 'Policy Promotion Approved').map((e) => e.event.detail))
+      .toMatchObject([{ executionArn: second, decision: 'approve', by: APPROVER_ARN, comment: 'looks good' }]);
+    expect((await cli(['approve', '--policy', 'readers'], APPROVER)).code).toBe(3);
   });
 
   it('abort in the ACTIVE bake puts the policy back to LOG_ONLY and publishes Aborted; a policy someone else changed is a conflict (exit 3)', async () => {

@@ -166,12 +166,21 @@ describe('autopilot rollout', () => {
       return status.executionArn as string;
     };
 
-    // Rejected: ABORTED, nothing enforced.
+    // Approvals go through the approval URL, signed with the caller's credentials: only listed
+    // approvers are answered (the local identity `approver`), and the rollout records who answered.
+    const APPROVER = { AWS_ACCESS_KEY_ID: 'approver' };
+    const APPROVER_ARN = 'arn:aws:sts::123456789012:assumed-role/platform-approver/approver';
+
+    // Rejected: ABORTED, nothing enforced. The operator (not an approver) is refused first.
     const first = await startAndPark('1');
-    expect((await cli(['reject', '--execution', first, '--reason', 'not today'])).code).toBe(0);
+    const notApprover = await cli(['reject', '--execution', first, '--reason', 'not today']);
+    expect(notApprover).toMatchObject({ code: 3, err: expect.stringContaining('is not an approver') });
+    expect((await cli(['reject', '--execution', first, '--reason', 'not today'], APPROVER)).code).toBe(0);
     clock.resume();
-    expect((await finished(r, first)).output).toMatchObject({ outcome: 'ABORTED', approval: { Error: 'ApprovalRejectedError', Cause: 'alice: not today' } });
-    expect((await cli(['reject', '--execution', first])).code).toBe(3);
+    const rejected = await finished(r, first);
+    expect(rejected.output).toMatchObject({ outcome: 'ABORTED', approval: { Error: 'ApprovalRejectedError' } });
+    expect(JSON.parse((rejected.output!.approval as { Cause: string }).Cause)).toMatchObject({ rejectedBy: APPROVER_ARN, reason: 'not today' });
+    expect((await cli(['reject', '--execution', first], APPROVER)).code).toBe(3);
 
     // Aborted while waiting: it changed nothing, so nothing is restored.
     await startAndPark('2');
@@ -188,12 +197,12 @@ describe('autopilot rollout', () => {
 
     // Approved: ENFORCED, with who and why.
     const third = await startAndPark('3');
-    const approved = await cli(['approve', '--gateway', GATEWAY_ID, '--comment', 'looks good']);
-    expect(approved.code).toBe(0);
+    const approved = await cli(['approve', '--gateway', GATEWAY_ID, '--comment', 'looks good'], APPROVER);
+    expect(approved).toMatchObject({ code: 0, out: expect.stringContaining(`Approved by ${APPROVER_ARN}`) });
     clock.resume();
     const done = await finished(r, third);
-    expect(done.output).toMatchObject({ outcome: 'ENFORCED', approval: { approved: true, answer: { approvedBy: 'alice', comment: 'looks good' } } });
-    expect((await cli(['approve', '--gateway', GATEWAY_ID])).code).toBe(3);
+    expect(done.output).toMatchObject({ outcome: 'ENFORCED', approval: { approved: true, answer: { approvedBy: APPROVER_ARN, comment: 'looks good' } } });
+    expect((await cli(['approve', '--gateway', GATEWAY_ID], APPROVER)).code).toBe(3);
   });
 
   it('exit codes mean the outcome: a halted rollout is 4 for start --wait and status; --timeout is 5', async () => {

@@ -58,7 +58,7 @@ describe('autopilot validate', () => {
     const r = await validate(['--config', f, '--serverless', SLS]);
     expect(r.code).toBe(1);
     const line = text.split('\n').findIndex((l) => l.includes('role/Unlisted')) + 1;
-    expect(r.out).toMatch(new RegExp(`^${f}:${line}:\\d+: gateways\\[0\\]\\.desired\\.roleArn: arn:aws:iam::123456789012:role/Unlisted is not in .*params\\.managedRoleArns`));
+    expect(r.out).toMatch(new RegExp(`^${f}:${line}:\\d+: gateways\\[0\\]\\.desired\\.roleArn: arn:aws:iam::123456789012:role/Unlisted is not in .*params\\.gatewayRoleArns`));
     expect((await validate(['--config', f, '--no-serverless'])).code).toBe(0);
     expect((await validate(['--config', path.join(dir, 'missing.yaml')])).out).toContain('configuration file does not exist');
   });

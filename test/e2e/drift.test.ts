@@ -42,7 +42,7 @@ afterEach(async () => {
 /** Sends `Drift Check Requested` onto the bus and returns what the rule's handler returned. */
 async function checkViaBus(detail: Record<string, unknown>): Promise<Result> {
   const before = stack.events.deliveries.length;
-  stack.events.put({ source: 'agentcore-autopilot', 'detail-type': 'Drift Check Requested', detail });
+  stack.events.put({ source: 'agentcore-autopilot.requests', 'detail-type': 'Drift Check Requested', detail }, stack.requestBus);
   await stack.settle();
   const d = stack.events.deliveries.slice(before).find((x) => x.targetId === 'correctDrift');
   expect(d?.outcome).toBe('delivered');

@@ -4,7 +4,7 @@
  * decided by the real Cedar engine and published as AWS's policy metrics.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { scriptTraffic } from './rollout-fixture.ts';
+import { ENGINE_ARN, scriptTraffic } from './rollout-fixture.ts';
 import {
   livePolicies, promotionConfig, promotionDone, promotionEvents, promotionStack, seededSupportPolicies, startPromotion, type PromotionStack,
 } from './promotion-fixture.ts';
@@ -124,6 +124,17 @@ describe('policy promotion (LOG_ONLY -> ACTIVE)', () => {
     });
     scriptTraffic(p.stack, { allowed: 10, denied: 0.2 }, '-2h', '+0s');
     await expect(startPromotion(p, 'not_declared')).rejects.toThrow(/not declared/);
+    // Through the request bus: an unlisted principal is denied by the bus policy; a listed one
+    // naming an undeclared policy is refused and reported (functions/app/requests.ts), no start.
+    const request = { policyEngineArn: ENGINE_ARN, policyName: 'not_declared' };
+    expect((await p.stack.request('Policy Promotion Requested', request, { accessKeyId: 'intruder' })).ErrorCode).toBe('AccessDeniedException');
+    expect((await p.stack.request('Policy Promotion Requested', request)).EventId).toBeTruthy();
+    await p.stack.settle();
+    expect(p.stack.events.events.filter((e) => e.event['detail-type'] === 'Request Refused').map((e) => e.event.detail)).toMatchObject([
+      { request: 'Policy Promotion Requested', reason: 'undeclared-policy', resource: ENGINE_ARN, problems: [expect.stringContaining('not declared')] },
+    ]);
+    expect(p.stack.sfn.listExecutions()).toEqual([]);
+    expect(p.stack.deadLetters).toEqual([]);
     const dry = await startPromotion(p, 'readers', { dryRun: true });
     const done = await promotionDone(p, dry.executionArn);
     expect(done.output).toMatchObject({ outcome: 'WOULD_PROMOTE', dryRun: true, change: 'mode', logOnly: { verdict: 'PASS' } });

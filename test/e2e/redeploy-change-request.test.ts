@@ -2,7 +2,11 @@
  * onChangeRequest end to end: a `Runtime Change Requested` event on the bus -> serverless.yml rule
  * -> real handler -> lossless UpdateAgentRuntime on the emulator.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../local/stack.ts';
 import { BILLING, REGISTRY, SECRET, SUPPORT, captureLogs, configOf, digest, exampleStack, getEndpoint, getRuntime, outcomeEvents } from './redeploy-helpers.ts';
 
 const NEW_SECRET = 'n3w-S3CR3T-never-logged';
@@ -25,7 +29,7 @@ afterEach(async () => {
 
 function request(detail: Record<string, unknown>, id = crypto.randomUUID()) {
   return {
-    version: '0' as const, id, source: 'agentcore-autopilot', 'detail-type': 'Runtime Change Requested',
+    version: '0' as const, id, source: 'agentcore-autopilot.requests', 'detail-type': 'Runtime Change Requested',
     account: '123456789012', region: 'us-east-1', time: '2026-11-16T03:00:00Z', resources: [] as string[], detail,
   };
 }
@@ -34,8 +38,8 @@ const results = () => stack.events.deliveries.filter((d) => d.targetId === 'onCh
 describe('onChangeRequest', () => {
   it('refuses an image that is not in its registry, or is no container image, like a push: no write', async () => {
     stack.ecr.seed({ repositories: [{ name: 'support-agent', images: [{ tags: ['chart-1'], artifact: 'helm-chart' }] }] });
-    stack.events.put(request({ runtime: { id: SUPPORT }, change: { containerUri: `${REGISTRY}/support-agent@${digest('7')}` } }));
-    stack.events.put(request({ runtime: { id: SUPPORT }, change: { containerUri: `${REGISTRY}/support-agent:chart-1` } }));
+    stack.events.put(request({ runtime: { id: SUPPORT }, change: { containerUri: `${REGISTRY}/support-agent@${digest('7')}` } }), stack.requestBus);
+    stack.events.put(request({ runtime: { id: SUPPORT }, change: { containerUri: `${REGISTRY}/support-agent:chart-1` } }), stack.requestBus);
     await stack.settle();
     expect(results().map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(results()[0].reason).toMatch(/no image sha256:7{64} in ECR repository support-agent/);
@@ -57,7 +61,7 @@ describe('onChangeRequest', () => {
         unset: ['description'],
       },
       requestId: 'ticket-4711',
-    }));
+    }), stack.requestBus);
     await stack.settle();
 
     const after = await getRuntime(stack.agentcore_, SUPPORT, '2');
@@ -82,11 +86,16 @@ describe('onChangeRequest', () => {
     expect((await getEndpoint(stack.agentcore_, SUPPORT, 'prod')).liveVersion).toBe('2');
   });
 
-  it('resolves a runtime by name; a duplicate delivery makes no second version', async () => {
+  it('resolves a runtime by name (declared by name); a duplicate delivery makes no second version', async () => {
+    // Requests name a runtime the way the config declares it: here billingAgent by name.
+    const config = path.join(mkdtempSync(path.join(tmpdir(), 'autopilot-by-name-')), 'autopilot.config.yaml');
+    writeFileSync(config, readFileSync(path.join(REPO_ROOT, 'autopilot.config.yaml'), 'utf8').replace('- id: billingAgent-f6g7h8i9j0', '- name: billingAgent'));
+    await stack.close();
+    stack = await exampleStack({ configFile: config });
     const event = request({ runtime: { name: 'billingAgent' }, change: { environmentVariables: { set: { LOG_LEVEL: 'error' } } } });
-    stack.events.put(event);
+    stack.events.put(event, stack.requestBus);
     await stack.settle();
-    stack.events.put(event);
+    stack.events.put(event, stack.requestBus);
     await stack.settle();
     expect(stack.agentcore.getRuntime(BILLING).versions.map((v) => v.version)).toEqual([1, 2]);
     expect((await getRuntime(stack.agentcore_, BILLING)).environmentVariables).toEqual({ LOG_LEVEL: 'error' });
@@ -95,7 +104,7 @@ describe('onChangeRequest', () => {
   });
 
   it('dryRun plans without writing', async () => {
-    stack.events.put(request({ runtime: { id: BILLING }, change: { set: { description: 'x' } }, dryRun: true }));
+    stack.events.put(request({ runtime: { id: BILLING }, change: { set: { description: 'x' } }, dryRun: true }), stack.requestBus);
     await stack.settle();
     expect(stack.emulator.count('UpdateAgentRuntime')).toBe(0);
     const [outcome] = results()[0].outcomes;
@@ -128,16 +137,19 @@ describe('onChangeRequest', () => {
       const result = await stack.lambda.invoke('onChangeRequest', request(detail)) as { status: string; reason: string };
       expect(result.status, String(reason)).toBe('rejected');
       expect(result.reason).toMatch(reason);
-      expect(stack.emulator.requests).toEqual([]);
+      // No AgentCore call; only the `Request Refused` report (PutEvents).
+      expect(stack.emulator.requests.map((r) => `${r.service}:${r.operation}`)).toEqual(['events:PutEvents']);
     }
-    expect(logs.items().filter((l) => l.message === 'Event rejected')).toHaveLength(cases.length);
+    expect(logs.items().filter((l) => l.message === 'Request refused')).toHaveLength(cases.length);
   });
 
-  it('an unknown runtime is a Failed outcome, not a retry', async () => {
-    stack.events.put(request({ runtime: { id: 'nobodyHere-abcdefghij' }, change: { set: { description: 'y' } } }));
+  it('a runtime the config does not declare is refused and reported, not retried', async () => {
+    stack.events.put(request({ runtime: { id: 'nobodyHere-abcdefghij' }, change: { set: { description: 'y' } } }), stack.requestBus);
     await stack.settle();
-    expect(results()[0].outcomes[0]).toMatchObject({ status: 'failed', reason: 'runtime-not-found', retryable: false });
-    expect(outcomeEvents(stack, 'Runtime Redeploy Failed')).toHaveLength(1);
+    expect(results()[0]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('not declared') });
+    expect(stack.events.events.filter((e) => e.event['detail-type'] === 'Request Refused').map((e) => e.event.detail))
+      .toMatchObject([{ request: 'Runtime Change Requested', reason: 'undeclared-runtime', resource: 'nobodyHere-abcdefghij' }]);
+    expect(stack.emulator.count('GetAgentRuntime') + stack.emulator.count('UpdateAgentRuntime')).toBe(0);
     expect(stack.deadLetters).toEqual([]);
   });
 });

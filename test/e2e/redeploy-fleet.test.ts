@@ -84,7 +84,7 @@ describe('onImagePush over a fleet', () => {
     expect(failed.map((e) => e.event.detail.runtimeId)).toEqual([GHOST]);
   });
 
-  it('a runtime still busy after the time budget fails the invocation: retried by the rule, then dead-lettered', async () => {
+  it('a runtime still busy after the time budget fails the invocation: retried by Lambda (async invocation), then dead-lettered', async () => {
     logs = captureLogs();
     stack = await exampleStack({
       seed: fleetSeed(),
@@ -95,11 +95,13 @@ describe('onImagePush over a fleet', () => {
     stack.emulator.faults.addRule({ operation: 'UpdateAgentRuntime', conflicts: 10_000 });
     stack.pushImage({ repository: 'support-agent', tags: ['stable'], digest: digest('8') });
     await stack.settle({ timeoutMs: 60_000 });
+    // EventBridge handed the event to Lambda; Lambda ran the function 1 + maximumRetryAttempts (2) times.
     const delivery = stack.events.deliveries.find((d) => d.targetId === 'onImagePush')!;
-    expect(delivery.outcome).toBe('dead-lettered');
-    expect(delivery.attempts).toBe(5); // first attempt + maximumRetryAttempts: 4
-    expect(delivery.errors[0]).toMatch(/^RedeployIncompleteError: 5 runtime\(s\) could not be updated/);
+    expect(delivery).toMatchObject({ outcome: 'delivered', attempts: 1 });
+    const [inv] = stack.lambdaAsync.invocations;
+    expect(inv).toMatchObject({ functionKey: 'onImagePush', outcome: 'failed', condition: 'RetriesExhausted', attempts: 3 });
+    expect(inv.errors[0]).toMatch(/^RedeployIncompleteError: 5 runtime\(s\) could not be updated/);
     expect(stack.deadLetters).toHaveLength(1);
-    expect(stack.deadLetters[0].queueArn).toMatch(/EventsDeadLetterQueue|events-dlq/);
+    expect(stack.deadLetters[0]).toMatchObject({ kind: 'invocation', queueArn: expect.stringMatching(/events-dlq/) });
   }, 60_000);
 });

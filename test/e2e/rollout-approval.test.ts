@@ -1,11 +1,14 @@
 /**
  * Policy rollout end to end, part 2: the approval gate (the Awaiting Approval event on the bus
- * carries the task token; SendTaskSuccess / SendTaskFailure answer it), duplicate and concurrent
- * starts, the `Policy Rollout Requested` EventBridge trigger, and the state-transition count.
+ * carries no task token; the token is in the execution history, and SendTaskSuccess /
+ * SendTaskFailure answer it: test/e2e/approvals.test.ts drives the approvers' entry point),
+ * duplicate and concurrent starts, the `Policy Rollout Requested` EventBridge trigger, and the
+ * state-transition count.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { countStateTransitions } from '../../functions/adapters/sfn-history.ts';
+import { countStateTransitions, getExecutionHistory } from '../../functions/adapters/sfn-history.ts';
+import { rolloutProgress, type HistoryEventLike } from '../../functions/domain/rollout/inspect.ts';
 import { rolloutExecutionName } from '../../functions/domain/rollout/execution-name.ts';
 import {
   ENGINE_ARN, GATEWAY_ID, finished, gatewayUpdates, liveGateway, rolloutEvents, rolloutStack, scriptTraffic, GatedClock, type RolloutStack,
@@ -28,11 +31,14 @@ async function startWithApproval(stack: RolloutStack): Promise<{ executionArn: s
   await stack.stack.settle();
   const awaiting = rolloutEvents(stack.stack).filter((e) => e.detailType === 'Policy Rollout Awaiting Approval');
   expect(awaiting).toHaveLength(1);
-  return { executionArn: started.executionArn, token: awaiting[0].detail.taskToken, detail: awaiting[0].detail };
+  expect(awaiting[0].detail).not.toHaveProperty('taskToken');
+  const history = await getExecutionHistory(stack.sfn, started.executionArn);
+  const token = rolloutProgress(history as HistoryEventLike[], stack.stack.clock.now()).approvalToken!;
+  return { executionArn: started.executionArn, token, detail: awaiting[0].detail };
 }
 
 describe('approval gate', () => {
-  it('publishes the verify results with the task token and enforces once approved', async () => {
+  it('publishes the verify results (no task token on the bus) and enforces once approved', async () => {
     const clock = gated();
     r = await rolloutStack({ clock });
     const { executionArn, token, detail } = await startWithApproval(r);
@@ -107,10 +113,10 @@ describe('starting', () => {
   it('the `Policy Rollout Requested` event starts a rollout through the serverless.yml rule, once per request', async () => {
     r = await rolloutStack();
     scriptTraffic(r.stack, { allowed: 10, denied: 0.1 });
-    const request = { source: 'agentcore-autopilot', 'detail-type': 'Policy Rollout Requested', detail: { gatewayId: GATEWAY_ID } };
-    r.stack.events.put(request);
+    const request = { source: 'agentcore-autopilot.requests', 'detail-type': 'Policy Rollout Requested', detail: { gatewayId: GATEWAY_ID } };
+    r.stack.events.put(request, r.stack.requestBus);
     await r.stack.settle();
-    r.stack.events.put(request);
+    r.stack.events.put(request, r.stack.requestBus);
     await r.stack.settle();
     const executions = r.stack.sfn.listExecutions();
     expect(executions).toHaveLength(1);

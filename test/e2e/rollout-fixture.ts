@@ -32,11 +32,12 @@ export function exampleSeed(mutate?: (seed: StackSeed) => void): StackSeed {
   return seed;
 }
 
-export async function rolloutStack(options: { seed?: StackSeed; configFile?: string; clock?: Clock } = {}): Promise<RolloutStack> {
+export async function rolloutStack(options: { seed?: StackSeed; configFile?: string; clock?: Clock; env?: Record<string, string> } = {}): Promise<RolloutStack> {
   const stack = await startStack({
     seed: options.seed ?? exampleSeed(),
     configFile: options.configFile,
     clock: options.clock,
+    env: options.env,
   });
   const previous = setTimeSource(() => stack.clock.now());
   const clientConfig = {

@@ -58,9 +58,9 @@ describe('a runtime whose live configuration carries members the bundled model d
   it('a change request writes nothing and reports Failed naming the member paths', async () => {
     stack = await exampleStack({ faults: NEWER_AWS, logLevel: 'SILENT' });
     stack.events.put({
-      source: 'agentcore-autopilot', 'detail-type': 'Runtime Change Requested',
+      source: 'agentcore-autopilot.requests', 'detail-type': 'Runtime Change Requested',
       detail: { runtime: { id: SUPPORT }, change: { environmentVariables: { set: { LOG_LEVEL: 'debug' } } }, requestId: 'req-1' },
-    });
+    }, stack.requestBus);
     await stack.settle();
     expect(stack.emulator.count('UpdateAgentRuntime')).toBe(0);
     const failed = outcomeEvents(stack, 'Runtime Redeploy Failed');

@@ -55,14 +55,14 @@ describe('startStack (fixture service)', () => {
       pattern: { source: ['test.fail'] },
       retryPolicy: { maximumRetryAttempts: 2 },
       target: { id: 'fail', invoke: (_e, input) => stack.lambda.invoke('fail', input) },
-      deadLetter: (event, error) => void stack.deadLetters.push({ rule: 'always-fails', queueArn: undefined, event, error: String(error) }),
+      deadLetter: (event, error) => void stack.deadLetters.push({ kind: 'rule', source: 'always-fails', rule: 'always-fails', queueArn: undefined, event, error: String(error) }),
     });
     stack.events.put({ source: 'test.fail', 'detail-type': 'x', detail: {} });
     await stack.settle();
     const record = stack.events.deliveries.find((d) => d.rule === 'always-fails');
     expect(record?.outcome).toBe('dead-lettered');
     expect(record?.attempts).toBe(3);
-    expect(stack.deadLetters.some((d) => d.rule === 'always-fails')).toBe(true);
+    expect(stack.deadLetters.some((d) => d.source === 'always-fails')).toBe(true);
   });
 
   it('runs a state machine from serverless.yml through the SFN client', async () => {
@@ -104,7 +104,7 @@ describe('the project serverless.yml', () => {
     expect(byFunction('onImagePush')[0].pattern).toMatchObject({ source: ['aws.ecr'], 'detail-type': ['ECR Image Action', 'ECR Replication Action'] });
     expect(byFunction('onChangeRequest')[0].pattern).toMatchObject({ 'detail-type': ['Runtime Change Requested'] });
     expect(byFunction('startRollout')[0].pattern).toMatchObject({ 'detail-type': ['Policy Rollout Requested'] });
-    expect(byFunction('correctDrift').map((r) => r.kind).sort()).toEqual(['eventBridge', 'schedule']);
+    expect(byFunction('correctDrift').map((r) => (r.schedule ? 'schedule' : 'pattern')).sort()).toEqual(['pattern', 'schedule']);
     for (const rule of config.eventRules.filter((r) => r.kind === 'eventBridge')) {
       expect(rule.deadLetter, rule.name).toMatch(/^arn:aws:sqs:/);
       expect(rule.retryPolicy?.maximumRetryAttempts, rule.name).toBeGreaterThan(0);

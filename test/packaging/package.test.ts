@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { checkTemplate } from '../../scripts/check-cfn.ts';
+import { runRulePack, SUPPRESSIONS } from '../../scripts/rule-pack.ts';
 import { readZip } from './zip.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -105,6 +106,34 @@ describe('serverless package (offline, no credentials)', () => {
     const issues = checkTemplate(template);
 
     expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([]);
+  });
+
+  it('passes cdk-nag\'s AwsSolutions and Serverless rule packs, each acknowledged finding with a one-line reason', () => {
+    const file = join(output, 'cloudformation-template-update-stack.json');
+    const left = runRulePack(file);
+    expect(left.map((f) => `${f.rule} ${f.resource}`)).toEqual([]);
+    // Every acknowledgement still answers a real finding (none is stale).
+    const raw = runRulePack(file, []);
+    for (const s of SUPPRESSIONS) {
+      const base = s.id.replace(/<FunctionVersions>\]$/, '');
+      expect(raw.some((f) => f.rule.startsWith(base) && (s.resources === '*' || s.resources.some((r) => f.resource.startsWith(r)))), s.id).toBe(true);
+      expect(s.reason).toMatch(/^[^\n]{10,300}$/);
+    }
+  });
+
+  it('the rule packs catch a regression (a function without tracing, a queue open to plain HTTP)', () => {
+    const broken = structuredClone(template) as Template & { Resources: Record<string, any> };
+    delete broken.Resources.OnImagePushLambdaFunction.Properties!.TracingConfig;
+    broken.Resources.EventsDeadLetterQueuePolicy.Properties!.PolicyDocument.Statement = broken.Resources.EventsDeadLetterQueuePolicy.Properties!.PolicyDocument.Statement
+      .filter((st: { Sid?: string }) => st.Sid !== 'TlsOnly');
+    const dir = mkdtempSync(join(tmpdir(), 'autopilot-nag-'));
+    try {
+      writeFileSync(join(dir, 'template.json'), JSON.stringify(broken));
+      const rules = runRulePack(join(dir, 'template.json')).map((f) => `${f.rule} ${f.resource}`);
+      expect(rules).toEqual(expect.arrayContaining(['Serverless-LambdaTracing OnImagePushLambdaFunction', 'AwsSolutions-SQS4 EventsDeadLetterQueue']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('targets Node.js 24 on arm64 with the shared environment', () => {

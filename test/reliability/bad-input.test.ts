@@ -48,7 +48,7 @@ const validPush = () => ({
 });
 
 const validChange = () => ({
-  version: '0', id: 'a1b2c3d4-0000-4000-8000-000000000002', 'detail-type': 'Runtime Change Requested', source: 'agentcore-autopilot',
+  version: '0', id: 'a1b2c3d4-0000-4000-8000-000000000002', 'detail-type': 'Runtime Change Requested', source: 'agentcore-autopilot.requests',
   account: ACCOUNT, time: '2026-11-20T10:00:00Z', region: REGION, resources: [],
   detail: { runtime: { id: runtimeId(1) }, change: { environmentVariables: { set: { LOG_LEVEL: 'debug' } } }, requestId: 'ticket-1' },
 });

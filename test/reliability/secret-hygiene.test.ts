@@ -1,11 +1,14 @@
 /**
  * Reliability: secret hygiene. Sentinel values sit in runtime environment variables (live, declared
- * in the config, requested by a change request, rejected in a bad one) and in the handlers' own
- * process environment (AWS credentials). Then every job runs through its public entry point:
- * image push with promotion (success and UPDATE_FAILED rollback), change requests, drift plan and
- * correction, a policy rollout, the CLI `plan --json`. Everything they emit is collected: stdout,
- * stderr and console output (the Powertools logger writes there), events on the bus, handler
- * results and errors, dead letters, Step Functions inputs, outputs and histories, CLI output.
+ * in the config, requested by a change request, rejected in a bad one, and behind secret
+ * references: a Secrets Manager secret and an SSM SecureString that the config and a change
+ * request name) and in the handlers' own process environment (AWS credentials). Then every job
+ * runs through its public entry point: image push with promotion (success and UPDATE_FAILED
+ * rollback), change requests (one by reference that keeps failing into the dead-letter queue),
+ * drift plan and correction, a policy rollout, the CLI `plan --json`. Everything they emit is
+ * collected: stdout, stderr and console output (the Powertools logger writes there), the requests
+ * on the request bus, outcome events, handler results and errors, asynchronous invocation records,
+ * dead letters and the DLQ's messages, Step Functions inputs, outputs and histories, CLI output.
  * None may contain a sentinel.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -27,6 +30,8 @@ const S = {
   requested: 'SENTINEL-requested-9e1d7f53',
   rejected: 'SENTINEL-rejected-2a8c6e04',
   awsSecret: 'SENTINEL-aws-secret-5b7d9f11',
+  referenced: 'SENTINEL-referenced-6a0c2e8d',
+  parameter: 'SENTINEL-parameter-1f4b7d3a',
   session: 'SENTINEL-session-token-3c5e7a99',
 };
 const SENTINELS = Object.values(S);
@@ -46,6 +51,11 @@ describe('secret hygiene', () => {
         { index: 2, options: { env: { API_TOKEN: S.live } }, spec: { drift: 'correct', desired: { environmentVariables: { API_TOKEN: S.declared } } } },
         // Change requests target this one.
         { index: 3, options: { env: { API_TOKEN: S.live2 } }, spec: {} },
+        // Drift by reference: the declared values are a secret and a SecureString parameter.
+        { index: 4, options: { env: { API_TOKEN: S.live } }, spec: { drift: 'correct', desired: { environmentVariables: {
+          API_TOKEN: '{{resolve:secretsmanager:agentcore-autopilot/hygiene:SecretString:token}}',
+          DB_PASSWORD: '{{resolve:ssm-secure:/agentcore-autopilot/hygiene/db}}',
+        } } } },
       ],
       gateways: [{ index: 0, options: { policyEngine: { index: 0, mode: 'LOG_ONLY' } }, spec: { policyEngine: { arn: policyEngineArn(0), mode: 'ENFORCE' } } }],
       policyEngines: [0],
@@ -55,6 +65,7 @@ describe('secret hygiene', () => {
     const configFile = scratch.writeConfig(world.config);
     const capture = captureOutput();
     const texts: string[] = [];
+    const requestTexts: string[] = [];
     let handlerLogMessages = new Set<string>();
     // The handlers log at DEBUG (the most they ever write) into the capture, not to the terminal.
     const stack = await startStack({
@@ -64,6 +75,8 @@ describe('secret hygiene', () => {
       env: { AWS_SECRET_ACCESS_KEY: S.awsSecret, AWS_SESSION_TOKEN: S.session },
     });
     const clock = stack.clock as VirtualClock;
+    stack.secretsManager.put('agentcore-autopilot/hygiene', JSON.stringify({ token: S.referenced }));
+    stack.ssm.put('/agentcore-autopilot/hygiene/db', S.parameter);
     try {
       const invoke = async (key: string, event: unknown) => {
         try {
@@ -73,7 +86,7 @@ describe('secret hygiene', () => {
         }
       };
       const changeRequest = (detail: unknown, id: string) => ({
-        version: '0', id, 'detail-type': 'Runtime Change Requested', source: 'agentcore-autopilot', account: ACCOUNT, region: REGION,
+        version: '0', id, 'detail-type': 'Runtime Change Requested', source: 'agentcore-autopilot.requests', account: ACCOUNT, region: REGION,
         time: '2026-11-20T10:00:00Z', resources: [], detail,
       });
 
@@ -90,12 +103,29 @@ describe('secret hygiene', () => {
 
       // Change requests: one setting a secret (dry run and real), one rejected carrying a secret.
       await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } }, dryRun: true }, 'cr-dry'));
-      stack.events.put(changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } } }, 'cr-real') as never);
+      stack.events.put(changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { NEW_TOKEN: S.requested } } } }, 'cr-real') as never, stack.requestBus);
       await stack.settle();
       await clock.advance(10 * 60_000);
       await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { [`K_${S.rejected}`]: 5 } } } }, 'cr-bad-type'));
       await invoke('onChangeRequest', changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { TOKEN: `${S.rejected}${'x'.repeat(6000)}` } } } }, 'cr-bad-size'));
       await invoke('onChangeRequest', changeRequest({ runtime: { id: 'ghostAgent-zzzzzzzzzz' }, change: { environmentVariables: { set: { TOKEN: S.rejected } } } }, 'cr-ghost'));
+      // By reference: applied, and once more while the runtime stays busy (retried by Lambda, then
+      // its invocation record goes to the dead-letter queue).
+      const byRef = { TOKEN_REF: '{{resolve:secretsmanager:agentcore-autopilot/hygiene:SecretString:token}}', DB_REF: '{{resolve:ssm-secure:/agentcore-autopilot/hygiene/db}}' };
+      stack.events.put(changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: byRef } } }, 'cr-ref') as never, stack.requestBus);
+      await stack.settle();
+      await clock.advance(10 * 60_000);
+      const timeout = stack.serverless.functions.onChangeRequest.timeout;
+      stack.serverless.functions.onChangeRequest.timeout = 10.3;
+      stack.emulator.faults.addRule({ operation: 'UpdateAgentRuntime', conflicts: 10_000 });
+      stack.events.put(changeRequest({ runtime: { id: runtimeId(3) }, change: { environmentVariables: { set: { ...byRef, AGAIN: '1' } } } }, 'cr-ref-dlq') as never, stack.requestBus);
+      await stack.settle();
+      stack.emulator.faults.clear();
+      stack.serverless.functions.onChangeRequest.timeout = timeout;
+      figures.deadLetters = stack.deadLetters.length;
+      // The values did reach the runtimes (resolved at apply time), and only them.
+      const envOf = (i: number) => (stack.agentcore.latest(stack.agentcore.getRuntime(runtimeId(i))).config as { environmentVariables?: Record<string, string> }).environmentVariables ?? {};
+      figures.referencesResolved = Number(envOf(3).TOKEN_REF === S.referenced && envOf(3).DB_REF === S.parameter);
 
       // Drift: report-only first (plan), then a correcting run; plus a run under 500s (error paths).
       await invoke('correctDrift', { 'detail-type': 'Drift Check Requested', detail: { reportOnly: true } });
@@ -144,6 +174,13 @@ describe('secret hygiene', () => {
       texts.push(safeJson(autopilotEvents(stack)));
       texts.push(safeJson(stack.events.deliveries.map((d) => ({ result: d.result, errors: d.errors }))));
       texts.push(safeJson(stack.deadLetters));
+      texts.push(safeJson(stack.lambdaAsync.invocations.map((i) => ({ result: i.result, errors: i.errors }))));
+      texts.push(safeJson(stack.sqs.listQueues().flatMap((q) => q.messages.map((m) => ({ body: m.body, attributes: m.attributes })))));
+      // The requests themselves (as sent and as Lambda received them) carry references, never what
+      // they name; the plaintext a caller chose to send (requested, rejected) is theirs.
+      requestTexts.push(safeJson(stack.events.events.filter((e) => e.bus === stack.requestBus)));
+      requestTexts.push(safeJson(stack.lambdaAsync.invocations.map((i) => i.payload)));
+      figures.requestsChecked = stack.events.events.filter((e) => e.bus === stack.requestBus).length;
       const executions = stack.sfn.listExecutions();
       figures.executions = executions.length;
       texts.push(safeJson(executions.map((e) => ({ input: e.input, output: e.output, error: e.error, cause: e.cause, history: e.history }))));
@@ -161,11 +198,19 @@ describe('secret hygiene', () => {
     }
     expect([...handlerLogMessages].filter((m) => m.includes('reserved key'))).toEqual([]);
     expect(figures.executions).toBeGreaterThanOrEqual(3);
+    // The references were resolved (drift and a change request), and one failure reached the DLQ.
+    expect(figures.deadLetters).toBeGreaterThanOrEqual(1);
+    expect(figures.referencesResolved).toBe(1);
+    expect(figures.requestsChecked).toBeGreaterThanOrEqual(3);
     expect(figures.eventsChecked).toBeGreaterThan(5);
 
     const leaks: string[] = [];
-    for (const t of texts) {
-      for (const s of SENTINELS) {
+    const checks = [
+      ...texts.map((t) => [t, SENTINELS] as const),
+      ...requestTexts.map((t) => [t, SENTINELS.filter((x) => x !== S.requested && x !== S.rejected)] as const),
+    ];
+    for (const [t, sentinels] of checks) {
+      for (const s of sentinels) {
         let at = t.indexOf(s);
         while (at >= 0) {
           leaks.push(`${s} in: ...${t.slice(Math.max(0, at - 160), at + s.length + 40).replace(/\s+/g, ' ')}...`);
@@ -174,8 +219,8 @@ describe('secret hygiene', () => {
       }
     }
     figures.secretLeaks = leaks.length;
-    figures.textsChecked = texts.length;
-    figures.bytesChecked = texts.reduce((n, t) => n + t.length, 0);
+    figures.textsChecked = checks.length;
+    figures.bytesChecked = checks.reduce((n, [t]) => n + t.length, 0);
     if (leaks.length) console.log(leaks.slice(0, 20).join('\n'));
     expect(leaks).toEqual([]);
   });

@@ -38,7 +38,7 @@ const validator = createRequire(import.meta.url)('asl-validator') as (
   opts: { checkArn: boolean; checkPaths: boolean },
 ) => { isValid: boolean; errors: { 'Error code': string; Message: string }[] };
 
-const APPROVAL_RESOURCE = 'arn:aws:states:::events:putEvents.waitForTaskToken';
+const APPROVAL_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
@@ -256,8 +256,8 @@ describe('policy-rollout.asl.yaml contract', () => {
     const published = Object.values(states)
       .filter((s) => lambdaTaskLogicalId(s) === 'RolloutPublishLambdaFunction')
       .map((s) => s.Parameters.detailType);
-    const approval = states.AwaitApproval.Parameters.Entries[0];
-    expect(new Set([...published, approval.DetailType])).toEqual(new Set(ROLLOUT_DETAIL_TYPES));
+    const approval = states.AwaitApproval.Parameters.Payload;
+    expect(new Set([...published, approval.detailType])).toEqual(new Set(ROLLOUT_DETAIL_TYPES));
     for (const s of Object.values(states)) {
       if (s.Parameters?.detailType === 'Policy Rollout Stage Passed') expect(s.Parameters.stage).toBeTruthy();
       if (lambdaTaskLogicalId(s) !== 'RolloutPublishLambdaFunction') continue;
@@ -267,30 +267,28 @@ describe('policy-rollout.asl.yaml contract', () => {
     }
   });
 
-  it('builds the approval event like rolloutEvent(), plus the task token, with a deadline from the plan', () => {
+  it('announces the approval through rolloutPublish (the task token only in its payload, never in an event), with a deadline from the plan', () => {
     const approval = states.AwaitApproval;
     expect(approval.Type).toBe('Parallel');
     expect(approval.Branches).toHaveLength(1);
     const request = approval.Branches[0].States[approval.Branches[0].StartAt];
     expect(request.Resource).toBe(APPROVAL_RESOURCE);
     expect(request.HeartbeatSeconds).toBeUndefined();
-    const outer = approval.Parameters.Entries[0];
-    const inner = request.Parameters.Entries[0];
-    expect(outer.Source).toBe(ROLLOUT_EVENT_SOURCE);
-    expect(outer.DetailType).toBe('Policy Rollout Awaiting Approval');
-    expect(outer.Detail['approvalTimeoutSeconds.$']).toBe('$.rollout.plan.approvalTimeoutSeconds');
-    // The deadline path resolves against the branch input ({Entries}) and the task's Parameters alike.
-    expect(request.TimeoutSecondsPath).toBe('$.Entries[0].Detail.approvalTimeoutSeconds');
-    expect(inner.Detail['approvalTimeoutSeconds.$']).toBe('$.Entries[0].Detail.approvalTimeoutSeconds');
-    expect(inner.Detail['taskToken.$']).toBe('$$.Task.Token');
-    // Same keys as the domain's event for this detail-type, plus the token.
-    const domainKeys = Object.keys(
-      rolloutEvent('Policy Rollout Awaiting Approval', { state: sampleState() }).detail,
-    );
-    const keysOf = (detail: Json) => Object.keys(detail).map((k) => k.replace(/\.\$$/, '')).sort();
-    expect(keysOf(outer.Detail)).toEqual([...domainKeys].sort());
-    expect(keysOf(inner.Detail)).toEqual([...domainKeys, 'taskToken'].sort());
-    expect(domainKeys).toEqual(expect.arrayContaining([...ROLLOUT_EVENT_DETAIL_KEYS]));
+    for (const params of [approval.Parameters, request.Parameters]) {
+      expect(lambdaTaskLogicalId({ Resource: params.FunctionName })).toBe('RolloutPublishLambdaFunction');
+    }
+    const outer = approval.Parameters.Payload;
+    const inner = request.Parameters.Payload;
+    expect(outer).toEqual({ detailType: 'Policy Rollout Awaiting Approval', 'state.$': '$', 'approvalTimeoutSeconds.$': '$.rollout.plan.approvalTimeoutSeconds' });
+    // The deadline path resolves against the branch input ({FunctionName, Payload}) and the task's Parameters alike.
+    expect(request.TimeoutSecondsPath).toBe('$.Payload.approvalTimeoutSeconds');
+    expect(inner).toEqual({
+      'detailType.$': '$.Payload.detailType', 'state.$': '$.Payload.state', 'approvalTimeoutSeconds.$': '$.Payload.approvalTimeoutSeconds', 'taskToken.$': '$$.Task.Token',
+    });
+    // rolloutPublish builds the event with rolloutEvent(), which has no place for the token.
+    const detail = rolloutEvent('Policy Rollout Awaiting Approval', { state: sampleState() }).detail;
+    expect(Object.keys(detail)).not.toContain('taskToken');
+    expect(Object.keys(detail)).toEqual(expect.arrayContaining([...ROLLOUT_EVENT_DETAIL_KEYS, 'approvalTimeoutSeconds']));
     // No way out of the approval step leads to ENFORCE except success.
     expect(approval.Next).toBe('ApplyEnforce');
     expect(approval.Catch.map((c: Json) => c.Next)).toEqual(['PublishAborted', 'PublishAborted']);

@@ -204,6 +204,7 @@ async function run(world: World, options: { settings?: Partial<RolloutSettings>;
   }
   handlers.RequestApproval = async (input: Json) => {
     world.approvalRequests.push(input);
+    await impl.RolloutPublishLambdaFunction(structuredClone(input.Payload));
     if (world.approval === 'reject') throw new ApprovalRejectedError('rejected by alice: too many denies');
     if (world.approval === 'timeout') throw named('States.Timeout', 'Task timed out');
     return { approved: true, by: 'alice' };
@@ -369,18 +370,16 @@ describe('policy rollout routing', () => {
   describe('approval', () => {
     const approval = { approval: { required: true, timeoutMinutes: 30 } };
 
-    it('waits for approval with the task token and the shadow figures, then enforces', async () => {
+    it('waits for approval (the token to rolloutPublish, not into the event) with the shadow figures, then enforces', async () => {
       const world = newWorld({ approval: 'approve' });
       const { result } = await run(world, { settings: approval });
       expect(result).toMatchObject({ outcome: 'ENFORCED', approval: { approved: true, answer: { by: 'alice' } } });
-      const entry = world.approvalRequests[0].Entries[0];
-      expect(entry).toMatchObject({ Source: 'agentcore-autopilot', DetailType: 'Policy Rollout Awaiting Approval', EventBusName: 'autopilot-bus' });
-      expect(entry.Detail).toMatchObject({
-        taskToken: 'task-token-1',
-        stage: 'AWAITING_APPROVAL',
-        approvalTimeoutSeconds: 1800,
-        shadow: { verdict: 'PASS', report: { decisions: 1000 } },
-      });
+      // rolloutPublish gets the token in its payload; the event it publishes has none.
+      const payload = world.approvalRequests[0].Payload;
+      expect(payload).toMatchObject({ detailType: 'Policy Rollout Awaiting Approval', taskToken: 'task-token-1', approvalTimeoutSeconds: 1800 });
+      const event = world.events.find((e) => e.detailType === 'Policy Rollout Awaiting Approval')!;
+      expect(event.detail).not.toHaveProperty('taskToken');
+      expect(event.detail).toMatchObject({ stage: 'AWAITING_APPROVAL', approvalTimeoutSeconds: 1800, shadow: { verdict: 'PASS', report: { decisions: 1000 } } });
     });
 
     it.each([

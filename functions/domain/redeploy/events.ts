@@ -10,7 +10,7 @@
  * - `ECR Replication Action` (source `aws.ecr`, ECR user guide "Amazon ECR events and
  *   EventBridge"): a successful REPLICATE into this region counts as a push of the replica, with
  *   `source-account` / `source-region` naming the registry it was pushed to.
- * - `Runtime Change Requested` (source `agentcore-autopilot`): our own contract, so it is strict:
+ * - `Runtime Change Requested` (source `agentcore-autopilot.requests`): our own contract, so it is strict:
  *   unknown keys, oversized strings and non-objects are refused.
  *
  * Reasons name fields and constraints, never values of environment variables (nor any other
@@ -19,6 +19,7 @@
  */
 // The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
 import * as z from 'zod';
+import { REQUEST_SOURCE } from '../requests/source.ts';
 import { validateShape } from '../../lib/model/validate.ts';
 import { RUNTIME_OPTIONAL_FIELDS, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../runtime-update.ts';
 import { memberShape } from '../update-common.ts';
@@ -30,7 +31,8 @@ export type ParseResult<T> = { ok: true } & T | { ok: false; reason: string };
 export const ECR_SOURCE = 'aws.ecr';
 export const ECR_DETAIL_TYPE = 'ECR Image Action';
 export const ECR_REPLICATION_DETAIL_TYPE = 'ECR Replication Action';
-export const AUTOPILOT_SOURCE = 'agentcore-autopilot';
+/** Change requests arrive with the request source (functions/domain/requests/source.ts). */
+export const AUTOPILOT_SOURCE = REQUEST_SOURCE;
 export const CHANGE_REQUEST_DETAIL_TYPE = 'Runtime Change Requested';
 
 /** EventBridge's own limit for one entry; a larger detail cannot be a real event. */

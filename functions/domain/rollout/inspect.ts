@@ -133,7 +133,8 @@ export function rolloutProgress(events: readonly HistoryEventLike[], now: number
       if (current === 'VerifyEnforce' && out?.report) enforce = out as VerifyResult;
     } else if (type === 'TaskScheduled' && String(e.taskScheduledEventDetails?.resource ?? '').endsWith('.waitForTaskToken')) {
       const params = json(e.taskScheduledEventDetails?.parameters);
-      const detail = params?.Entries?.[0]?.Detail;
+      // AwaitApproval invokes rolloutPublish with the token in its Payload (never on the bus).
+      const detail = params?.Payload;
       const token = detail?.taskToken;
       approvalToken = typeof token === 'string' ? token : null;
       const timeout = Number(detail?.approvalTimeoutSeconds);

@@ -51,8 +51,8 @@ export type EventStage =
 export type EventOutcome = Exclude<RolloutOutcome, 'WOULD_PROMOTE' | 'WOULD_HALT'> | 'ROLLBACK_FAILED' | 'FAILED';
 
 /**
- * Detail of every rollout event. The Awaiting Approval event is built by the ASL (it must carry
- * the task token): same keys as rolloutEvent() gives it, plus `taskToken`.
+ * Detail of every rollout event. The Awaiting Approval event carries no task token: the token
+ * stays in the execution history, for the approveRollout function only.
  */
 export interface RolloutEventDetail {
   rolloutId: string;
@@ -74,7 +74,7 @@ export interface RolloutEventDetail {
   approvalTimeoutSeconds?: number;
 }
 
-/** Keys of RolloutEventDetail (the ASL's approval event must carry exactly these plus taskToken). */
+/** Keys of RolloutEventDetail. */
 export const ROLLOUT_EVENT_DETAIL_KEYS = [
   'rolloutId',
   'gatewayId',

@@ -3,10 +3,12 @@
  * every default applied. Any problem throws one ConfigError listing all of them; nothing runs on
  * an invalid file.
  */
+import { looksSecret, refProblems } from '../../domain/secrets/refs.ts';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
+import { formatPath } from './issues.ts';
 import { fromZodIssues, zodErrorMap, type RawIssue, type Segment } from './issues.ts';
 import { configSchema, type ParsedConfig, type ParsedGateway, type ParsedRuntime, type ParsedTagPolicy } from './schema.ts';
 import { semanticIssues } from './semantics.ts';
@@ -219,7 +221,15 @@ export function parseConfig(text: string, fileName: string, options: ParseConfig
     issues.push(...resolved.issues);
   }
   if (issues.length > 0 || !result.success) throw new ConfigError(fileName, place(doc, counter, issues));
-  return finalize(result.data, policyEngines);
+  const config = finalize(result.data, policyEngines);
+  const refIssues = config.runtimes.flatMap((r, i) => Object.keys(r.desired.environmentVariables ?? {}).flatMap((name) => {
+    const at = ['runtimes', i, 'desired', 'environmentVariables', name];
+    return refProblems({ [name]: r.desired.environmentVariables![name] }, '').map((problem): RawIssue => ({
+      path: formatPath(at), message: problem.slice(problem.indexOf(': ') + 2), at,
+    }));
+  }));
+  if (refIssues.length > 0) throw new ConfigError(fileName, place(doc, counter, refIssues));
+  return config;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -234,6 +244,8 @@ async function exists(file: string): Promise<boolean> {
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Receives the load-time warnings (e.g. a plaintext value that looks like a secret). */
+  warn?: (message: string) => void;
   /** Check declared Cedar statements with Cedar (default true; see ParseConfigOptions). */
   cedar?: boolean;
 }
@@ -275,7 +287,24 @@ export async function loadConfig(file?: string, options: LoadConfigOptions = {})
     const reason = code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'unknown error'})`;
     throw new ConfigError(display, [{ path: '', message: `configuration file ${reason}` }], { cause: err });
   }
-  return parseConfig(text, display, { baseDir: path.dirname(absolute), cedar: options.cedar });
+  const config = parseConfig(text, display, { baseDir: path.dirname(absolute), cedar: options.cedar });
+  for (const warning of configWarnings(config)) options.warn?.(`${display}: ${warning}`);
+  return config;
+}
+
+/**
+ * Load-time warnings: plaintext runtime environment values that look like secrets (by name or
+ * shape). Names only, never a value.
+ */
+export function configWarnings(config: Config): string[] {
+  const out: string[] = [];
+  for (const r of config.runtimes) {
+    for (const [name, value] of Object.entries(r.desired.environmentVariables ?? {})) {
+      const why = looksSecret(name, value);
+      if (why) out.push(`runtime ${r.id ?? r.name}: environment variable ${name} is plaintext but ${why}; declare it as {{resolve:secretsmanager:<secret>}} or {{resolve:ssm-secure:<parameter>}} so the value stays out of git and the package`);
+    }
+  }
+  return out;
 }
 
 /** The name used in messages: relative to the working directory when inside it. */

@@ -5,6 +5,14 @@
  *   (ErrorCode/ErrorMessage + FailedEntryCount) and request-level ValidationException.
  * - Every event (PutEvents, `put()` from other stand-ins such as ECR, scheduled events) is kept in
  *   `events`, exactly as delivered to targets.
+ * - A bus may carry a resource policy (`setBusPolicy`): a PutEvents call over HTTP is then
+ *   authorized for its caller (the SigV4 access key, mapped by the identity table to a principal:
+ *   ../iam/identity.ts) per ../iam/policy.ts, with the condition keys events:source and
+ *   events:detail-type (EventBridge User Guide, "Using IAM policy conditions in Amazon
+ *   EventBridge"). A denied entry fails with AccessDeniedException (a documented
+ *   PutEventsResultEntry ErrorCode; whether AWS fails the entry or the whole request for a
+ *   bus-policy denial is not documented: either way nothing reaches the bus). In-process callers
+ *   (other stand-ins, the Step Functions tasks) are not authorized.
  * - Rules (`addRule`) match with EventBridge pattern semantics (pattern.ts) or fire on a schedule
  *   (schedule.ts, driven by the injected clock). Targets run asynchronously after PutEvents
  *   returns; failures are retried with exponential backoff on the clock within the rule's retry
@@ -17,6 +25,8 @@ import { readTimestamp, renderJsonError, resolveJsonTarget } from '../json-proto
 import { EventPatternError, matchesValidatedPattern, validatePattern, type EventPattern } from './pattern.ts';
 import { nextFiring, parseSchedule, type Schedule } from './schedule.ts';
 import { transformInput, validateTransform, type InputTransformer } from './transform.ts';
+import type { Caller, Identities } from '../iam/identity.ts';
+import { accessDeniedMessage, authorize, parsePolicy, type PolicyDocument, type PolicyStatement } from '../iam/policy.ts';
 
 export interface AwsEvent {
   version: '0';
@@ -85,9 +95,12 @@ export interface RuleOptions {
   schedule?: string;
   target: RuleTarget;
   retryPolicy?: Partial<RetryPolicy>;
-  deadLetter?: (event: AwsEvent, error: unknown) => void | Promise<void>;
+  deadLetter?: DeadLetterHandler;
   enabled?: boolean;
 }
+
+/** Receives an event the rule could not deliver, with the delivery's record (attempts, errors). */
+export type DeadLetterHandler = (event: AwsEvent, error: unknown, delivery: DeliveryRecord) => void | Promise<void>;
 
 export interface Rule {
   name: string;
@@ -97,7 +110,7 @@ export interface Rule {
   schedule?: Schedule;
   target: RuleTarget;
   retryPolicy: RetryPolicy;
-  deadLetter?: (event: AwsEvent, error: unknown) => void | Promise<void>;
+  deadLetter?: DeadLetterHandler;
   enabled: boolean;
   /** clock.now() when the rule was added (anchor of rate schedules). */
   createdAt: number;
@@ -129,6 +142,8 @@ export interface EventBridgeOptions {
   retryDelayMs?: (retry: number) => number;
   /** Maximum total size of the entries of one PutEvents request, in bytes (default 256 KiB). */
   maxRequestBytes?: number;
+  /** Access key -> principal, to authorize PutEvents on buses with a resource policy. */
+  identities?: Identities;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 };
@@ -157,6 +172,8 @@ export class EventBridgeStandIn implements ServiceStandIn {
 
   private readonly clock: Clock;
   private readonly buses = new Set<string>(['default']);
+  private readonly policies = new Map<string, PolicyStatement[]>();
+  private readonly identities: Identities | undefined;
   private readonly rules = new Map<string, Rule>();
   private readonly pending = new Set<Promise<void>>();
   private readonly retryDelayMs: (retry: number) => number;
@@ -170,6 +187,7 @@ export class EventBridgeStandIn implements ServiceStandIn {
     this.region = opts.region ?? 'us-east-1';
     this.retryDelayMs = opts.retryDelayMs ?? ((n) => Math.min(1000 * 2 ** (n - 1), 300_000));
     this.maxRequestBytes = opts.maxRequestBytes ?? 256 * 1024;
+    this.identities = opts.identities;
   }
 
   // ---------------------------------------------------------------- buses and rules
@@ -177,6 +195,13 @@ export class EventBridgeStandIn implements ServiceStandIn {
   createEventBus(name: string): string {
     this.buses.add(this.busName(name));
     return this.busArn(this.busName(name));
+  }
+
+  /** Attaches a resource policy to a bus (created if needed); throws for what cannot be evaluated locally. */
+  setBusPolicy(nameOrArn: string, policy: string | PolicyDocument): void {
+    const name = this.busName(nameOrArn);
+    this.buses.add(name);
+    this.policies.set(name, parsePolicy(policy));
   }
 
   busArn(name: string): string {
@@ -314,7 +339,7 @@ export class EventBridgeStandIn implements ServiceStandIn {
     if (rule.deadLetter) {
       record.outcome = 'dead-lettered';
       try {
-        await rule.deadLetter(structuredClone(event), lastError);
+        await rule.deadLetter(structuredClone(event), lastError, record);
       } catch (err) {
         record.errors.push(`dead-letter failed: ${(err as Error).message}`);
       }
@@ -393,7 +418,14 @@ export class EventBridgeStandIn implements ServiceStandIn {
       targetPrefix: 'AWSEvents',
       version: '1.1',
       operations: {
-        PutEvents: (input) => this.putEventsOp(input),
+        PutEvents: (input, req) => {
+          const needsCaller = this.policies.size > 0;
+          const caller = needsCaller ? this.identities?.callerOf(req) : undefined;
+          if (needsCaller && !caller) {
+            throw new AwsError('UnrecognizedClientException', 400, 'The security token included in the request is invalid.');
+          }
+          return this.putEventsOp(input, caller);
+        },
         TestEventPattern: (input) => this.testEventPatternOp(input),
         // Local only (AWS has no read API for a bus): `autopilot events` tails the log with it.
         LocalListEvents: (input) => this.localListEventsOp(input),
@@ -447,7 +479,7 @@ export class EventBridgeStandIn implements ServiceStandIn {
     });
   }
 
-  private putEventsOp(input: Record<string, unknown>): PutEventsResult {
+  private putEventsOp(input: Record<string, unknown>, caller?: Caller): PutEventsResult {
     const entries = input.Entries;
     if (!Array.isArray(entries)) {
       throw new AwsError('ValidationException', 400, "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
@@ -463,7 +495,12 @@ export class EventBridgeStandIn implements ServiceStandIn {
     const accepted: { event: AwsEvent; bus: string }[] = [];
     for (const raw of entries) {
       const out = this.checkEntry(raw as Record<string, unknown>, now);
-      if ('error' in out) {
+      // A PutEvents caller's events carry the caller's account.
+      if (caller && !('error' in out)) out.event.account = caller.account;
+      const denied = caller && !('error' in out) ? this.denied(caller, out.bus, out.event) : undefined;
+      if (denied) {
+        results.push({ ErrorCode: 'AccessDeniedException', ErrorMessage: denied });
+      } else if ('error' in out) {
         results.push({ ErrorCode: out.error[0], ErrorMessage: out.error[1] });
       } else {
         results.push({ EventId: out.event.id });
@@ -472,6 +509,18 @@ export class EventBridgeStandIn implements ServiceStandIn {
     }
     for (const a of accepted) this.accept(a.event, a.bus, 'PutEvents');
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+  }
+
+  /** Why the bus policy refuses this caller's event, or undefined when it may put it. */
+  private denied(caller: Caller, bus: string, event: AwsEvent): string | undefined {
+    const statements = this.policies.get(bus);
+    if (!statements) return undefined;
+    const req = {
+      caller, action: 'events:PutEvents', resource: this.busArn(bus), resourceAccount: this.account,
+      context: { 'events:source': event.source, 'events:detail-type': event['detail-type'] },
+    };
+    const decision = authorize(statements, req);
+    return decision.allowed ? undefined : accessDeniedMessage(req, decision);
   }
 
   private checkEntry(e: Record<string, unknown>, now: number): { error: [string, string] } | { event: AwsEvent; bus: string } {

@@ -163,7 +163,18 @@ export class StepFunctionsStandIn implements ServiceStandIn {
     this.executions.set(executionArn, execution);
     this.order.push(execution);
     execution.start();
+    this.started.forEach((l) => l(snapshot(execution)));
+    void execution.done.then(() => this.closed.forEach((l) => l(snapshot(execution))), () => undefined);
     return { executionArn, startDate: execution.startDate };
+  }
+
+  private readonly started = new Set<(e: ExecutionSnapshot) => void>();
+  private readonly closed = new Set<(e: ExecutionSnapshot) => void>();
+
+  /** Calls `started` when an execution starts and `closed` once it has stopped (e.g. to publish AWS/States metrics). */
+  onExecution(listeners: { started?: (e: ExecutionSnapshot) => void; closed?: (e: ExecutionSnapshot) => void }): void {
+    if (listeners.started) this.started.add(listeners.started);
+    if (listeners.closed) this.closed.add(listeners.closed);
   }
 
   /** The execution's current state, or undefined. */

@@ -137,7 +137,7 @@ describe('parseChangeRequest', () => {
 
   it.each([
     ['null', null, 'event is not an object'],
-    ['another source', edit(change(), (e) => (e.source = 'aws.ecr')), 'source is not agentcore-autopilot'],
+    ['another source', edit(change(), (e) => (e.source = 'aws.ecr')), 'source is not agentcore-autopilot.requests'],
     ['another detail-type', edit(change(), (e) => (e['detail-type'] = 'Runtime Changed')), 'detail-type is not Runtime Change Requested'],
     ['no detail', edit(change(), (e) => delete e.detail), 'missing detail'],
     ['an array detail', edit(change(), (e) => (e.detail = [])), 'detail is not an object'],
