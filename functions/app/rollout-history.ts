@@ -4,6 +4,7 @@
  * only (ListExecutions, then DescribeExecution for the rows shown).
  */
 import type { SfnAdapter } from '../adapters/sfn.ts';
+import { parseJson } from '../domain/execution-progress.ts';
 import type { RolloutResult, VerifyResult } from '../domain/rollout/contract.ts';
 import { isRolloutOfGateway, rolloutExecutionPrefix } from '../domain/rollout/execution-name.ts';
 
@@ -43,15 +44,6 @@ function figures(v: VerifyResult | null | undefined): GateFigures | undefined {
   return { verdict: v.verdict, decisions: v.report.decisions, denyRatio: v.report.denyRatio, reasons: v.report.reasons };
 }
 
-function parse<T>(text: string | undefined): T | undefined {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Rollout executions, newest first, with outcomes and gate figures. */
 export async function listRollouts(deps: { sfn: SfnAdapter; stateMachineArn: string }, query: RolloutQuery = {}): Promise<RolloutRow[]> {
   const { gatewayId } = query;
@@ -63,8 +55,8 @@ export async function listRollouts(deps: { sfn: SfnAdapter; stateMachineArn: str
     .slice(0, query.limit ?? 20);
   return Promise.all(chosen.map(async (e) => {
     const d = await deps.sfn.describeExecution(e.executionArn!);
-    const input = parse<{ gatewayId?: string; policyEngineArn?: string; dryRun?: boolean }>(d.input) ?? {};
-    const output = parse<RolloutResult>(d.output);
+    const input = parseJson<{ gatewayId?: string; policyEngineArn?: string; dryRun?: boolean }>(d.input) ?? {};
+    const output = parseJson<RolloutResult>(d.output);
     const failed = d.status === 'FAILED' && d.error === 'RollbackFailedError' ? 'ROLLBACK_FAILED' : String(d.status);
     return {
       execution: d.name ?? e.name ?? '?',

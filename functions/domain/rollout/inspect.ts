@@ -4,19 +4,11 @@
  * task token of a pending approval. Pure: the events are fetched by the caller
  * (functions/adapters/sfn-history.ts).
  */
+import { executionProgress, type HistoryEvent, type ProgressSpec } from '../execution-progress.ts';
 import type { RolloutState, VerifyResult } from './contract.ts';
 
 /** One GetExecutionHistory event (the SDK's HistoryEvent, loosely typed). */
-export interface HistoryEventLike {
-  id?: number;
-  type?: string;
-  timestamp?: Date | string | number;
-  stateEnteredEventDetails?: { name?: string; input?: string };
-  stateExitedEventDetails?: { name?: string; output?: string };
-  lambdaFunctionSucceededEventDetails?: { output?: string };
-  taskScheduledEventDetails?: { resource?: string; resourceType?: string; parameters?: string };
-  [key: string]: unknown;
-}
+export type HistoryEventLike = HistoryEvent;
 
 const SCHEDULED = new Set(['LambdaFunctionScheduled', 'TaskScheduled']);
 
@@ -40,22 +32,6 @@ export function countTransitions(events: readonly HistoryEventLike[]): number {
   return count;
 }
 
-function time(t: HistoryEventLike['timestamp']): number | undefined {
-  if (t === undefined) return undefined;
-  if (t instanceof Date) return t.getTime();
-  if (typeof t === 'number') return t < 1e12 ? t * 1000 : t;
-  return Date.parse(t);
-}
-
-function json(text: string | undefined): any {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 export type RolloutPhase =
   | 'PREFLIGHT'
   | 'LOG_ONLY'
@@ -70,7 +46,7 @@ export type RolloutPhase =
   | 'DRY_RUN'
   | 'DONE';
 
-const PHASES: [RegExp, RolloutPhase][] = [
+const PHASES: readonly [RegExp, RolloutPhase][] = [
   [/^RunPreflight$|^ChooseRolloutPath$/, 'PREFLIGHT'],
   [/DryRun|WouldPromote|WouldHalt/, 'DRY_RUN'],
   [/LogOnly|^PublishStarted$/, 'LOG_ONLY'],
@@ -108,62 +84,25 @@ export interface RolloutProgress {
   approvalDeadline?: number;
 }
 
+const SPEC: ProgressSpec<RolloutPhase> = {
+  phases: PHASES,
+  other: 'REPORTING',
+  before: 'PREFLIGHT',
+  done: 'DONE',
+  outputs: { RunPreflight: 'preflight', VerifyShadow: 'shadow', VerifyDryRun: 'shadow', VerifyEnforce: 'enforce' },
+  bakes: {
+    BakeShadow: (input) => input?.rollout?.plan?.bakeSeconds,
+    BakeEnforce: (input) => input?.rollout?.plan?.enforceBakeSeconds,
+  },
+};
+
 /** Where a rollout is, from its history (`now` in epoch ms, for the bake countdown). */
 export function rolloutProgress(events: readonly HistoryEventLike[], now: number): RolloutProgress {
-  let state: string | undefined;
-  let enteredAt: number | undefined;
-  let enteredInput: any;
-  let shadow: VerifyResult | null = null;
-  let enforce: VerifyResult | null = null;
-  let preflight: RolloutState | null = null;
-  let approvalToken: string | null = null;
-  let approvalDeadline: number | undefined;
-  let current: string | undefined;
-  for (const e of events) {
-    const type = e.type ?? '';
-    if (type.endsWith('StateEntered')) {
-      current = e.stateEnteredEventDetails?.name;
-      state = current;
-      enteredAt = time(e.timestamp);
-      enteredInput = json(e.stateEnteredEventDetails?.input);
-    } else if (type === 'LambdaFunctionSucceeded') {
-      const out = json(e.lambdaFunctionSucceededEventDetails?.output);
-      if (current === 'RunPreflight' && out?.rollout) preflight = out as RolloutState;
-      if ((current === 'VerifyShadow' || current === 'VerifyDryRun') && out?.report) shadow = out as VerifyResult;
-      if (current === 'VerifyEnforce' && out?.report) enforce = out as VerifyResult;
-    } else if (type === 'TaskScheduled' && String(e.taskScheduledEventDetails?.resource ?? '').endsWith('.waitForTaskToken')) {
-      const params = json(e.taskScheduledEventDetails?.parameters);
-      // AwaitApproval invokes rolloutPublish with the token in its Payload (never on the bus).
-      const detail = params?.Payload;
-      const token = detail?.taskToken;
-      approvalToken = typeof token === 'string' ? token : null;
-      const timeout = Number(detail?.approvalTimeoutSeconds);
-      const at = time(e.timestamp);
-      approvalDeadline = at !== undefined && Number.isFinite(timeout) ? at + timeout * 1000 : undefined;
-    } else if (type === 'TaskSucceeded' || type === 'TaskFailed' || type === 'TaskTimedOut' || type === 'TaskSubmitFailed') {
-      approvalToken = null;
-      approvalDeadline = undefined;
-    } else if (/^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(type)) {
-      approvalToken = null;
-      approvalDeadline = undefined;
-    }
-  }
-  const progress: RolloutProgress = {
-    state,
-    phase: events.some((e) => /^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(e.type ?? '')) ? 'DONE' : phaseOf(state),
-    enteredAt,
-    shadow,
-    enforce,
-    preflight,
-    approvalToken,
-    ...(approvalDeadline !== undefined && { approvalDeadline }),
+  const { outputs, ...rest } = executionProgress(SPEC, events, now);
+  return {
+    ...rest,
+    shadow: outputs.shadow?.report ? (outputs.shadow as VerifyResult) : null,
+    enforce: outputs.enforce?.report ? (outputs.enforce as VerifyResult) : null,
+    preflight: outputs.preflight?.rollout ? (outputs.preflight as RolloutState) : null,
   };
-  if (progress.phase !== 'DONE' && (state === 'BakeShadow' || state === 'BakeEnforce') && enteredAt !== undefined) {
-    const seconds = Number(state === 'BakeShadow' ? enteredInput?.rollout?.plan?.bakeSeconds : enteredInput?.rollout?.plan?.enforceBakeSeconds);
-    if (Number.isFinite(seconds)) {
-      progress.bakeEndsAt = enteredAt + seconds * 1000;
-      progress.bakeSecondsLeft = Math.max(0, Math.round((progress.bakeEndsAt - now) / 1000));
-    }
-  }
-  return progress;
 }
