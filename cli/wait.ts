@@ -2,7 +2,9 @@
  * Waiting in the CLI: `--timeout` durations and the poll loop of `--wait` / `--watch`. Timeouts
  * are wall-clock time (what a pipeline budgets), whatever clock the stack runs on.
  */
+import { followStackClock } from './aws.ts';
 import { timedOut, UsageError } from './errors.ts';
+import type { ActionContext } from './types.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -50,4 +52,44 @@ export async function poll<T>(options: PollOptions, step: () => Promise<T | unde
     if (left <= 0) throw timedOut(`timed out after ${formatDuration(options.timeoutMs!)} waiting for ${options.describe()}; it goes on`);
     await sleep(Math.min(options.intervalMs, left));
   }
+}
+
+/** What `watchExecution` reads each time: an execution's status as a command shows it. */
+export interface ExecutionView {
+  name: string;
+  status: string;
+  stage: string;
+}
+
+/**
+ * `status [--watch]` of a staged execution: prints the status once, or again every interval until
+ * it ends (text: every state, blank-line separated; json/yaml: only the final state, one
+ * document). Each reading after the first follows the local stack's clock first.
+ */
+export async function watchExecution<S extends ExecutionView>(args: {
+  ctx: Pick<ActionContext, 'io' | 'out'>;
+  /** `rollout`, `promotion`: for the timeout message. */
+  kind: string;
+  executionArn: string;
+  watch: boolean;
+  intervalMs: number;
+  timeoutMs?: number;
+  read: () => Promise<S>;
+  render: (s: S) => string;
+}): Promise<S> {
+  const { io, out } = args.ctx;
+  let printed = false;
+  let current: S | undefined;
+  return poll({ intervalMs: args.intervalMs, timeoutMs: args.timeoutMs, describe: () => `${args.kind} ${current?.name ?? args.executionArn} (stage ${current?.stage ?? '?'})` }, async () => {
+    if (printed) await followStackClock(io);
+    const s = await args.read();
+    current = s;
+    const last = !args.watch || s.status !== 'RUNNING';
+    if (!out.structured) {
+      if (printed) io.stdout('');
+      io.stdout(args.render(s));
+      printed = true;
+    } else if (last) out.document(s);
+    return last ? s : undefined;
+  });
 }

@@ -17,13 +17,13 @@ import type { PromotionRequest, PromotionResult } from '../../functions/domain/p
 import { InvalidPromotionRequestError } from '../../functions/domain/promotion/errors.ts';
 import { promotionProgress, type PromotionProgress } from '../../functions/domain/promotion/inspect.ts';
 import type { HistoryEvent } from '../../functions/domain/execution-progress.ts';
-import { clientOptions, followStackClock } from '../aws.ts';
+import { clientOptions } from '../aws.ts';
 import { optionalConfig } from '../config.ts';
 import { invalidInput, notFound, refused, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { table } from '../output.ts';
 import type { ActionContext } from '../types.ts';
-import { parseDuration, poll } from '../wait.ts';
+import { parseDuration, poll, watchExecution } from '../wait.ts';
 import { answerThroughApprovalUrl } from './approval.ts';
 import { renderPromotion, renderRestore, type PromotionStatus } from './policy-render.ts';
 
@@ -205,7 +205,6 @@ async function promote(c: Call): Promise<number> {
 }
 
 async function status(c: Call): Promise<number> {
-  const { io, out } = c.ctx;
   const intervalText = c.str('interval');
   const interval = (intervalText === undefined ? 10 : Number(intervalText)) * 1000;
   if (!(interval > 0)) throw new UsageError(`--interval must be a number of seconds > 0 (got ${intervalText})`);
@@ -213,20 +212,10 @@ async function status(c: Call): Promise<number> {
   const timeoutMs = c.timeoutMs();
   if (timeoutMs !== undefined && !watch) throw new UsageError('--timeout needs --watch');
   const executionArn = await c.target();
-  let printed = false;
-  let current: PromotionStatus | undefined;
-  const final = await poll({ intervalMs: interval, timeoutMs, describe: () => `promotion ${current?.name ?? executionArn} (stage ${current?.stage ?? '?'})` }, async () => {
-    if (printed) await followStackClock(io);
-    const { status: s } = await readStatus(c.env, executionArn);
-    current = s;
-    const last = !watch || s.status !== 'RUNNING';
-    // One document: with --watch, json/yaml print only the final state.
-    if (!out.structured) {
-      if (printed) io.stdout('');
-      io.stdout(renderPromotion(s));
-      printed = true;
-    } else if (last) out.document(s);
-    return last ? s : undefined;
+  const final = await watchExecution({
+    ctx: c.ctx, kind: 'promotion', executionArn, watch, intervalMs: interval, timeoutMs,
+    read: async () => (await readStatus(c.env, executionArn)).status,
+    render: renderPromotion,
   });
   return outcomeExit(final.outcome);
 }

@@ -18,13 +18,13 @@ import { startPolicyRollout, validateStartRequest, type StartRolloutRequest } fr
 import { abortRollout } from '../../functions/app/rollout-abort.ts';
 import { causeMessage } from '../../functions/domain/rollout/outcome.ts';
 import type { RestoreReport } from '../../functions/domain/rollout/restore.ts';
-import { clientOptions, followStackClock } from '../aws.ts';
+import { clientOptions } from '../aws.ts';
 import { answerThroughApprovalUrl } from './approval.ts';
 import { optionalConfig } from '../config.ts';
 import { notFound, refused, UsageError } from '../errors.ts';
 import { rolloutOutcomeExit } from '../exit-codes.ts';
 import type { ActionContext, CliIO, Options } from '../types.ts';
-import { parseDuration, poll } from '../wait.ts';
+import { parseDuration, poll, watchExecution } from '../wait.ts';
 
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, REFUSED: 3, NOT_ENFORCED: 4 } as const;
 
@@ -320,20 +320,10 @@ async function status(a: Args, io: CliIO, env: Env, json: boolean, ctx: ActionCo
   const timeoutMs = timeoutOf(a);
   if (timeoutMs !== undefined && !watch) throw new InvalidValue('--timeout needs --watch');
   const executionArn = await targetExecution(a, io, env);
-  let printed = false;
-  let current: RolloutStatus | undefined;
-  const final = await poll({ intervalMs: interval, timeoutMs, describe: () => `rollout ${current?.name ?? executionArn} (stage ${current?.stage ?? '?'})` }, async () => {
-    if (printed) await followStackClock(io);
-    const { status: s } = await readStatus(env, executionArn);
-    current = s;
-    const last = !watch || s.status !== 'RUNNING';
-    // One document: with --watch, json/yaml print only the final state.
-    if (!json) {
-      if (printed) io.stdout('');
-      io.stdout(render(s));
-      printed = true;
-    } else if (last) ctx.out.document(s);
-    return last ? s : undefined;
+  const final = await watchExecution({
+    ctx, kind: 'rollout', executionArn, watch, intervalMs: interval, timeoutMs,
+    read: async () => (await readStatus(env, executionArn)).status,
+    render,
   });
   // Like kubectl rollout status: a rollout that ended without its goal is not a success.
   return rolloutOutcomeExit(final.outcome);
