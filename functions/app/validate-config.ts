@@ -86,7 +86,8 @@ export async function validateConfigFile(file: string, options: { serverlessFile
   }
   let config: Config;
   try {
-    config = parseConfig(text, display);
+    // Policy statement files are next to the config, wherever validate runs from.
+    config = parseConfig(text, display, { baseDir: path.dirname(path.resolve(cwd, file)) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return { valid: false, file: display, issues: err.issues.map((i) => ({ file: display, ...(i.line !== undefined && { line: i.line }), ...(i.column !== undefined && { column: i.column }), path: i.path, message: i.message })) };

@@ -62,4 +62,30 @@ describe('autopilot validate', () => {
     expect((await validate(['--config', f, '--no-serverless'])).code).toBe(0);
     expect((await validate(['--config', path.join(dir, 'missing.yaml')])).out).toContain('configuration file does not exist');
   });
+
+  it('Cedar: declared statements are parsed by Cedar, inline or in a file next to the config (wherever validate runs from)', async () => {
+    const sub = mkdtempSync(path.join(dir, 'cedar-'));
+    writeFileSync(path.join(sub, 'no_deletes.cedar'), 'forbid (principal, action == AgentCore::Action::"tickets___deleteTicket", resource)\n  when { context.x > };\n');
+    const engine = 'arn:aws:bedrock-agentcore:us-east-1:123456789012:policy-engine/supportPolicies-u1v2w3x4y5';
+    const config = path.join(sub, 'autopilot.config.yaml');
+    writeFileSync(config, [
+      'version: 1',
+      'policyEngines:',
+      `  - arn: ${engine}`,
+      '    policies:',
+      '      - name: agents',
+      '        statement: permit (principal, action, resource) when { principal.role == };',
+      '      - name: no_deletes',
+      '        file: no_deletes.cedar',
+      '',
+    ].join('\n'));
+    const r = await validate(['--config', config, '--no-serverless']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/policyEngines\[0\]\.policies\[0\]\.statement: .*agents/);
+    expect(r.out).toMatch(/no_deletes\.cedar.*:2:\d+/);
+    expect(r.out).not.toContain('does not exist');
+    writeFileSync(path.join(sub, 'no_deletes.cedar'), 'forbid (principal, action == AgentCore::Action::"tickets___deleteTicket", resource);\n');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('principal.role == }', 'principal.hasTag("role") }'));
+    expect(await validate(['--config', config, '--no-serverless'])).toMatchObject({ code: 0 });
+  });
 });
