@@ -1,6 +1,6 @@
 /**
  * Plays the `npm start` scenario on a local stack: starts the stack (local/seed/scenario.yaml +
- * local/scenario/autopilot.config.yaml, auto-advancing virtual clock), runs the four steps while a
+ * local/scenario/autopilot.config.yaml, auto-advancing virtual clock), runs the five steps while a
  * watcher turns the stack's event log and executions into a timeline, checks every outcome, and
  * gathers the gate metrics for the report. Used by local/start.ts and test/e2e/start.test.ts.
  */

@@ -112,6 +112,15 @@ function gateSummary(v: unknown): string {
   return `${(r.stage ?? '').toLowerCase()} ${r.verdict ?? ''}${ratio}${n}${from}${reason}`.trim();
 }
 
+/** A promotion verification: stage, verdict and each gate figure with its value. */
+function promotionGates(v: unknown): string {
+  if (!v || typeof v !== 'object') return '';
+  const r = v as { stage?: string; verdict?: string; report?: { gates?: { name: string; value: unknown }[]; reasons?: string[] } };
+  const figures = (r.report?.gates ?? []).filter((g) => !g.name.startsWith('evidence:') && typeof g.value === 'number').map((g) => `${g.name} ${Number((g.value as number).toPrecision(4))}`).join(', ');
+  const reason = r.report?.reasons?.length ? ` — ${r.report.reasons[0]}` : '';
+  return `${(r.stage ?? '').toLowerCase()} ${r.verdict ?? ''}${figures ? ` (${figures})` : ''}${reason}`.trim();
+}
+
 function subjectOf(detail: Record<string, unknown>): string {
   for (const k of ['runtimeId', 'gatewayId', 'resourceId', 'id', 'ref', 'resource']) {
     const v = str(detail[k]);
@@ -170,6 +179,21 @@ export function describeEvent(event: AwsEvent): Pick<TimelineEntry, 'what' | 'su
       const bad = type === 'Policy Rollout Halted' || type === 'Policy Rollout Rolled Back' || type === 'Policy Rollout Aborted';
       return { what: type.replace('Policy Rollout ', 'rollout ').toLowerCase(), subject, why: [stage, gate, errorText(d.error)].filter(Boolean).join(' | '), ok: bad ? false : undefined, tag };
     }
+    case 'Policy Promotion Requested':
+      return { what: 'promotion requested', subject: str(d.policyName) ?? '', why: `engine ${String(d.policyEngineArn ?? '').split('/').pop() ?? ''}${d.dryRun ? ' (dry run)' : ''}`, tag };
+    case 'Policy Promotion Started':
+    case 'Policy Promotion Stage Passed':
+    case 'Policy Promotion Awaiting Approval':
+    case 'Policy Promotion Promoted':
+    case 'Policy Promotion Halted':
+    case 'Policy Promotion Rolled Back':
+    case 'Policy Promotion Conflict':
+    case 'Policy Promotion Aborted':
+    case 'Policy Promotion Failed': {
+      const bad = /Halted|Rolled Back|Conflict|Aborted|Failed/.test(type);
+      const why = [str(d.stage) ?? '', str(d.change) ? `change ${d.change}` : '', promotionGates(d.active) || promotionGates(d.logOnly), errorText(d.error)];
+      return { what: type.replace('Policy Promotion ', 'promotion ').toLowerCase(), subject: str(d.policyName) ?? subject, why: why.filter(Boolean).join(' | '), ok: bad ? false : undefined, tag };
+    }
     default:
       if (type.startsWith('Drift')) {
         return { what: type.toLowerCase(), subject: subject || str(d.kind) || '', why: driftWhy(d), ok: type.includes('Failed') ? false : undefined, tag };
@@ -211,7 +235,7 @@ function listText(v: unknown): string {
 
 // ---------------------------------------------------------------- watching the stack
 
-const MACHINE_LABEL: Record<string, string> = { runtimePromotion: 'runtime-promotion', policyRollout: 'policy-rollout' };
+const MACHINE_LABEL: Record<string, string> = { runtimePromotion: 'runtime-promotion', policyRollout: 'policy-rollout', policyPromotion: 'policy-promotion', driftScan: 'drift-scan' };
 
 /**
  * Polls the stack's event log and executions (every few ms of real time) and adds a timeline
@@ -276,6 +300,7 @@ function inputSummary(input: string): string {
     const i = JSON.parse(input) as Record<string, unknown>;
     if (typeof i.runtimeId === 'string') return `${i.runtimeId} v${i.previousVersion} -> v${i.newVersion}, ${Array.isArray(i.endpoints) && i.endpoints.length > 0 ? `endpoints ${listText(i.endpoints)}` : 'follow to READY'}${Array.isArray(i.alarms) && i.alarms.length ? `, alarms ${i.alarms.join(', ')}` : ''}`;
     if (typeof i.gatewayId === 'string') return `${i.gatewayId}${i.dryRun ? ' (dry run)' : ''}`;
+    if (typeof i.policyName === 'string') return `policy ${i.policyName} of ${String(i.policyEngineArn ?? '').split('/').pop()}${i.dryRun ? ' (dry run)' : ''}`;
   } catch {
     // not JSON: nothing to summarise
   }

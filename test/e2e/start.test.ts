@@ -30,7 +30,7 @@ describe('npm start scenario (headless)', () => {
     const failed = [...result.steps.flatMap((s) => s.checks.filter((c) => !c.ok).map((c) => `step ${s.n}: ${c.name}: ${c.detail}`)),
       ...result.invariants.filter((c) => !c.ok).map((c) => `whole run: ${c.name}: ${c.detail}`)];
     expect(failed).toEqual([]);
-    expect(result.steps.map((s) => [s.n, s.ok])).toEqual([[1, true], [2, true], [3, true], [4, true]]);
+    expect(result.steps.map((s) => [s.n, s.ok])).toEqual([[1, true], [2, true], [3, true], [4, true], [5, true]]);
     expect(result.ok).toBe(true);
   });
 
@@ -78,11 +78,22 @@ describe('npm start scenario (headless)', () => {
     expect(stack.cloudwatch.alarmState(IDS.errorsAlarm)).toBe('ALARM');
   });
 
+  it('step 5: the declared policy went LOG_ONLY, then ACTIVE, on the gates of real traffic', () => {
+    const readers = stack.agentcore.policies.ofEngine('supportPolicies-u1v2w3x4y5').find((p) => p.name === 'readers');
+    expect(readers?.enforcementMode).toBe('ACTIVE');
+    const types = stack.events.events.map((e) => e.event['detail-type']).filter((t) => t.startsWith('Policy Promotion'));
+    expect(types).toEqual(['Policy Promotion Requested', 'Policy Promotion Started', 'Policy Promotion Stage Passed', 'Policy Promotion Stage Passed', 'Policy Promotion Stage Passed', 'Policy Promotion Promoted']);
+    // Until then, drift reported it (promote: manual) and changed nothing.
+    const reported = stack.events.events.filter((e) => e.event['detail-type'] === 'Drift Detected' && JSON.stringify(e.event.detail).includes('readers'));
+    expect(reported.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('printed a readable timeline without any environment variable value', () => {
     const text = lines.join('\n');
     expect(text).toMatch(/Step 1: Image push/);
     expect(text).toMatch(/T\+\d\d:\d\d:\d\d\s+redeploy started\s+supportAgent-a1b2c3d4e5/);
     expect(text).toMatch(/rollout halted\s+gw-orders-h5j6k7l8m9/);
+    expect(text).toMatch(/promotion promoted\s+readers\s+PROMOTED \| change create \| active PASS/);
     expect(text).not.toContain(HAND_MADE_SECRET);
     expect(text).not.toContain('anthropic.claude-sonnet-4');
     expect(result.charts.length).toBe(4);
