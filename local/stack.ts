@@ -2,12 +2,14 @@
  * The whole local stack, wired from serverless.yml exactly as it is deployed:
  *
  *   one emulator port: AgentCore Control + Step Functions + EventBridge + CloudWatch + ECR + SQS
+ *                          + DynamoDB (the drift lock) + Secrets Manager + SSM + Lambda
  *   EventBridge rules      = the `eventBridge` / `schedule` events of serverless.yml's functions;
  *                            their targets invoke the handlers asynchronously (local/lambda/
  *                            async-invoke.ts: Lambda's retries, event age and on-failure
  *                            destination from the function's settings); the rule's retry policy
  *                            and DLQ only see failures of the Invoke call itself, as on AWS
- *   SQS queues             = the AWS::SQS::Queue resources of serverless.yml (the dead-letter queue)
+ *   SQS queues, tables     = the AWS::SQS::Queue and AWS::DynamoDB::Table resources of serverless.yml
+ *                            (the dead-letter queue, the drift lock; local/stack-resources.ts)
  *   state machines         = serverless.yml's `stepFunctions.stateMachines`, Lambda tasks routed to
  *                            the real handlers, `events:putEvents` tasks onto the local bus
  *   ECR pushes             = `stack.pushImage()`, which emits `ECR Image Action` onto the bus
@@ -39,6 +41,8 @@ import { SecretsManagerStandIn } from './emulator/secretsmanager/secrets-manager
 import { SsmStandIn, type ParameterType } from './emulator/ssm/ssm.ts';
 import { REQUEST_SOURCE } from '../functions/domain/requests/source.ts';
 import { SqsStandIn } from './emulator/sqs/sqs.ts';
+import { DynamoDbStandIn } from './emulator/dynamodb/dynamodb.ts';
+import { checkDestinations, createBuses, createFunctionUrls, createQueues, createTables } from './stack-resources.ts';
 import { AsyncLambda, type InvocationRecord } from './lambda/async-invoke.ts';
 import { createStackAlarms, publishingLambdaMetrics, publishQueueMetrics, publishStatesMetrics, recordThrottle } from './monitoring.ts';
 import { createLambdaRunner, type LambdaRunner } from './lambda/runner.ts';
@@ -135,6 +139,8 @@ export interface Stack {
   ecr: EcrStandIn;
   cloudwatch: CloudWatchStandIn;
   sqs: SqsStandIn;
+  /** DynamoDB (the drift lock's table). */
+  dynamodb: DynamoDbStandIn;
   lambda: LambdaRunner;
   /** Lambda's asynchronous invocation queue (what the EventBridge rules invoke through). */
   lambdaAsync: AsyncLambda;
@@ -215,6 +221,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let ecr!: EcrStandIn;
   let cloudwatch!: CloudWatchStandIn;
   let sqs!: SqsStandIn;
+  let dynamodb!: DynamoDbStandIn;
   let lambdaService!: LambdaStandIn;
   let secretsManager!: SecretsManagerStandIn;
   let ssm!: SsmStandIn;
@@ -244,6 +251,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       (ctx: StandInContext) => (cloudwatch = new CloudWatchStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (ecr = new EcrStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region, emit: (e) => events.put(e as never) })),
       (ctx: StandInContext) => (sqs = new SqsStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
+      (ctx: StandInContext) => (dynamodb = new DynamoDbStandIn({ account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (secretsManager = new SecretsManagerStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (ssm = new SsmStandIn({ clock: ctx.clock, account: ctx.account, region: ctx.region })),
       (ctx: StandInContext) => (lambdaService = new LambdaStandIn({
@@ -274,6 +282,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     runner = holdingClock(publishingLambdaMetrics(createLambdaRunner({ config: serverless, env: { ...emulator.env, AWS_MAX_ATTEMPTS: '3' }, ...(realClock && { clock: realClock }) }), cloudwatch, clock), clock);
     sfn.registerFromConfig(serverless);
     createQueues(serverless, sqs);
+    createTables(serverless, dynamodb);
     const requestBus = createBuses(serverless, events);
     createFunctionUrls(serverless, lambdaService);
     // What Lambda, Step Functions and SQS publish about the stack, and the stack's own alarms on it.
@@ -394,6 +403,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ecr,
       cloudwatch,
       sqs,
+      dynamodb,
       lambda: runner,
       lambdaAsync,
       serverless,
@@ -432,63 +442,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   } catch (err) {
     await emulator.close();
     throw err;
-  }
-}
-
-/** Creates the SQS queues serverless.yml declares (AWS::SQS::Queue), with their attributes. */
-function createQueues(serverless: ServerlessConfig, sqs: SqsStandIn): void {
-  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
-  for (const [id, res] of Object.entries(resources)) {
-    if (res?.Type !== 'AWS::SQS::Queue') continue;
-    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
-    const name = typeof props.QueueName === 'string' ? props.QueueName : `${serverless.service}-${serverless.stage}-${id}`;
-    const attributes: Record<string, string> = {};
-    for (const key of ['MessageRetentionPeriod', 'VisibilityTimeout', 'MaximumMessageSize', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'SqsManagedSseEnabled', 'KmsMasterKeyId']) {
-      if (props[key] !== undefined) attributes[key] = String(props[key]);
-    }
-    sqs.createQueue(name, attributes);
-  }
-}
-
-/**
- * Creates the event buses serverless.yml declares (AWS::Events::EventBus) with their resource
- * policies; returns the request bus (the one the request rules listen on).
- */
-function createBuses(serverless: ServerlessConfig, events: EventBridgeStandIn): string {
-  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
-  for (const [id, res] of Object.entries(resources)) {
-    if (res?.Type !== 'AWS::Events::EventBus') continue;
-    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
-    const name = String(props.Name);
-    events.createEventBus(name);
-    if (props.Policy !== undefined) events.setBusPolicy(name, props.Policy as never);
-  }
-  const requestRule = serverless.eventRules.find((r) => JSON.stringify(r.pattern ?? {}).includes(REQUEST_SOURCE));
-  return events.busName(requestRule?.eventBus);
-}
-
-/** The function URLs of serverless.yml (`url:`) and their AWS::Lambda::Permission resources. */
-function createFunctionUrls(serverless: ServerlessConfig, lambda: LambdaStandIn): void {
-  for (const f of Object.values(serverless.functions)) {
-    if (f.url) lambda.addFunctionUrl({ functionName: f.name, functionArn: f.arn, authType: f.url.authType });
-  }
-  const resources = ((serverless.resolved.resources ?? {}) as { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> }).Resources ?? {};
-  for (const [id, res] of Object.entries(resources)) {
-    if (res?.Type !== 'AWS::Lambda::Permission') continue;
-    const props = serverless.resolveIntrinsics(res.Properties ?? {}, `resources.Resources.${id}.Properties`) as Record<string, unknown>;
-    if (props.FunctionUrlAuthType === undefined && props.InvokedViaFunctionUrl === undefined) continue;
-    lambda.addPermission(String(props.FunctionName), props as never);
-  }
-}
-
-/** Every function destination must be a queue of the stack: the only kind emulated locally. */
-function checkDestinations(serverless: ServerlessConfig, sqs: SqsStandIn): void {
-  for (const f of Object.values(serverless.functions)) {
-    for (const arn of [f.async.onFailure, f.async.onSuccess]) {
-      if (arn !== undefined && !sqs.queue(arn)) {
-        throw new Error(`functions.${f.key}.destinations: ${arn} is not an SQS queue of this stack (only SQS destinations are emulated locally)`);
-      }
-    }
   }
 }
 

@@ -4,6 +4,8 @@
  * concurrency, the cap per run and the error ratio from the config, backoff for resources that
  * keep drifting back, the policy tamper guard and the missed-push safety net. `--json` (with
  * `--yes`) prints one machine-readable document instead: plan, notes, outcomes and summary.
+ * It holds the drift lock (./drift-lock.ts) from before the read to the end, as the scheduled run
+ * does, so the two never act on the fleet at once; every write first confirms the lock.
  */
 import { actionable, applyDrift, publishDriftEvents, readDrift, type ApplyOutcome, type ApplyResult, type DriftDeps, type DriftRun } from '../../functions/app/drift.ts';
 import type { Config } from '../../functions/lib/config/types.ts';
@@ -14,6 +16,8 @@ import { checkSavedPlan, parseSavedPlan, SavedPlanRefusedError, type SavedPlan }
 import { CliError, invalidInput, refused, UsageError } from '../errors.ts';
 import type { ActionContext, CliIO } from '../types.ts';
 import { configFileOf, driftArgsOf, loadCliConfig, renderPlan, resolveCliDriftDeps, targetOf } from './plan.ts';
+import { takeApplyLock } from './drift-lock.ts';
+import type { DriftLock } from '../../functions/app/drift-lock.ts';
 
 /** A saved plan that cannot be applied as reviewed is refused (exit 3), every reason listed. */
 function refusedIfStale<T>(fn: () => T): T {
@@ -62,6 +66,27 @@ export async function run(ctx: ActionContext): Promise<number> {
     }
     const config = await loadCliConfig(args, io);
     const { deps, notes } = await resolveCliDriftDeps(args, ctx);
+    const lock = await takeApplyLock(ctx);
+    try {
+      return await applyLocked(ctx, args, config, deps, notes, saved, lock);
+    } finally {
+      // A lock that is no longer ours (taken over after its lease ran out) is not released; a
+      // release that fails leaves it to run out its lease.
+      await lock.release().catch(() => false);
+    }
+  }
+}
+
+function stoppedText(stopped: ApplyResult['stopped']): string {
+  return stopped === 'error-ratio' ? 'error ratio exceeded' : stopped === 'lock-lost' ? 'the drift lock could not be confirmed, nothing more was written' : 'cap of corrections per run reached';
+}
+
+async function applyLocked(
+  ctx: Parameters<typeof run>[0], args: ReturnType<typeof driftArgsOf>, config: Config, deps: DriftDeps, notes: string[], saved: SavedPlan | undefined, lock: DriftLock,
+): Promise<number> {
+  const { io } = ctx;
+  const guard = () => lock.guard();
+  {
     const driftRun = await readDrift(deps, config);
     driftRun.notes.unshift(...notes);
     if (saved) {
@@ -72,13 +97,13 @@ export async function run(ctx: ActionContext): Promise<number> {
 
     if (args.json) {
       const nothing: ApplyResult = { outcomes: [], counts: { planned: 0, attempted: 0, corrected: 0, failed: 0, skipped: 0 } };
-      const applied = todo.length === 0 ? nothing : await applyDrift(deps, driftRun);
+      const applied = todo.length === 0 ? nothing : await applyDrift(deps, driftRun, { guard });
       if (todo.length > 0) await publishManualRun(deps, config, driftRun, applied, io);
       const summary = summarize(driftRun.plan, applied.outcomes, applied.stopped);
       ctx.out.document({
         plan: driftRun.plan, notes: driftRun.notes, outcomes: applied.outcomes, stopped: applied.stopped, counts: applied.counts, summary,
       });
-      return applied.counts.failed > 0 ? 1 : 0;
+      return applied.counts.failed > 0 || applied.stopped === 'lock-lost' ? 1 : 0;
     }
 
     for (const l of renderPlan(driftRun.plan, driftRun.notes, ctx.out)) io.stdout(l);
@@ -99,12 +124,12 @@ export async function run(ctx: ActionContext): Promise<number> {
       }
     }
     io.stdout('');
-    const applied = await applyDrift(deps, driftRun, { onProgress: (o, done, total) => io.stdout(progressLine(o, done, total)) });
+    const applied = await applyDrift(deps, driftRun, { guard, onProgress: (o, done, total) => io.stdout(progressLine(o, done, total)) });
     await publishManualRun(deps, config, driftRun, applied, io);
     const c = applied.counts;
     const needsHuman = driftRun.plan.counts.needsHuman;
     io.stdout('');
-    io.stdout(`Apply complete: ${c.corrected} corrected, ${c.failed} failed, ${c.skipped} skipped${applied.stopped ? ` (stopped: ${applied.stopped === 'error-ratio' ? 'error ratio exceeded' : 'cap of corrections per run reached'})` : ''}${needsHuman > 0 ? `; ${needsHuman} left to a human` : ''}.`);
-    return c.failed > 0 ? 1 : 0;
+    io.stdout(`Apply complete: ${c.corrected} corrected, ${c.failed} failed, ${c.skipped} skipped${applied.stopped ? ` (stopped: ${stoppedText(applied.stopped)})` : ''}${needsHuman > 0 ? `; ${needsHuman} left to a human` : ''}.`);
+    return c.failed > 0 || applied.stopped === 'lock-lost' ? 1 : 0;
   }
 }

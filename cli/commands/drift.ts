@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { command } from '../program.ts';
 
 const GROUP = 'State machines (found once per run):';
+const LOCK_GROUP = 'Drift lock (shared with the scheduled run):';
 
 /** The options plan and apply share. */
 export function shared(cmd: Command): Command {
@@ -49,7 +50,7 @@ version and update time (no values). ${AWS_NOTE}`,
 export const apply = command({
   name: 'apply',
   summary: 'Correct drift: show the plan, confirm (or --yes), apply with progress',
-  usage: '[PLANFILE | --config FILE [--yes]] [state machine options]',
+  usage: '[PLANFILE | --config FILE [--yes]] [--lock-timeout D] [state machine options]',
   description: `Computes the drift plan (see \`autopilot plan\`), prints it, asks for confirmation and applies
 it (or, given PLANFILE, applies exactly that reviewed plan): every resource whose action is correct,
 redeploy, restore-enforce or needs-rollout is updated once (read-merge-write, nothing else is
@@ -57,19 +58,24 @@ touched); resources in report mode, outside the change window or backing off are
 last staged rollout ended without enforcing) are left to a human. A runtime correction creates a
 new runtime version, which resets its managed session storage. Progress and a summary are printed.
 What was found and done is published like a scheduled run (Drift Detected / Drift Corrected /
-Drift Correction Failed, trigger "manual") on $AUTOPILOT_EVENT_BUS, else the config's events.busName.`,
+Drift Correction Failed, trigger "manual") on $AUTOPILOT_EVENT_BUS, else the config's events.busName.
+apply holds the stack's drift lock (a DynamoDB item, the same one the scheduled drift run takes)
+from before it reads until it is done, and confirms it before every write: an apply and the
+scheduled run never act on the fleet at once. A scheduled run that finds it held only reports.`,
   args: [['[planfile]', 'a plan saved by `autopilot plan -out FILE`: applied exactly, without asking, or refused']],
   options: (cmd) => {
     shared(cmd).option('-y, --yes', 'apply without asking (required when stdin is not a terminal, and with -o json)');
+    cmd.addOption(new Option('--lock-timeout <duration>', 'wait this long (90s, 15m) for the drift lock when another writer holds it (default: do not wait, exit 3)').helpGroup(LOCK_GROUP));
+    cmd.addOption(new Option('--lock-table <name>', 'the drift lock\'s DynamoDB table (default: $AUTOPILOT_LOCK_TABLE, else agentcore-autopilot-<stage>-drift-lock)').helpGroup(LOCK_GROUP));
   },
   notes: `-o json (with --yes) prints one JSON document: {plan, notes, outcomes, stopped, summary}; no prompt,
 no progress lines.
 ${AWS_NOTE}`,
   exitCodes: [
     [0, 'applied (or nothing to do)'],
-    [1, 'error, a failed correction (e.g. a promoting redeploy without the runtime-promotion state machine), or not confirmed'],
+    [1, 'error, a failed correction (e.g. a promoting redeploy without the runtime-promotion state machine), the drift lock lost mid-apply or its table missing, or not confirmed'],
     [2, 'usage error'],
-    [3, 'PLANFILE refused: the config changed, a resource to change moved since the plan, or the plan would now do something else (nothing was applied)'],
+    [3, 'refused, nothing was applied: the drift lock is held by another writer (past --lock-timeout), or PLANFILE no longer applies (the config changed, a resource to change moved since the plan, or the plan would now do something else)'],
   ],
   aws: true,
   action: async (ctx) => (await import('../actions/apply.ts')).run(ctx),

@@ -43,8 +43,8 @@ export interface ApplyOutcome {
 
 export interface ApplyResult {
   outcomes: ApplyOutcome[];
-  /** Why the run stopped early, if it did. */
-  stopped?: 'max-corrections' | 'error-ratio';
+  /** Why the run stopped early, if it did (lock-lost: the drift lock could not be confirmed before a write). */
+  stopped?: 'max-corrections' | 'error-ratio' | 'lock-lost';
   counts: { planned: number; attempted: number; corrected: number; failed: number; skipped: number };
 }
 
@@ -58,6 +58,11 @@ export interface ApplyOptions {
   tally?: ApplyTally;
   /** Corrections in flight across several applyDrift calls (the slices of one scan): `drift.concurrency` in all. */
   limiter?: Limiter;
+  /**
+   * Called before every write (functions/app/drift-lock.ts DriftLock.guard): when it throws, this
+   * resource and every later one is skipped (`stopped: lock-lost`) and nothing more is written.
+   */
+  guard?: () => Promise<void>;
 }
 
 export interface ApplyTally {
@@ -83,7 +88,9 @@ export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyO
   // The error ratio is judged once a few attempts have finished (fewer when that is all there is to do).
   const minAttempts = options.tally ? 3 : Math.min(3, total);
   const limiter = options.limiter ?? createLimiter(settings.concurrency);
-  const skippedReason = () => (tally.stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached` : 'run stopped: error ratio exceeded');
+  let lockProblem = '';
+  const skippedReason = () => (tally.stopped === 'max-corrections' ? `cap of ${settings.maxCorrectionsPerRun} corrections per run reached`
+    : tally.stopped === 'lock-lost' ? `run stopped, nothing more written: ${lockProblem || 'the drift lock could not be confirmed'}` : 'run stopped: error ratio exceeded');
   const push = (index: number, o: ApplyOutcome) => { slots[index] = o; options.onProgress?.(o, ++done, total); };
   const base = (r: ResourcePlan): Omit<ApplyOutcome, 'status'> => ({ kind: r.kind, ref: r.ref, id: r.id, action: r.action, fields: r.fields });
 
@@ -110,12 +117,25 @@ export async function applyDrift(deps: DriftDeps, run: DriftRun, options: ApplyO
         continue;
       }
       await limiter.run(async () => {
-        // The pass may have stopped while this one waited for its turn.
+        // The pass may have stopped (or reached its cap) while this one waited for its turn.
+        if (!tally.stopped && tally.attempted >= settings.maxCorrectionsPerRun) tally.stopped = 'max-corrections';
         if (tally.stopped) {
           push(index, { ...base(r), status: 'skipped', reason: skippedReason() });
           return;
         }
+        // Counted before the lock is confirmed (an await), so other slices see the cap at once.
         tally.attempted++;
+        if (options.guard) {
+          try {
+            await options.guard();
+          } catch (err) {
+            tally.attempted--;
+            lockProblem ||= err instanceof Error ? err.message : String(err);
+            tally.stopped ??= 'lock-lost';
+            push(index, { ...base(r), status: 'skipped', reason: skippedReason() });
+            return;
+          }
+        }
         let outcome: ApplyOutcome;
         try {
           outcome = { ...base(r), ...(await correctOne(deps, r, t, settings, run.config)) };

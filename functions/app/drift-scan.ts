@@ -67,6 +67,8 @@ export interface ScanOptions {
   remainingMs?: () => number;
   /** When the pass started (ISO; default now). */
   passStartedAt?: string;
+  /** Called before every write (the drift lock's guard, see ApplyOptions.guard). */
+  guard?: () => Promise<void>;
   /** Called once per finished slice (the Lambda publishes the slice's events here). */
   onSlice?: (slice: { run: DriftRun; applied: ApplyResult }) => Promise<void> | void;
 }
@@ -153,7 +155,7 @@ export async function scanDrift(deps: DriftDeps, config: Config, options: ScanOp
       gateways: items.filter((it) => it.kind === 'gateway').map((it) => config.gateways[it.index]),
     };
     const run = await readDrift(driftDeps, sliceConfig, { reportOnly: options.reportOnly, cache });
-    const applied = await applyDrift(driftDeps, run, { tally, limiter });
+    const applied = await applyDrift(driftDeps, run, { tally, limiter, ...(options.guard && { guard: options.guard }) });
     await options.onSlice?.({ run, applied });
     results.push({ items, run, applied });
     longest = Math.max(longest, monotonicNow() - t0);
@@ -205,7 +207,8 @@ export async function scanDrift(deps: DriftDeps, config: Config, options: ScanOp
     } else {
       cursor = {
         pass: passStartedAt, next, total: order.length, order: fp, after: order[next - 1]?.key,
-        attempted: tally.attempted, failed: tally.failed, ...(tally.stopped && { stopped: tally.stopped }), runs,
+                // A lost lock stops this run's writes only: the next run takes the lock again.
+        attempted: tally.attempted, failed: tally.failed, ...(tally.stopped && tally.stopped !== 'lock-lost' && { stopped: tally.stopped }), runs,
       };
     }
   }

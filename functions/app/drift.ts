@@ -48,6 +48,9 @@ export * from './drift-apply.ts';
 import { type ApplyOutcome, type ApplyResult } from './drift-apply.ts';
 import { errorText, retrying, type DriftDeps, type DriftRun } from './drift-common.ts';
 import { scanDrift, type ScanCursor } from './drift-scan.ts';
+import { describeHolder, DriftLock } from './drift-lock.ts';
+import { LockAdapter } from '../adapters/lock.ts';
+import { createDynamoDbClient } from '../lib/clients/dynamodb.ts';
 
 // ---------------------------------------------------------------------------------------------
 // run: the correctDrift Lambda
@@ -73,6 +76,11 @@ export interface CorrectDriftDeps {
   remainingMs?: () => number;
   /** Reads what a secret reference names. */
   readSecret?: SecretReader;
+  /**
+   * The drift lock (functions/app/drift-lock.ts), taken before a correcting run reads; when it is
+   * held elsewhere, or `unavailable` says why it cannot be used, the run only reports. Absent: no lock.
+   */
+  lock?: DriftLock | { unavailable: string };
 }
 
 /**
@@ -117,8 +125,9 @@ export interface PassProgress {
 export type CompactDriftResult = Pick<CorrectDriftResult, 'trigger' | 'summary' | 'eventsPublished' | 'cursor' | 'pass'> & { notes: string[] };
 
 /** The run's deps from the Lambda environment and context (read per invocation). */
-export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
+export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'> & Partial<Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>>, logger: Logger, env: NodeJS.ProcessEnv = process.env): CorrectDriftDeps {
   return {
+    lock: lambdaDriftLock(lambda, env),
     adapters: adaptersFor({ agentCore: agentCoreAdapter, ecr: ecrAdapter, sfn: sfnAdapter, events: eventsAdapter }, env),
     loadConfig: () => configFor(env),
     now: () => clockNow().getTime(),
@@ -133,6 +142,44 @@ export function correctDriftDepsFor(lambda: Pick<Context, 'invokedFunctionArn'> 
     ...(lambda.getRemainingTimeInMillis && { remainingMs: budgetOf(lambda as Pick<Context, 'getRemainingTimeInMillis'>) }),
     readSecret: secretReaderFor(env),
   };
+}
+
+const LAMBDA_LEASE_MARGIN_MS = 60_000;
+const lockClients = new Map<string, ReturnType<typeof createDynamoDbClient>>();
+
+/**
+ * The function's drift lock: DRIFT_LOCK_TABLE (serverless.yml always sets it; without it the run
+ * only reports), leased for the invocation's time left plus a margin (a run cannot outlive it).
+ */
+function lambdaDriftLock(lambda: Partial<Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>>, env: NodeJS.ProcessEnv): CorrectDriftDeps['lock'] {
+  const table = envValue('DRIFT_LOCK_TABLE', env);
+  if (!table) return { unavailable: 'DRIFT_LOCK_TABLE is not set, so the drift lock cannot be taken' };
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const key = `${env.AWS_ENDPOINT_URL ?? ''}|${region ?? ''}`;
+  let client = lockClients.get(key);
+  if (!client) lockClients.set(key, client = createDynamoDbClient({ region }));
+  const leaseMs = (lambda.getRemainingTimeInMillis?.() ?? 15 * 60_000) + LAMBDA_LEASE_MARGIN_MS;
+  const holder = `correctDrift${lambda.awsRequestId ? ` (request ${lambda.awsRequestId})` : ''}`;
+  return new DriftLock(new LockAdapter(client, table), holder, leaseMs, () => clockNow().getTime());
+}
+
+/**
+ * Takes the run's drift lock. Returns why the run may not correct (the lock is held elsewhere, or
+ * could not be taken: fail closed), or undefined when it holds the lock (or uses none).
+ */
+async function takeDriftLock(deps: CorrectDriftDeps, trigger: string): Promise<string | undefined> {
+  const lock = deps.lock;
+  if (!lock) return undefined;
+  if (!(lock instanceof DriftLock)) return `${lock.unavailable}: this run only reports`;
+  try {
+    const result = await lock.tryAcquire();
+    if (result.acquired) return undefined;
+    deps.logger.info('Drift lock held', { trigger, holder: describeHolder(result.current) });
+    return `the drift lock is held by ${describeHolder(result.current)}: this run only reports; the next run corrects`;
+  } catch (err) {
+    deps.logger.error('Drift lock not taken', { trigger, error: errorText(err) });
+    return `the drift lock (table ${lock.table}) could not be taken (${errorText(err)}): this run only reports`;
+  }
 }
 
 /**
@@ -173,7 +220,7 @@ export async function publishDriftEvents(
  */
 export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEvent): Promise<CorrectDriftResult> {
   const trigger = event.trigger ?? (event['detail-type'] === 'Drift Check Requested' ? 'on-demand' : 'unknown');
-  const reportOnly = event.scan ? event.scan.reportOnly === true : event.detail?.reportOnly === true;
+  let reportOnly = event.scan ? event.scan.reportOnly === true : event.detail?.reportOnly === true;
   const config = await deps.loadConfig();
   const driftDeps: DriftDeps = {
     agentCore: deps.adapters.agentCore, ecr: deps.adapters.ecr, sfn: deps.adapters.sfn,
@@ -192,6 +239,23 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
     }
   }
 
+  const lockNote = reportOnly ? undefined : await takeDriftLock(deps, trigger);
+  if (lockNote) reportOnly = true;
+  const lock = deps.lock instanceof DriftLock && deps.lock.isHeld ? deps.lock : undefined;
+  const release = async () => {
+    if (lock?.isHeld && !(await lock.release().catch(() => false))) deps.logger.warn('Drift lock was not ours to release', { table: lock.table });
+  };
+  try {
+    return await scanAndReport(deps, driftDeps, config, event, trigger, reportOnly, lock, lockNote, release);
+  } finally {
+    await release();
+  }
+}
+
+async function scanAndReport(
+  deps: CorrectDriftDeps, driftDeps: DriftDeps, config: Config, event: DriftRunEvent, trigger: string, reportOnly: boolean,
+  lock: DriftLock | undefined, lockNote: string | undefined, releaseLock: () => Promise<void>,
+): Promise<CorrectDriftResult> {
   let published = 0;
   const publishSlice = async ({ run, applied }: { run: DriftRun; applied: ApplyResult }) => {
     for (const note of run.notes) deps.logger.warn('Drift read problem', { note });
@@ -214,11 +278,14 @@ export async function runCorrectDrift(deps: CorrectDriftDeps, event: DriftRunEve
 
   const scan = await scanDrift(driftDeps, config, {
     reportOnly, cursor: event.scan?.cursor, remainingMs: deps.remainingMs, onSlice: publishSlice,
+    ...(lock && { guard: () => lock.guard() }),
   });
-  const notes = [...scan.run.notes];
+  const notes = [...(lockNote ? [lockNote] : []), ...scan.run.notes];
   if (scan.gaveUp) notes.push(scan.gaveUp);
   const startedAt = scan.cursor?.pass ?? event.scan?.cursor.pass ?? new Date(deps.now()).toISOString();
   const pass: PassProgress = { startedAt, run: (event.scan?.cursor.runs ?? 0) + 1, from: scan.range.from, to: scan.range.to, total: scan.range.total };
+  // Written what it will write: the pass's next run (or an apply) may take the lock now.
+  await releaseLock();
   let cursor = scan.cursor ?? null;
   if (cursor && !event.scan) {
     // The first run of a pass that does not fit: the drift-scan state machine goes on with it.

@@ -476,6 +476,11 @@ function buildRefTable(
         table.resources.set(id, { ref: n, attrs: { Arn: `arn:aws:s3:::${n}` } });
         break;
       }
+      case 'AWS::DynamoDB::Table': {
+        const n = name('TableName');
+        table.resources.set(id, { ref: n, attrs: { Arn: arn('dynamodb', `table/${n}`) } });
+        break;
+      }
       case 'AWS::Logs::LogGroup': {
         const n = name('LogGroupName');
         table.resources.set(id, { ref: n, attrs: { Arn: arn('logs', `log-group:${n}:*`) } });

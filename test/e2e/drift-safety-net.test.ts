@@ -153,7 +153,7 @@ describe('a promoting redeploy without the runtime-promotion state machine', () 
 
   it('plan says so; apply fails it (exit 1), writes nothing; found by name it promotes', async () => {
     const { s, configFile } = await start(tracked(promote), images);
-    // --stage prod: no agentcore-autopilot-prod-* state machines on this stack.
+    // --stage prod: no agentcore-autopilot-prod-* state machines (nor lock table: --lock-table names dev's) on this stack.
     const plan = cliIO(s);
     expect(await main(['plan', '--config', configFile, '--stage', 'prod'], plan.io)).toBe(2);
     expect(plan.text()).toMatch(/supportAgent-a1b2c3d4e5\s+runtime\s+drifted\s+redeploy/);
@@ -161,7 +161,7 @@ describe('a promoting redeploy without the runtime-promotion state machine', () 
     expect(plan.text()).toMatch(/warning: runtime supportAgent-a1b2c3d4e5: its tracking rule promotes/);
 
     const apply = cliIO(s);
-    expect(await main(['apply', '--config', configFile, '--stage', 'prod', '--yes'], apply.io)).toBe(1);
+    expect(await main(['apply', '--config', configFile, '--stage', 'prod', '--lock-table', 'agentcore-autopilot-dev-drift-lock', '--yes'], apply.io)).toBe(1);
     expect(apply.text()).toMatch(/runtime supportAgent-a1b2c3d4e5: FAILED - PromotionStateMachineUnknownError: redeploy not applied: the tracking rule promotes \(endpoints prod\)/);
     expect(apply.text()).toMatch(/Apply complete: 0 corrected, 1 failed, 0 skipped/);
     expect(s.emulator.count('UpdateAgentRuntime')).toBe(0);
@@ -190,7 +190,7 @@ describe('a promoting redeploy without the runtime-promotion state machine', () 
     const env = { PROMOTION_STATE_MACHINE_ARN: '' };
     const prod = cliIO(s);
     prod.io.env = { ...prod.io.env, ...env };
-    expect(await main(['apply', '--config', configFile, '--json', '--yes', '--stage', 'prod'], prod.io)).toBe(1);
+    expect(await main(['apply', '--config', configFile, '--json', '--yes', '--stage', 'prod', '--lock-table', 'agentcore-autopilot-dev-drift-lock'], prod.io)).toBe(1);
     const doc = JSON.parse(prod.text());
     expect(Object.keys(doc).sort()).toEqual(['counts', 'notes', 'outcomes', 'plan', 'stopped', 'summary']);
     expect(doc.outcomes[0]).toMatchObject({ status: 'failed', error: { name: 'PromotionStateMachineUnknownError' } });
