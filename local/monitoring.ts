@@ -20,7 +20,7 @@ import type { Clock } from './clock.ts';
 import type { CloudWatchStandIn } from './emulator/cloudwatch/cloudwatch.ts';
 import type { SqsQueue, SqsStandIn } from './emulator/sqs/sqs.ts';
 import type { StepFunctionsStandIn } from './emulator/stepfunctions/index.ts';
-import type { LambdaRunner } from './lambda/runner.ts';
+import { LambdaThrottledError, type LambdaRunner } from './lambda/runner.ts';
 import type { ServerlessConfig } from './lambda/serverless-config.ts';
 
 /** Records one datapoint (a value at clock time `t`) of a metric. */
@@ -39,23 +39,27 @@ export function publishingLambdaMetrics(runner: LambdaRunner, cw: CloudWatchStan
       const f = runner.resolve(target);
       const dims = { FunctionName: f.name };
       const start = clock.now();
-      let failed = false;
-      try {
-        return await runner.invoke(target, event, opts);
-      } catch (err) {
-        failed = true;
-        throw err;
-      } finally {
+      const record = (failed: boolean) => {
         const end = clock.now();
         put(cw, 'AWS/Lambda', 'Invocations', dims, 1, end, 'Count');
         put(cw, 'AWS/Lambda', 'Errors', dims, failed ? 1 : 0, end, 'Count');
         put(cw, 'AWS/Lambda', 'Duration', dims, end - start, end, 'Milliseconds');
+      };
+      try {
+        const result = await runner.invoke(target, event, opts);
+        record(false);
+        return result;
+      } catch (err) {
+        // A throttled invocation never ran: Throttles, not Invocations, Errors or Duration.
+        if (err instanceof LambdaThrottledError) recordThrottle(cw, f.name, clock);
+        else record(true);
+        throw err;
       }
     },
   };
 }
 
-/** AWS/Lambda Throttles of one throttled asynchronous attempt. */
+/** AWS/Lambda Throttles of one throttled invocation (the async queue's pre-check, or the runner's). */
 export function recordThrottle(cw: CloudWatchStandIn, functionName: string, clock: Clock): void {
   put(cw, 'AWS/Lambda', 'Throttles', { FunctionName: functionName }, 1, clock.now(), 'Count');
 }

@@ -26,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { FunctionConfig } from './serverless-config.ts';
-import type { LambdaRunner } from './runner.ts';
+import { LambdaThrottledError, type LambdaRunner } from './runner.ts';
 
 /** FunctionEventInvokeConfig (API Reference): what serverless.yml's function keys compile to. */
 export interface AsyncInvokeConfig {
@@ -149,6 +149,7 @@ export class AsyncLambda {
     const tooOld = () => clock.now() - inv.enqueuedAt > maxAgeMs;
     let lastError: unknown;
     let throttleDelay = THROTTLE_RETRY_MIN_MS;
+    let throttled = false;
     for (;;) {
       if (tooOld()) return this.fail(f, inv, 'EventAgeExceeded', lastError, config);
       const limit = this.opts.reservedConcurrencyOf?.(f);
@@ -171,10 +172,25 @@ export class AsyncLambda {
         if (config.onSuccess) await this.send(config.onSuccess, inv, this.record(f, inv, 'Success', undefined));
         return inv;
       } catch (err) {
-        lastError = err;
-        inv.errors.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+        if (err instanceof LambdaThrottledError) {
+          // At its reserved concurrency through another caller (a synchronous Invoke, a Step
+          // Functions task): not run, so not an attempt; back to the queue like any throttle.
+          inv.attempts--;
+          inv.attemptTimes.pop();
+          inv.throttles++; // its Throttles metric is the runner's (local/monitoring.ts)
+          throttled = true;
+        } else {
+          lastError = err;
+          inv.errors.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+        }
       } finally {
         this.running.set(f.key, (this.running.get(f.key) ?? 1) - 1);
+      }
+      if (throttled) {
+        throttled = false;
+        await clock.sleep(throttleDelay);
+        throttleDelay = Math.min(throttleDelay * 2, THROTTLE_RETRY_MAX_MS);
+        continue;
       }
       const retry = inv.attempts; // the retry about to be made, 1-based
       if (retry > config.maximumRetryAttempts) return this.fail(f, inv, 'RetriesExhausted', lastError, config);

@@ -23,6 +23,13 @@
  * Errors thrown by a handler are rethrown as they are (same object, same `name`): Step Functions
  * Retry/Catch match on the name.
  *
+ * Reserved concurrency. A function with `reservedConcurrency` runs at most that many invocations
+ * at once; one more is not run but throttled: `LambdaThrottledError`, the Invoke API's
+ * TooManyRequestsException (429, Reason ReservedFunctionConcurrentInvocationLimitExceeded: Lambda
+ * API Reference, Invoke, Errors; Developer Guide, "Configuring reserved concurrency"). A Step
+ * Functions task sees it as `Lambda.TooManyRequestsException`; the asynchronous queue
+ * (async-invoke.ts) puts the event back and tries again later.
+ *
  * Shared module state: all functions share one module graph (a real Lambda has one process per
  * function); a handler module's top-level code runs once per process, when the first invocation
  * loads it, outside that invocation's environment. Whatever depends on a function's environment
@@ -67,6 +74,18 @@ export interface LambdaRunner {
   resolve(target: string): FunctionConfig;
   /** Every invocation so far, in start order. */
   readonly invocations: readonly InvocationRecord[];
+}
+
+/** The function is at its reserved concurrency: this invocation was not run (HTTP 429). */
+export class LambdaThrottledError extends Error {
+  readonly reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
+  readonly statusCode = 429;
+  /** An error of the Lambda service, not of the function (Step Functions prefixes it with `Lambda.`). */
+  readonly serviceError = true;
+  constructor(functionName: string) {
+    super(`Rate Exceeded. (function ${functionName} is at its reserved concurrency)`);
+    this.name = 'TooManyRequestsException';
+  }
 }
 
 /** The invocation ran past the function's timeout. */
@@ -187,8 +206,21 @@ export function createLambdaRunner(opts: LambdaRunnerOptions): LambdaRunner {
     return p;
   }
 
+  const inFlight = new Map<string, number>();
+
   async function invoke(target: string, event: unknown, invokeOpts: InvokeOptions = {}): Promise<unknown> {
     const f = resolve(target);
+    const busy = inFlight.get(f.key) ?? 0;
+    if (f.reservedConcurrency !== undefined && busy >= f.reservedConcurrency) throw new LambdaThrottledError(f.name);
+    inFlight.set(f.key, busy + 1);
+    try {
+      return await runInvocation(f, target, event, invokeOpts);
+    } finally {
+      inFlight.set(f.key, (inFlight.get(f.key) ?? 1) - 1);
+    }
+  }
+
+  async function runInvocation(f: FunctionConfig, target: string, event: unknown, invokeOpts: InvokeOptions): Promise<unknown> {
     const requestId = globalThis.crypto.randomUUID();
     const startedAt = clock.now();
     const record: InvocationRecord = { requestId, functionKey: f.key, startedAt };

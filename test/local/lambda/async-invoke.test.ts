@@ -3,7 +3,8 @@
  * the Lambda Developer Guide documents: a function error is retried twice (1 min, then 2 min
  * later) or MaximumRetryAttempts times, a throttled event waits until MaximumEventAgeInSeconds, and
  * what fails ends as an invocation record in the on-failure destination (read back with the real
- * SQS client) or, without one, is discarded. EventBridge hands the event over with the Invoke call:
+ * SQS client) or, without one, is discarded. Reserved concurrency throttles synchronous invokes
+ * (TooManyRequestsException, 429) as well. EventBridge hands the event over with the Invoke call:
  * a function error never reaches the rule's retry policy or dead-letter queue.
  */
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -93,6 +94,29 @@ describe('asynchronous invocation (the way EventBridge invokes functions)', () =
     expect(await first).toMatchObject({ outcome: 'succeeded' });
     const [message] = await dlqMessages(s);
     expect(JSON.parse(message.Body!)).toMatchObject({ requestContext: { condition: 'EventAgeExceeded', approximateInvokeCount: 0 }, requestPayload: { ms: 1 } });
+  });
+
+  it('reserved concurrency holds for synchronous invocations too: one more is throttled (429), not run; a queued event waits its turn', async () => {
+    const clock = new VirtualClock({ mode: 'manual', start: Date.parse('2026-03-02T10:00:00Z') });
+    const s = await fixtureStack(clock);
+    const running = s.lambda.invoke('oneAtATime', { ms: 300 });
+    await new Promise((r) => setTimeout(r, 20));
+    const runsBefore = s.lambda.invocations.length;
+    await expect(s.lambda.invoke('oneAtATime', { ms: 1 })).rejects.toMatchObject({
+      name: 'TooManyRequestsException', statusCode: 429, reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+    });
+    expect(s.lambda.invocations.length).toBe(runsBefore); // never ran
+    // An event queued meanwhile is throttled by the synchronous run, put back, and runs once it ends.
+    const queued = s.lambdaAsync.invoke('oneAtATime', { ms: 1 }).done;
+    await new Promise((r) => setTimeout(r, 20));
+    await running;
+    await clock.advance(2_000);
+    expect(await queued).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    expect((await queued).throttles).toBeGreaterThan(0);
+    // A throttled invocation is a Throttle in AWS/Lambda, not an Invocation or an Error.
+    const metric = (metricName: string) => s.cloudwatch.metrics.range({ namespace: 'AWS/Lambda', metricName, dimensions: { FunctionName: 'autopilot-fixture-dev-oneAtATime' } }, 0, Number.MAX_SAFE_INTEGER);
+    expect(metric('Throttles').length).toBeGreaterThanOrEqual(2);
+    expect(metric('Invocations')).toHaveLength(2); // the synchronous run and the queued one
   });
 
   it('EventBridge delivers once Lambda accepted the event: the function error stays with Lambda', async () => {
