@@ -29,11 +29,9 @@ import {
   MAX_PROMOTION_ALARMS, MAX_PROMOTION_BAKE_EXTENSIONS, MAX_PROMOTION_READY_TIMEOUT_MINUTES, promotionLimitProblems, promotionStateProblem,
 } from './promotion-limits.ts';
 import { dimensionSetSchema } from './rollout.ts';
+import { CANDIDATE_SUFFIX, MAX_DECLARED_POLICY_NAME } from './defaults.ts';
 
-/** Suffix of the trial copy a changed ACTIVE policy is baked as (its name must fit CreatePolicy's 48). */
-export const CANDIDATE_SUFFIX = '_next';
-/** PolicyName is 1-48 characters; the trial copy adds CANDIDATE_SUFFIX. */
-export const MAX_DECLARED_POLICY_NAME = 48 - CANDIDATE_SUFFIX.length;
+export { CANDIDATE_SUFFIX, MAX_DECLARED_POLICY_NAME };
 
 export interface PromotionProjections {
   /** LogOnlyMatches / LogOnlyDecisionFlips of the policy under promotion. */

@@ -8,7 +8,8 @@ import * as z from 'zod';
 import { ConfigError } from './config-error.ts';
 import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import { fromZodIssues, zodErrorMap } from './issues.ts';
-import type { MetricComparison, MetricGate, RolloutSettings } from './types.ts';
+import { COMPARISON_OPERATORS, DEFAULT_ROLLOUT_SETTINGS } from './defaults.ts';
+import type { RolloutSettings } from './types.ts';
 import {
   HISTORY_BUDGET, MAX_EXECUTION_MINUTES, PAYLOAD_QUOTA_BYTES, rolloutDurationBound, rolloutHistoryBound,
 } from '../step-functions-limits.ts';
@@ -26,23 +27,7 @@ export const MAX_METRIC_GATES = 10;
 /** The settings' JSON may use this much of the 256 KiB a state may hold. */
 export const MAX_SETTINGS_BYTES = PAYLOAD_QUOTA_BYTES / 8;
 
-/** Deep-frozen so no consumer can change the defaults of every later parse. */
-export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = Object.freeze({
-  bakeMinutes: 60,
-  enforceBakeMinutes: 30,
-  maxDenyRatio: 0.05,
-  maxMismatchErrors: 0,
-  maxNoDeterminingPolicies: 0,
-  minDecisions: 100,
-  maxBakeExtensions: 2,
-  maxDenySpikeRatio: 2,
-  maxSystemErrors: 0,
-  readyTimeoutMinutes: 15,
-  alarms: Object.freeze([]) as unknown as string[],
-  metrics: Object.freeze([]) as unknown as MetricGate[],
-  approval: Object.freeze({ required: false, timeoutMinutes: 60 }),
-  projections: Object.freeze({}),
-});
+export { COMPARISON_OPERATORS, DEFAULT_ROLLOUT_SETTINGS };
 
 const STANDARD_STATS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum', 'IQM'];
 // Percentile / trimmed / winsorized / trimmed count / trimmed sum: p99, p99.9, tm90, wm95, tc80, ts90.
@@ -54,14 +39,6 @@ function checkStat(value: string): string | undefined {
 }
 
 const COMPARISONS = ['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'] as const;
-
-/** The operator each CloudWatch comparison name stands for (the gate passes when `value <op> threshold`). */
-export const COMPARISON_OPERATORS: Readonly<Record<MetricComparison, '>=' | '>' | '<' | '<='>> = Object.freeze({
-  GreaterThanOrEqualToThreshold: '>=',
-  GreaterThanThreshold: '>',
-  LessThanThreshold: '<',
-  LessThanOrEqualToThreshold: '<=',
-});
 
 export const metricGateSchema = z.strictObject({
   // GetMetricData MetricDataQuery.Id.
