@@ -18,7 +18,7 @@ import { rolloutSettingsSchema } from './rollout.ts';
 import { policyEngineDeclarationSchema } from './policies.ts';
 import { HISTORY_BUDGET, maxPromotionTimeoutMinutes, promotionHistoryBound } from '../step-functions-limits.ts';
 import { isModeledPath, LIVE_OUTPUT_SHAPES, MEMBER_PATH_PATTERN, type LiveResourceKind } from '../model/unknown-members.ts';
-import { agentCoreModel } from '../model/validate.ts';
+import { serviceModel } from '../model/service-model.ts';
 
 const ignoreList = (kinds: ResourceKind[]) =>
   uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path').default(() => []);
@@ -171,7 +171,7 @@ const unknownMembersSchema = z.strictObject({
 // ---- quotas (client-side pacing) ------------------------------------------------------------
 
 /** AgentCore Control operations of the service model (the keys a quota may name). */
-const AGENTCORE_OPERATIONS = new Set(Object.keys(agentCoreModel.operations));
+const AGENTCORE_OPERATIONS = new Set(Object.keys(serviceModel.operations));
 
 // Requests per second: positive, at most what any AWS control plane allows.
 const requestsPerSecond = () => z.number().positive().max(10_000);
