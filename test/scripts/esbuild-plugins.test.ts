@@ -65,7 +65,7 @@ describe('compiled config (scripts/esbuild-plugins.ts)', () => {
 });
 
 describe('a handler bundle built as serverless-esbuild does', () => {
-  it('leaves out the YAML parser, the config loader and schemas, and gets the compiled config at run time', async () => {
+  it('leaves out the YAML parser, the config loader and schemas and classic zod, and gets the compiled config at run time', async () => {
     const probe = join(scratch, 'probe.ts');
     writeFileSync(probe, `import { configFor } from ${JSON.stringify(join(ROOT, 'functions/app/lambda-env.ts'))};\nimport '${join(ROOT, 'functions/handlers/correct-drift.ts')}';\nexport const load = () => configFor();\n`);
     const outfile = join(scratch, 'out', 'probe.mjs');
@@ -73,6 +73,9 @@ describe('a handler bundle built as serverless-esbuild does', () => {
 
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((f) => /node_modules\/yaml\/|functions\/lib\/config\/(load|schema|semantics|policies|desired)\.ts$/.test(f))).toEqual([]);
+    // Event and override validation use zod/mini (functions/lib/zod-mini.ts): no classic zod either.
+    expect(inputs.filter((f) => /node_modules\/zod\/v4\/classic\//.test(f))).toEqual([]);
+    expect(inputs.some((f) => /node_modules\/zod\/v4\/mini\//.test(f))).toBe(true);
     // In a directory with no config file and no AUTOPILOT_CONFIG_FILE: nothing is read from disk.
     const script = `const m = await import(${JSON.stringify(pathToFileURL(outfile).href)}); process.stdout.write(JSON.stringify(await m.load()));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
