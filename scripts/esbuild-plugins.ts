@@ -30,11 +30,15 @@ export async function compileConfig(options: CompileConfigOptions): Promise<Comp
   return { file: options.file, config };
 }
 
-/** The esbuild `define`s of a compiled config (see functions/app/lambda-env.ts). */
+/**
+ * The esbuild `define`s of a compiled config (see functions/app/lambda-env.ts). The config is
+ * defined as its JSON text, a string literal: an object-valued define makes esbuild add an
+ * (empty) module that every bundled module initialises, about 2 KB of every bundle.
+ */
 export function compiledConfigDefines(compiled: CompiledConfig): Record<string, string> {
   return {
     'globalThis.AUTOPILOT_CONFIG_COMPILED': 'true',
-    'globalThis.AUTOPILOT_COMPILED_CONFIG': JSON.stringify(compiled),
+    'globalThis.AUTOPILOT_COMPILED_CONFIG': JSON.stringify(JSON.stringify(compiled)),
   };
 }
 

@@ -53,8 +53,8 @@ export interface CompiledConfig {
 declare global {
   /** `true` in a packaged bundle (esbuild `define`, scripts/esbuild-plugins.ts); absent when run from source. */
   var AUTOPILOT_CONFIG_COMPILED: boolean | undefined;
-  /** The packaged config (esbuild `define`), read only when AUTOPILOT_CONFIG_COMPILED is true. */
-  var AUTOPILOT_COMPILED_CONFIG: CompiledConfig | undefined;
+  /** The packaged config as JSON text (a CompiledConfig; esbuild `define`), read only when AUTOPILOT_CONFIG_COMPILED is true. */
+  var AUTOPILOT_COMPILED_CONFIG: string | undefined;
 }
 
 const configCache = new Map<string, Promise<Config>>();
@@ -70,7 +70,7 @@ async function readConfig(env: NodeJS.ProcessEnv, cedar: boolean): Promise<Confi
   const warn = (warning: string) => configLogger.warn('Configuration warning', { warning });
   // if/else, not an early return: esbuild drops a dead `else`, not the statements after a block.
   if (globalThis.AUTOPILOT_CONFIG_COMPILED) {
-    const { file, config } = globalThis.AUTOPILOT_COMPILED_CONFIG!;
+    const { file, config } = JSON.parse(globalThis.AUTOPILOT_COMPILED_CONFIG!) as CompiledConfig;
     for (const warning of configWarnings(config)) warn(`${file}: ${warning}`);
     return config;
   } else {

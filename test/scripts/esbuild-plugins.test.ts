@@ -20,9 +20,9 @@ const CONFIGS = ['autopilot.config.yaml', 'local/scenario/autopilot.config.yaml'
 const scratch = mkdtempSync(join(tmpdir(), 'autopilot-plugins-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** What a bundle gets: the define's JSON text, parsed as esbuild inlines it. */
+/** What a bundle gets: the define is a string literal (esbuild inlines it), the config's JSON text. */
 function definedConfig(defines: Record<string, string>): unknown {
-  return JSON.parse(defines['globalThis.AUTOPILOT_COMPILED_CONFIG']);
+  return JSON.parse(JSON.parse(defines['globalThis.AUTOPILOT_COMPILED_CONFIG']) as string);
 }
 
 describe('compiled config (scripts/esbuild-plugins.ts)', () => {
@@ -41,7 +41,7 @@ describe('compiled config (scripts/esbuild-plugins.ts)', () => {
 
   it('keeps secret references as references (nothing is resolved at package time)', async () => {
     const compiled = await compileConfig({ file: 'autopilot.config.yaml', cwd: ROOT });
-    const text = compiledConfigDefines(compiled)['globalThis.AUTOPILOT_COMPILED_CONFIG'];
+    const text = JSON.parse(compiledConfigDefines(compiled)['globalThis.AUTOPILOT_COMPILED_CONFIG']) as string;
 
     const env = compiled.config.runtimes.flatMap((r) => Object.values(r.desired.environmentVariables ?? {}));
     expect(env.some((v) => v.startsWith('{{resolve:secretsmanager:'))).toBe(true);
