@@ -1,6 +1,7 @@
 /**
  * Benchmark 4: cold start. Each handler file serverless.yml names is bundled the way
- * serverless-esbuild does it (custom.esbuild: ESM, minify, node22, platform node, keepNames, the
+ * serverless-esbuild does it (custom.esbuild: ESM, minify, node22, platform node, keepNames, its
+ * plugins (the config compiled in: scripts/esbuild-plugins.ts), the
  * same banner, the AWS SDK bundled, source maps as configured), then imported in a fresh Node
  * process. Bundle size (the .mjs plus any source map the package would hold) and import time are
  * divided by the same figures for a bundle of the bare AgentCore Control client alone (one client
@@ -11,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { loadServerlessConfig } from '../local/lambda/serverless-config.ts';
 import { REPO_ROOT } from '../local/stack.ts';
 import { Scratch } from './lib/world.ts';
@@ -22,11 +23,20 @@ export const client = new BedrockAgentCoreControlClient({});
 export const handler = async () => ({});
 `;
 
-/** serverless.yml's custom.esbuild, as esbuild build options. */
-export function esbuildOptions(): BuildOptions {
+/**
+ * serverless.yml's custom.esbuild, as esbuild build options; its `plugins` file is loaded and
+ * called as serverless-esbuild does, with the parts of the Serverless instance it reads.
+ */
+export async function esbuildOptions(): Promise<BuildOptions> {
   const config = loadServerlessConfig(path.join(REPO_ROOT, 'serverless.yml'), { stage: 'dev', region: 'us-east-1' });
   const custom = (config.resolved.custom as Record<string, unknown> | undefined)?.esbuild as Record<string, unknown> | undefined;
   const banner = (custom?.banner as { js?: string } | undefined)?.js;
+  let plugins: Plugin[] = [];
+  if (typeof custom?.plugins === 'string') {
+    const mod = await import(pathToFileURL(path.join(REPO_ROOT, custom.plugins)).href) as { default: Plugin[] | ((serverless: unknown) => Plugin[]) };
+    const provider = config.resolved.provider as { environment?: Record<string, unknown> } | undefined;
+    plugins = typeof mod.default === 'function' ? mod.default({ serviceDir: REPO_ROOT, service: { provider: { environment: provider?.environment ?? {} } } }) : mod.default;
+  }
   return {
     bundle: custom?.bundle !== false,
     format: (custom?.format as 'esm' | undefined) ?? 'esm',
@@ -38,6 +48,8 @@ export function esbuildOptions(): BuildOptions {
     sourcemap: (custom?.sourcemap as BuildOptions['sourcemap'] | undefined) ?? false,
     outExtension: { '.js': (custom?.outputFileExtension as string | undefined) ?? '.mjs' },
     ...(banner ? { banner: { js: banner } } : {}),
+    ...(custom?.define ? { define: custom.define as Record<string, string> } : {}),
+    plugins,
     logLevel: 'silent',
   };
 }
@@ -75,7 +87,7 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult> {
   const scratch = new Scratch('autopilot-bench-cold-');
   const notes: string[] = [];
   try {
-    const options = esbuildOptions();
+    const options = await esbuildOptions();
     const runs = ctx.quick ? 1 : 7;
     // A Lambda-like environment: the config file next to the bundle, a region, dummy credentials.
     const env = {

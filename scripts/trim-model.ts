@@ -9,16 +9,18 @@ import { gunzipSync } from 'node:zlib';
 
 const SOURCE = new URL('../local/aws-models/bedrock-agentcore-control-2023-06-05.service-2.json.gz', import.meta.url);
 const TARGET = fileURLToPath(new URL('../functions/lib/model/agentcore-control.model.json', import.meta.url));
+const RUNTIME_TARGET = fileURLToPath(new URL('../functions/lib/model/agentcore-control.runtime.json', import.meta.url));
 
 const HELP = `Usage: node scripts/trim-model.ts [--check] [--out FILE]
 
 Regenerates functions/lib/model/agentcore-control.model.json from the public AWS service model in
 local/aws-models/ (Apache-2.0): only the operations the product and the emulator use, and only
-the validation-relevant traits.
+the validation-relevant traits. Also regenerates agentcore-control.runtime.json next to it: the
+shapes the Lambda functions read (RUNTIME_ROOTS and what they reach), the only model they bundle.
 
 Options:
-  --check       write nothing; exit 1 if the model file differs from what would be generated
-  --out FILE    write to FILE instead of the model file
+  --check       write nothing; exit 1 if a model file differs from what would be generated
+  --out FILE    write the model to FILE instead of the model file (the runtime model is not written)
   -h, --help    show this help (writes nothing)
 
 Exit codes: 0 written (--check: up to date), 1 --check found it out of date or the source model
@@ -96,6 +98,34 @@ export function trimModel(): string {
   return JSON.stringify({ notice, metadata: full.metadata, operations, shapes }) + '\n';
 }
 
+/**
+ * The shapes the functions read at run time: the update requests they build and validate, the Get
+ * outputs whose members they compare with the model (unknown-member check) and redact, and the
+ * identifiers they check in requests. Everything these reach is kept.
+ */
+export const RUNTIME_ROOTS = [
+  'UpdateAgentRuntimeRequest', 'GetAgentRuntimeResponse', 'UpdateGatewayRequest', 'GetGatewayResponse',
+  'GatewayIdentifier', 'PolicyEngineArn',
+];
+
+/** The runtime model (RUNTIME_ROOTS and the shapes they reach, unchanged), as the file's text, from the trimmed model's. */
+export function runtimeModel(trimmedText: string): string {
+  const { notice, shapes } = JSON.parse(trimmedText) as { notice: string; shapes: Record<string, { members?: Record<string, { shape: string }>; member?: { shape: string }; key?: { shape: string }; value?: { shape: string } }> };
+  const kept: Record<string, unknown> = {};
+  const pending = [...RUNTIME_ROOTS];
+  while (pending.length > 0) {
+    const name = pending.pop() as string;
+    if (kept[name]) continue;
+    const s = shapes[name];
+    if (!s) throw new Error(`shape ${name} missing from the trimmed model`);
+    kept[name] = s;
+    for (const m of Object.values(s.members ?? {})) pending.push(m.shape);
+    for (const ref of [s.member, s.key, s.value]) if (ref) pending.push(ref.shape);
+  }
+  const sorted = Object.fromEntries(Object.keys(shapes).filter((n) => kept[n]).map((n) => [n, kept[n]]));
+  return JSON.stringify({ notice: `${notice} Runtime subset: the shapes RUNTIME_ROOTS in scripts/trim-model.ts reach.`, shapes: sorted }) + '\n';
+}
+
 function main(argv: string[]): number {
   const flags = parseFlags(argv);
   if (typeof flags === 'string') {
@@ -109,16 +139,26 @@ function main(argv: string[]): number {
   const text = trimModel();
   const { operations, shapes } = JSON.parse(text) as { operations: object; shapes: object };
   const summary = `${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes`;
+  const runtime = runtimeModel(text);
+  const runtimeSummary = `${Object.keys((JSON.parse(runtime) as { shapes: object }).shapes).length} shapes`;
   if (flags.check) {
-    if (existsSync(TARGET) && readFileSync(TARGET, 'utf8') === text) {
-      console.log(`${summary}: ${TARGET} is up to date`);
-      return 0;
+    let stale = 0;
+    for (const [file, wanted, what] of [[TARGET, text, summary], [RUNTIME_TARGET, runtime, runtimeSummary]]) {
+      if (existsSync(file) && readFileSync(file, 'utf8') === wanted) {
+        console.log(`${what}: ${file} is up to date`);
+      } else {
+        process.stderr.write(`trim-model: ${file} is out of date; run node scripts/trim-model.ts\n`);
+        stale += 1;
+      }
     }
-    process.stderr.write(`trim-model: ${TARGET} is out of date; run node scripts/trim-model.ts\n`);
-    return 1;
+    return stale > 0 ? 1 : 0;
   }
   writeFileSync(flags.out, text);
   console.log(`${summary} -> ${flags.out}`);
+  if (flags.out === TARGET) {
+    writeFileSync(RUNTIME_TARGET, runtime);
+    console.log(`${runtimeSummary} -> ${RUNTIME_TARGET}`);
+  }
   return 0;
 }
 

@@ -21,7 +21,7 @@ import { requestRefused } from '../domain/requests/refusal.ts';
 import type { HistoryEvent } from '../domain/execution-progress.ts';
 import { promotionProgress } from '../domain/promotion/inspect.ts';
 import { rolloutProgress, type HistoryEventLike } from '../domain/rollout/inspect.ts';
-import { refuseRequest } from './requests.ts';
+import { refuseRequest } from './request-refusal.ts';
 
 export interface ApprovalDeps {
   adapters: Pick<Adapters, 'sfn' | 'events'>;

@@ -7,7 +7,8 @@ import type { Context } from 'aws-lambda';
 import type { AgentCoreAdapterOptions } from '../adapters/agentcore.ts';
 import type { Adapters } from '../adapters/index.ts';
 import type { ClientOptions } from '../lib/clients/options.ts';
-import { loadConfig, type Config } from '../lib/config/index.ts';
+import type { Config } from '../lib/config/types.ts';
+import { configWarnings } from '../lib/config/warnings.ts';
 import { configureAgentCorePacing } from '../lib/pacing.ts';
 import { createLogger } from '../lib/logger.ts';
 
@@ -43,11 +44,44 @@ export function adaptersFor<B extends AdapterBuilders & { [key: string]: ((...ar
   return adapters as { readonly [K in keyof B & keyof Adapters]: Adapters[K] };
 }
 
+/** The config as loaded at package time, with the name of the file it came from. */
+export interface CompiledConfig {
+  file: string;
+  config: Config;
+}
+
+declare global {
+  /** `true` in a packaged bundle (esbuild `define`, scripts/esbuild-plugins.ts); absent when run from source. */
+  var AUTOPILOT_CONFIG_COMPILED: boolean | undefined;
+  /** The packaged config as JSON text (a CompiledConfig; esbuild `define`), read only when AUTOPILOT_CONFIG_COMPILED is true. */
+  var AUTOPILOT_COMPILED_CONFIG: string | undefined;
+}
+
 const configCache = new Map<string, Promise<Config>>();
 const configLogger = createLogger();
 
 /**
- * The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file.
+ * A packaged function's config was loaded and validated at package time by the same loader: its
+ * bundle carries the result and neither the YAML parser nor the config schemas. Run from source
+ * (tests, the local stack, `npm start`), the file is read and validated here. The define makes
+ * the condition a constant, so esbuild drops the other branch and, with it, the dynamic import.
+ */
+async function readConfig(env: NodeJS.ProcessEnv, cedar: boolean): Promise<Config> {
+  const warn = (warning: string) => configLogger.warn('Configuration warning', { warning });
+  // if/else, not an early return: esbuild drops a dead `else`, not the statements after a block.
+  if (globalThis.AUTOPILOT_CONFIG_COMPILED) {
+    const { file, config } = JSON.parse(globalThis.AUTOPILOT_COMPILED_CONFIG!) as CompiledConfig;
+    for (const warning of configWarnings(config)) warn(`${file}: ${warning}`);
+    return config;
+  } else {
+    const { loadConfig } = await import('../lib/config/load.ts');
+    return loadConfig(undefined, { env, cedar, warn });
+  }
+}
+
+/**
+ * The config named by AUTOPILOT_CONFIG_FILE (default autopilot.config.yaml), parsed once per file;
+ * in a packaged function, the one compiled into its bundle at package time (see readConfig).
  * Declared Cedar statements are checked with Cedar only where AUTOPILOT_CEDAR is `on` (the
  * functions that read policies ship Cedar's wasm; the others never look at the statements).
  * Loading it also sizes the AgentCore pacer from its `quotas`.
@@ -57,7 +91,7 @@ export function configFor(env: NodeJS.ProcessEnv = process.env): Promise<Config>
   const key = `${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}|${cedar}`;
   let config = configCache.get(key);
   if (!config) {
-    config = loadConfig(undefined, { env, cedar, warn: (warning) => configLogger.warn('Configuration warning', { warning }) }).then((c) => {
+    config = readConfig(env, cedar).then((c) => {
       configureAgentCorePacing(c.quotas);
       return c;
     });

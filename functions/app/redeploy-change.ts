@@ -6,7 +6,7 @@ import { CHANGE_REQUEST_DETAIL_TYPE, parseChangeRequest, requestedImageUri } fro
 import { requestRefused } from '../domain/requests/refusal.ts';
 import { undeclaredRuntime } from '../domain/requests/scope.ts';
 import { SecretUnresolvedError, hasSecretRefs, refProblems, resolveEnv, type SecretReader } from '../domain/secrets/refs.ts';
-import { refuseRequest } from './requests.ts';
+import { refuseRequest } from './request-refusal.ts';
 import { describeError, redeployFailed, type RedeploySubject } from '../domain/redeploy/outcome-events.ts';
 import { requestedImageRefusal } from '../domain/redeploy/plan.ts';
 import { parseImageUri } from '../domain/redeploy/image-ref.ts';

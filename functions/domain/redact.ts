@@ -14,14 +14,14 @@
  * redacted whole. Union members this SDK did not know (`{$unknown: [name, value]}`) have their
  * value redacted too: nothing says it is not secret.
  */
-import { agentCoreModel, isPlainObject, type ServiceModel } from '../lib/model/validate.ts';
+import { agentCoreModel, isPlainObject, type ModelShapes } from '../lib/model/validate.ts';
 import type { FieldChange } from './diff.ts';
 import { parsePointer } from './diff.ts';
 
 export const REDACTED = '<redacted>';
 
 /** JSON Pointer patterns of sensitive members under the given root shapes, sorted. */
-export function sensitivePathsOf(rootShapes: readonly string[], svc: ServiceModel = agentCoreModel): string[] {
+export function sensitivePathsOf(rootShapes: readonly string[], svc: ModelShapes = agentCoreModel): string[] {
   const found = new Set<string>();
   const visit = (shapeName: string, path: string, stack: string[]): void => {
     const shape = svc.shapes[shapeName];
@@ -48,7 +48,7 @@ export function sensitivePathsOf(rootShapes: readonly string[], svc: ServiceMode
   return [...found].sort();
 }
 
-function reachesSensitive(shapeName: string, svc: ServiceModel, seen: Set<string>): boolean {
+function reachesSensitive(shapeName: string, svc: ModelShapes, seen: Set<string>): boolean {
   const shape = svc.shapes[shapeName];
   if (!shape || seen.has(shapeName)) return false;
   if (shape.sensitive) return true;

@@ -4,7 +4,7 @@
  * (the serializer skips `$unknown`) and so change the resource. A member the trimmed service model
  * does not know is just as opaque. Both are reported, walked along the model shapes.
  */
-import { agentCoreModel, isPlainObject, type ServiceModel } from '../lib/model/validate.ts';
+import { agentCoreModel, isPlainObject, type ModelShapes } from '../lib/model/validate.ts';
 import { UnknownUnionMemberError } from './update-errors.ts';
 
 export interface UnknownUnionMember {
@@ -22,14 +22,14 @@ export function findUnknownUnionMembers(
   shapeName: string,
   value: unknown,
   path = '',
-  svc: ServiceModel = agentCoreModel,
+  svc: ModelShapes = agentCoreModel,
 ): UnknownUnionMember[] {
   const out: UnknownUnionMember[] = [];
   walk(svc, shapeName, value, path, out);
   return out;
 }
 
-function walk(svc: ServiceModel, shapeName: string, value: unknown, path: string, out: UnknownUnionMember[]): void {
+function walk(svc: ModelShapes, shapeName: string, value: unknown, path: string, out: UnknownUnionMember[]): void {
   const shape = svc.shapes[shapeName];
   if (!shape) throw new Error(`unknown model shape ${shapeName}`);
   switch (shape.type) {

@@ -7,37 +7,38 @@
  * A fleet that does not fit in one invocation goes on in the drift-scan state machine, which
  * invokes this handler with `{trigger, scan: {cursor, reportOnly}}` until the pass is done.
  */
-// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
-import * as z from 'zod';
+// zod/mini with zod's English messages (functions/lib/zod-mini.ts): classic zod's API would add
+// about 100 KiB to the bundle. The namespace import lets esbuild drop what is not used.
+import * as z from '../lib/zod-mini.ts';
 import { compactResult, correctDriftDepsFor, runCorrectDrift, type CompactDriftResult, type CorrectDriftDeps, type CorrectDriftResult } from '../app/drift.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
 
 export type { CompactDriftResult, CorrectDriftDeps, CorrectDriftResult };
 
-const count = () => z.number().int().min(0).max(10_000_000);
+const count = () => z.number().check(z.int(), z.minimum(0), z.maximum(10_000_000));
 
 /** The cursor the drift-scan state machine carries from one run of a pass to the next. */
 const cursorSchema = z.strictObject({
-  pass: z.string().min(1).max(40),
+  pass: z.string().check(z.minLength(1), z.maxLength(40)),
   next: count(),
   total: count(),
-  order: z.string().regex(/^[0-9a-f]{16}$/),
-  after: z.string().max(300).optional(),
+  order: z.string().check(z.regex(/^[0-9a-f]{16}$/)),
+  after: z.optional(z.string().check(z.maxLength(300))),
   attempted: count(),
   failed: count(),
-  stopped: z.enum(['max-corrections', 'error-ratio']).optional(),
-  runs: z.number().int().min(1).max(1000),
+  stopped: z.optional(z.enum(['max-corrections', 'error-ratio'])),
+  runs: z.number().check(z.int(), z.minimum(1), z.maximum(1000)),
 });
 
-const eventSchema = z.object({
-  trigger: z.string().max(64).optional(),
-  source: z.string().optional(),
-  'detail-type': z.string().optional(),
-  detail: z.object({ reportOnly: z.boolean().optional() }).passthrough().optional(),
+const eventSchema = z.looseObject({
+  trigger: z.optional(z.string().check(z.maxLength(64))),
+  source: z.optional(z.string()),
+  'detail-type': z.optional(z.string()),
+  detail: z.optional(z.looseObject({ reportOnly: z.optional(z.boolean()) })),
   // Only the drift-scan state machine sends this (a top-level field no EventBridge event can carry).
-  scan: z.strictObject({ cursor: cursorSchema, reportOnly: z.boolean().optional() }).optional(),
-}).passthrough();
+  scan: z.optional(z.strictObject({ cursor: cursorSchema, reportOnly: z.optional(z.boolean()) })),
+});
 type DriftEventInput = z.infer<typeof eventSchema>;
 
 const logger = createLogger();

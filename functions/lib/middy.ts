@@ -9,14 +9,14 @@ import type { MiddyfiedHandler } from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import type { ZodType } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 import { AutopilotError, InvalidEventError } from './errors.ts';
 import { followEnvironmentLogLevel } from './logger.ts';
 
 export interface MiddlewareOptions<TEvent> {
   logger: Logger;
   /** Parses (and may transform) the raw event; the handler receives the parsed value. */
-  schema?: ZodType<TEvent>;
+  schema?: ZodMiniType<TEvent>;
 }
 
 /** What a failed invocation logs: never the stack or cause messages (they can echo inputs). */

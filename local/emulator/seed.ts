@@ -23,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import { serviceModel } from '../../functions/lib/model/service-model.ts';
 import { validateShape } from '../../functions/lib/model/validate.ts';
 import { AgentCoreState, GATEWAY_POLICY_ROLE_ACTIONS, type AgentCoreSettings, type Delays, type Limits } from './agentcore/state.ts';
 import { gatewayTargetSchema, trafficScriptSchema } from './agentcore/traffic.ts';
@@ -156,7 +157,7 @@ function idSuffixless(id: string): string {
 export function applySeed(state: AgentCoreState, seed: ParsedSeed, clock: Clock): void {
   const problems: string[] = [];
   const check = (where: string, shape: string, value: unknown, skip: string[] = []) => {
-    for (const i of validateShape(shape, value)) {
+    for (const i of validateShape(shape, value, '', serviceModel)) {
       if (skip.includes(i.name)) continue;
       problems.push(`  ${where}.${i.name}: ${i.message}`);
     }

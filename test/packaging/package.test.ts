@@ -196,6 +196,8 @@ describe('serverless package (offline, no credentials)', () => {
       // keepNames: error class names survive minification (they are the ASL ErrorEquals contract),
       // and every handler goes through withMiddleware (which carries InvalidEventError).
       expect(code).toContain('"InvalidEventError"');
+      // The config was compiled at package time (scripts/esbuild-plugins.ts): no YAML parser inside.
+      expect(code).not.toContain('YAMLParseError');
       bundles.push(code as string);
     }
     if (bundles.length > 0) {

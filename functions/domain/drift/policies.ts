@@ -12,7 +12,8 @@
  * - a declared LOG_ONLY policy live in ACTIVE: `needs-human` (switching it off may loosen);
  * - an undeclared live policy: reported; deleted (`delete`) only with `prune: true`.
  */
-import { CANDIDATE_SUFFIX, type PolicyEngineDeclaration } from '../../lib/config/policies.ts';
+import { CANDIDATE_SUFFIX } from '../../lib/config/defaults.ts';
+import type { PolicyEngineDeclaration } from '../../lib/config/policies.ts';
 import type { ChangeWindow } from '../../lib/config/types.ts';
 import type { DriftAction, FieldPlan, ResourcePlan } from './plan.ts';
 

@@ -9,7 +9,8 @@
  * "one promotion per policy" check relies on.
  */
 import { createHash } from 'node:crypto';
-import { CANDIDATE_SUFFIX, type DeclaredPolicy, type PolicyEngineDeclaration } from '../../lib/config/policies.ts';
+import { CANDIDATE_SUFFIX } from '../../lib/config/defaults.ts';
+import type { DeclaredPolicy, PolicyEngineDeclaration } from '../../lib/config/policies.ts';
 import type { PromotionChange, PromotionContext, PromotionPlan, PromotionRequest, PromotionState, PolicySnapshot } from './contract.ts';
 import { InvalidPromotionRequestError, PolicyEngineUnavailableError, PolicyNotReadyError, PromotionInProgressError } from './errors.ts';
 

@@ -17,8 +17,9 @@
  * value from the change: only enum-like values such as action-type and result are echoed, and
  * only when they look like one).
  */
-// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
-import * as z from 'zod';
+// zod/mini with zod's English messages (functions/lib/zod-mini.ts): classic zod's API would add
+// about 100 KiB to the bundles. The namespace import lets esbuild drop what is not used.
+import * as z from '../../lib/zod-mini.ts';
 import { REQUEST_SOURCE } from '../requests/source.ts';
 import { validateShape } from '../../lib/model/validate.ts';
 import { RUNTIME_OPTIONAL_FIELDS, RUNTIME_UPDATE_FIELDS, type RuntimeChange } from '../runtime-update.ts';
@@ -64,31 +65,31 @@ const ENUM_LIKE = /^[A-Za-z_]{1,32}$/;
 const echo = (v: unknown) => (typeof v === 'string' && ENUM_LIKE.test(v) ? v : '<invalid>');
 
 const str = (name: string, max: number) =>
-  z.string({ error: (iss) => (iss.input === undefined ? `missing ${name}` : `${name} is not a string`) }).max(max, {
+  z.string({ error: (iss) => (iss.input === undefined ? `missing ${name}` : `${name} is not a string`) }).check(z.maxLength(max, {
     error: `${name} is longer than ${max} characters`,
-  });
+  }));
 
 const envelopeFields = {
-  id: str('id', 128).min(1, { error: 'missing id' }),
-  time: str('time', 64).pipe(z.iso.datetime({ offset: true, error: 'time is not an ISO-8601 timestamp' })),
+  id: str('id', 128).check(z.minLength(1, { error: 'missing id' })),
+  time: z.pipe(str('time', 64), z.iso.datetime({ offset: true, error: 'time is not an ISO-8601 timestamp' })),
 };
 
 /** RFC 6838 type/subtype (with the +suffix and dotted trees registries use). */
 const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
-const mediaType = (name: string) => str(name, 255).regex(MEDIA_TYPE_PATTERN, { error: `${name} is not a media type` }).optional();
+const mediaType = (name: string) => z.optional(str(name, 255).check(z.regex(MEDIA_TYPE_PATTERN, { error: `${name} is not a media type` })));
 
 const EcrPushSchema = z.object({
   ...envelopeFields,
-  account: str('account', 12).regex(ACCOUNT_PATTERN, { error: 'account is not 12 digits' }),
-  region: str('region', 32).regex(REGION_PATTERN, { error: 'region is not an AWS region name' }),
+  account: str('account', 12).check(z.regex(ACCOUNT_PATTERN, { error: 'account is not 12 digits' })),
+  region: str('region', 32).check(z.regex(REGION_PATTERN, { error: 'region is not an AWS region name' })),
   detail: z.object({
-    'repository-name': str('repository-name', 256).regex(REPOSITORY_PATTERN, { error: 'repository-name is not a valid ECR repository name' }),
-    'image-digest': str('image-digest', 71).regex(DIGEST_PATTERN, { error: 'digest is not sha256:<64 hex>' }),
-    'image-tag': str('image-tag', 128).regex(TAG_PATTERN, { error: 'image-tag is not a valid image tag' }).optional(),
+    'repository-name': str('repository-name', 256).check(z.regex(REPOSITORY_PATTERN, { error: 'repository-name is not a valid ECR repository name' })),
+    'image-digest': str('image-digest', 71).check(z.regex(DIGEST_PATTERN, { error: 'digest is not sha256:<64 hex>' })),
+    'image-tag': z.optional(str('image-tag', 128).check(z.regex(TAG_PATTERN, { error: 'image-tag is not a valid image tag' }))),
     'manifest-media-type': mediaType('manifest-media-type'),
     'artifact-media-type': mediaType('artifact-media-type'),
-    'source-account': str('source-account', 12).regex(ACCOUNT_PATTERN, { error: 'source-account is not 12 digits' }).optional(),
-    'source-region': str('source-region', 32).regex(REGION_PATTERN, { error: 'source-region is not an AWS region name' }).optional(),
+    'source-account': z.optional(str('source-account', 12).check(z.regex(ACCOUNT_PATTERN, { error: 'source-account is not 12 digits' }))),
+    'source-region': z.optional(str('source-region', 32).check(z.regex(REGION_PATTERN, { error: 'source-region is not an AWS region name' }))),
   }),
 });
 
@@ -150,10 +151,10 @@ const SETTABLE: readonly string[] = RUNTIME_UPDATE_FIELDS;
 const UNSETTABLE: readonly string[] = RUNTIME_OPTIONAL_FIELDS;
 
 const RuntimeIdSchema = z.strictObject({
-  id: str('runtime.id', 128).regex(/^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$/, { error: 'runtime.id is not an AgentCore runtime id' }),
+  id: str('runtime.id', 128).check(z.regex(/^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$/, { error: 'runtime.id is not an AgentCore runtime id' })),
 });
 const RuntimeNameSchema = z.strictObject({
-  name: str('runtime.name', 48).regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, { error: 'runtime.name is not an AgentCore runtime name' }),
+  name: str('runtime.name', 48).check(z.regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, { error: 'runtime.name is not an AgentCore runtime name' })),
 });
 
 function parseRuntimeSelector(value: unknown): ParseResult<{ runtime: RuntimeSelector }> {
@@ -168,31 +169,29 @@ function parseRuntimeSelector(value: unknown): ParseResult<{ runtime: RuntimeSel
   return r.success ? { ok: true, runtime: { name: r.data.name } } : { ok: false, reason: firstReason(r.error) };
 }
 
-const envKey = z.string().regex(ENV_KEY_PATTERN, { error: 'environment variable names are 1-100 characters, without control characters or =' });
+const envKey = z.string().check(z.regex(ENV_KEY_PATTERN, { error: 'environment variable names are 1-100 characters, without control characters or =' }));
 
 const EnvPatchSchema = z.strictObject(
   {
-    set: z
-      .record(envKey, z.string({ error: 'environment variable values must be strings' }).max(5000, { error: 'environment variable values are at most 5000 characters' }), {
+    set: z.optional(z
+      .record(envKey, z.string({ error: 'environment variable values must be strings' }).check(z.maxLength(5000, { error: 'environment variable values are at most 5000 characters' })), {
         // Only for a non-object; key and value issues keep their own messages.
         error: (iss) => (iss.code === 'invalid_type' ? 'environmentVariables.set must be an object of name: value' : undefined),
       })
-      .refine((m) => Object.keys(m).length <= MAX_ENV_ENTRIES, { error: `environmentVariables.set has more than ${MAX_ENV_ENTRIES} entries` })
-      .optional(),
-    unset: z
+      .check(z.refine((m) => Object.keys(m).length <= MAX_ENV_ENTRIES, { error: `environmentVariables.set has more than ${MAX_ENV_ENTRIES} entries` }))),
+    unset: z.optional(z
       .array(envKey, { error: 'environmentVariables.unset must be a list of names' })
-      .max(MAX_ENV_ENTRIES, { error: `environmentVariables.unset has more than ${MAX_ENV_ENTRIES} entries` })
-      .optional(),
+      .check(z.maxLength(MAX_ENV_ENTRIES, { error: `environmentVariables.unset has more than ${MAX_ENV_ENTRIES} entries` }))),
   },
   { error: 'environmentVariables must be {set?, unset?}' },
 );
 
 const ChangeSchema = z.strictObject(
   {
-    containerUri: str('containerUri', 1024).optional(),
-    environmentVariables: EnvPatchSchema.optional(),
-    set: z.record(z.string().max(64), z.unknown(), { error: 'set must be an object of update fields' }).optional(),
-    unset: z.array(z.string().max(64), { error: 'unset must be a list of field names' }).max(SETTABLE.length, { error: 'unset names too many fields' }).optional(),
+    containerUri: z.optional(str('containerUri', 1024)),
+    environmentVariables: z.optional(EnvPatchSchema),
+    set: z.optional(z.record(z.string().check(z.maxLength(64)), z.unknown(), { error: 'set must be an object of update fields' })),
+    unset: z.optional(z.array(z.string().check(z.maxLength(64)), { error: 'unset must be a list of field names' }).check(z.maxLength(SETTABLE.length, { error: 'unset names too many fields' }))),
   },
   { error: 'change must be an object' },
 );
@@ -203,8 +202,8 @@ const ChangeRequestSchema = z.object({
     {
       runtime: z.unknown(),
       change: ChangeSchema,
-      requestId: str('requestId', 128).regex(REQUEST_ID_PATTERN, { error: 'requestId must be 1-128 of [A-Za-z0-9._:/-]' }).optional(),
-      dryRun: z.boolean({ error: 'dryRun must be a boolean' }).optional(),
+      requestId: z.optional(str('requestId', 128).check(z.regex(REQUEST_ID_PATTERN, { error: 'requestId must be 1-128 of [A-Za-z0-9._:/-]' }))),
+      dryRun: z.optional(z.boolean({ error: 'dryRun must be a boolean' })),
     },
     { error: 'detail is not an object' },
   ),
@@ -342,7 +341,7 @@ function sizeReason(event: unknown): string | undefined {
  * zod's fallbacks are prefixed with the path. Neither contains the offending value; record keys
  * (variable names, not values) may appear, clipped.
  */
-function firstReason(error: z.ZodError): string {
+function firstReason(error: { issues: readonly z.core.$ZodIssue[] }): string {
   const issue = error.issues[0];
   const path = issue.path.map((p) => clip(String(p))).join('.');
   if (issue.code === 'invalid_key') return ownMessage(issue.issues[0]?.message ?? '') ?? `${path}: invalid key`;

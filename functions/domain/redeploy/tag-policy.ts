@@ -18,7 +18,13 @@
  *   quantifier nor an alternation, and backreferences are refused. A refused or non-compiling
  *   pattern never matches (isValidTagPolicy reports it, for the config loader).
  */
-import semver from 'semver';
+// The functions used, one module each: semver's index requires every one of its functions (CommonJS,
+// nothing tree-shaken), about half of it unused here.
+import semverCompare from 'semver/functions/compare.js';
+import semverLt from 'semver/functions/lt.js';
+import semverParse from 'semver/functions/parse.js';
+import semverSatisfies from 'semver/functions/satisfies.js';
+import semverValidRange from 'semver/ranges/valid.js';
 import { TAG_PATTERN } from './image-ref.ts';
 
 export type TagPolicy = { exact: string } | { semver: string } | { glob: string } | { regex: string };
@@ -40,7 +46,7 @@ export function tagVersion(tag: string | undefined): string | undefined {
   const bare = tag.startsWith('v') ? tag.slice(1) : tag;
   // semver.parse also tolerates a leading "=" / "v" and surrounding spaces: insist on a digit first.
   if (!/^[0-9]/.test(bare) || bare.trim() !== bare) return undefined;
-  return semver.parse(bare)?.version ?? undefined;
+  return semverParse(bare)?.version ?? undefined;
 }
 
 /** Whether the policy is well formed (range parses, regex compiles, lengths within limits). */
@@ -50,7 +56,7 @@ export function isValidTagPolicy(policy: TagPolicy): boolean {
       return TAG_PATTERN.test((policy as { exact: string }).exact);
     case 'semver': {
       const range = (policy as { semver: string }).semver;
-      return range.length <= MAX_PATTERN_LENGTH && semver.validRange(range) !== null;
+      return range.length <= MAX_PATTERN_LENGTH && semverValidRange(range) !== null;
     }
     case 'glob': {
       const glob = (policy as { glob: string }).glob;
@@ -70,8 +76,8 @@ export function matchesTagPolicy(policy: TagPolicy, tag: string | undefined): bo
     case 'semver': {
       const version = tagVersion(tag);
       const range = (policy as { semver: string }).semver;
-      if (version === undefined || range.length > MAX_PATTERN_LENGTH || semver.validRange(range) === null) return false;
-      return semver.satisfies(version, range);
+      if (version === undefined || range.length > MAX_PATTERN_LENGTH || semverValidRange(range) === null) return false;
+      return semverSatisfies(version, range);
     }
     case 'glob': {
       const tokens = compileGlob((policy as { glob: string }).glob);
@@ -95,7 +101,7 @@ export function isDowngrade(policy: TagPolicy, liveTag: string | undefined, newT
   const live = tagVersion(liveTag);
   const next = tagVersion(newTag);
   if (live === undefined || next === undefined) return false;
-  return semver.lt(next, live);
+  return semverLt(next, live);
 }
 
 /** The highest semver version among `tags` (by version, `v` prefix ignored), as the tag itself. */
@@ -104,7 +110,7 @@ export function highestSemverTag(tags: readonly string[]): string | undefined {
   for (const tag of tags) {
     const version = tagVersion(tag);
     if (version === undefined) continue;
-    const cmp = best === undefined ? 1 : semver.compare(version, best.version);
+    const cmp = best === undefined ? 1 : semverCompare(version, best.version);
     // Equal versions (v1.2.3 and 1.2.3): take the lexically smaller tag so the choice is stable.
     if (cmp > 0 || (cmp === 0 && best !== undefined && tag < best.tag)) best = { tag, version };
   }

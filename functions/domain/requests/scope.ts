@@ -13,7 +13,7 @@
  *   alarms and gates may be added), approval kept on (and its window no longer than declared).
  */
 import type { Config, MetricGate, RolloutSettings } from '../../lib/config/types.ts';
-import { DEFAULT_ROLLOUT_SETTINGS } from '../../lib/config/rollout.ts';
+import { DEFAULT_ROLLOUT_SETTINGS } from '../../lib/config/defaults.ts';
 
 export type RefusalReason = 'invalid-request' | 'undeclared-runtime' | 'undeclared-gateway' | 'undeclared-policy-engine' | 'loosening' | 'not-an-approver' | 'undeclared-policy';
 

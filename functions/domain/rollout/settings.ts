@@ -9,7 +9,7 @@
  * to the other.
  */
 import type { MetricGate, RolloutSettings as ConfiguredRolloutSettings } from '../../lib/config/types.ts';
-import { COMPARISON_OPERATORS } from '../../lib/config/rollout.ts';
+import { COMPARISON_OPERATORS } from '../../lib/config/defaults.ts';
 import { InvalidRolloutInputError } from './errors.ts';
 
 /** How a gate compares its value with its threshold: the condition under which the gate PASSES. */

@@ -3,7 +3,8 @@
  * each declared field is checked with the member shape of UpdateAgentRuntimeRequest /
  * UpdateGatewayRequest, so a configuration can never declare a value the service would reject.
  */
-import { agentCoreModel, isPlainObject, validateShape, type FieldIssue } from '../model/validate.ts';
+import { serviceModel } from '../model/service-model.ts';
+import { isPlainObject, validateShape, type FieldIssue } from '../model/validate.ts';
 import { describeType, suggestKey, unknownKeyMessage, type RawIssue, type Segment } from './issues.ts';
 
 export type ResourceKind = 'runtime' | 'gateway';
@@ -65,7 +66,7 @@ const KINDS: Record<ResourceKind, Omit<KindModel, 'members'> & { excluded: strin
 
 function kindModel(kind: ResourceKind): KindModel {
   const k = KINDS[kind];
-  const request = agentCoreModel.shapes[k.request];
+  const request = serviceModel.shapes[k.request];
   const members: Record<string, string> = {};
   for (const [name, member] of Object.entries(request?.members ?? {})) {
     if (!k.excluded.includes(name)) members[name] = member.shape;
@@ -88,7 +89,7 @@ const join = (path: string, key: string | number) => (typeof key === 'number' ? 
  * numbers or booleans (for a quoting hint).
  */
 function walkExtras(shapeName: string, value: unknown, path: string, unknown: FieldIssue[], unquoted: Map<string, string>): void {
-  const shape = agentCoreModel.shapes[shapeName];
+  const shape = serviceModel.shapes[shapeName];
   if (!shape) return;
   if (shape.type === 'string') {
     if (typeof value === 'number' || typeof value === 'boolean') unquoted.set(path, describeType(value));
@@ -148,7 +149,7 @@ export function validateDesired(kind: ResourceKind, desired: Record<string, unkn
     const unknown: FieldIssue[] = [];
     const unquoted = new Map<string, string>();
     walkExtras(memberShape, value, keyPath, unknown, unquoted);
-    for (const issue of validateShape(memberShape, value, keyPath)) {
+    for (const issue of validateShape(memberShape, value, keyPath, serviceModel)) {
       // validateShape reports map-key problems as "<map> key"; the map itself is the location.
       const name = issue.name.endsWith(' key') ? issue.name.slice(0, -4) : issue.name;
       const got = issue.message === 'must be a string' ? unquoted.get(name) : undefined;
@@ -177,7 +178,7 @@ function pointerProblemFor(kind: ResourceKind, segments: string[]): string | und
   }
   let where = `/${first}`;
   for (const seg of rest) {
-    const shape = agentCoreModel.shapes[shapeName];
+    const shape = serviceModel.shapes[shapeName];
     if (shape?.type === 'structure') {
       const member = shape.members?.[seg];
       if (!member) return `does not exist in the model: ${where} has no field "${seg}" (fields: ${Object.keys(shape.members ?? {}).join(', ')})`;

@@ -3,7 +3,7 @@
  * every default applied. Any problem throws one ConfigError listing all of them; nothing runs on
  * an invalid file.
  */
-import { looksSecret, refProblems } from '../../domain/secrets/refs.ts';
+import { refProblems } from '../../domain/secrets/refs.ts';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
@@ -12,6 +12,7 @@ import { formatPath } from './issues.ts';
 import { fromZodIssues, zodErrorMap, type RawIssue, type Segment } from './issues.ts';
 import { configSchema, type ParsedConfig, type ParsedGateway, type ParsedRuntime, type ParsedTagPolicy } from './schema.ts';
 import { semanticIssues } from './semantics.ts';
+import { configWarnings } from './warnings.ts';
 import { resolvePolicyEngines, type PolicyEngineDeclaration } from './policies.ts';
 import { parseStatement } from '../cedar.ts';
 import type {
@@ -19,6 +20,7 @@ import type {
 } from './types.ts';
 
 export const DEFAULT_CONFIG_FILE = 'autopilot.config.yaml';
+export { configWarnings };
 
 /** Source offset of the node at `at`, or of its nearest existing ancestor. */
 function offsetOf(doc: Document, at: readonly Segment[]): number | undefined {
@@ -290,21 +292,6 @@ export async function loadConfig(file?: string, options: LoadConfigOptions = {})
   const config = parseConfig(text, display, { baseDir: path.dirname(absolute), cedar: options.cedar });
   for (const warning of configWarnings(config)) options.warn?.(`${display}: ${warning}`);
   return config;
-}
-
-/**
- * Load-time warnings: plaintext runtime environment values that look like secrets (by name or
- * shape). Names only, never a value.
- */
-export function configWarnings(config: Config): string[] {
-  const out: string[] = [];
-  for (const r of config.runtimes) {
-    for (const [name, value] of Object.entries(r.desired.environmentVariables ?? {})) {
-      const why = looksSecret(name, value);
-      if (why) out.push(`runtime ${r.id ?? r.name}: environment variable ${name} is plaintext but ${why}; declare it as {{resolve:secretsmanager:<secret>}} or {{resolve:ssm-secure:<parameter>}} so the value stays out of git and the package`);
-    }
-  }
-  return out;
 }
 
 /** The name used in messages: relative to the working directory when inside it. */

@@ -4,11 +4,11 @@
  * accounts, regions, EventBridge schedule expressions and IANA time zones. Each check returns a
  * problem description, or undefined when the value is fine; none echoes the value itself.
  */
-import { agentCoreModel } from '../model/validate.ts';
+import { serviceModel } from '../model/service-model.ts';
 
 /** Pattern of a string shape of the AgentCore Control model, matched against the whole value. */
 export function modelPattern(shapeName: string): { source: string; regex: RegExp } {
-  const source = agentCoreModel.shapes[shapeName]?.pattern;
+  const source = serviceModel.shapes[shapeName]?.pattern;
   if (!source) throw new Error(`model shape ${shapeName} has no pattern`);
   return { source, regex: new RegExp(`^(?:${source})$`, 'u') };
 }
@@ -29,7 +29,7 @@ export const checkEndpointName = fromModel('EndpointName');
 
 /** GatewayPolicyEngineArn plus its length limits (1–170). */
 export function checkPolicyEngineArn(value: string): string | undefined {
-  const shape = agentCoreModel.shapes.GatewayPolicyEngineArn;
+  const shape = serviceModel.shapes.GatewayPolicyEngineArn;
   if (shape?.max !== undefined && value.length > shape.max) return `must be at most ${shape.max} characters`;
   return fromModel('GatewayPolicyEngineArn')(value);
 }

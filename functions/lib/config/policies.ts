@@ -29,11 +29,9 @@ import {
   MAX_PROMOTION_ALARMS, MAX_PROMOTION_BAKE_EXTENSIONS, MAX_PROMOTION_READY_TIMEOUT_MINUTES, promotionLimitProblems, promotionStateProblem,
 } from './promotion-limits.ts';
 import { dimensionSetSchema } from './rollout.ts';
+import { CANDIDATE_SUFFIX, MAX_DECLARED_POLICY_NAME } from './defaults.ts';
 
-/** Suffix of the trial copy a changed ACTIVE policy is baked as (its name must fit CreatePolicy's 48). */
-export const CANDIDATE_SUFFIX = '_next';
-/** PolicyName is 1-48 characters; the trial copy adds CANDIDATE_SUFFIX. */
-export const MAX_DECLARED_POLICY_NAME = 48 - CANDIDATE_SUFFIX.length;
+export { CANDIDATE_SUFFIX, MAX_DECLARED_POLICY_NAME };
 
 export interface PromotionProjections {
   /** LogOnlyMatches / LogOnlyDecisionFlips of the policy under promotion. */
@@ -113,27 +111,28 @@ const projection = dimensionSetSchema(['gatewayId', 'gatewayArn', 'policyEngineI
 const D = DEFAULT_PROMOTION_SETTINGS;
 
 export const promotionSettingsSchema = z.strictObject({
-  bakeMinutes: minutes().default(D.bakeMinutes),
-  activeBakeMinutes: minutes().default(D.activeBakeMinutes),
-  minMatches: positiveCount().default(D.minMatches),
-  maxFlipRatio: ratio().default(D.maxFlipRatio),
-  maxEvaluationFailures: count().default(D.maxEvaluationFailures),
-  minDecisions: positiveCount().default(D.minDecisions),
+  // The field builders are zod/mini schemas (fields.ts): classic zod's functions wrap them.
+  bakeMinutes: z._default(minutes(), D.bakeMinutes),
+  activeBakeMinutes: z._default(minutes(), D.activeBakeMinutes),
+  minMatches: z._default(positiveCount(), D.minMatches),
+  maxFlipRatio: z._default(ratio(), D.maxFlipRatio),
+  maxEvaluationFailures: z._default(count(), D.maxEvaluationFailures),
+  minDecisions: z._default(positiveCount(), D.minDecisions),
   maxDenySpikeRatio: z.number().min(1).default(D.maxDenySpikeRatio),
-  maxBakeExtensions: count().max(MAX_PROMOTION_BAKE_EXTENSIONS, {
+  maxBakeExtensions: z._default(count().check(z.lte(MAX_PROMOTION_BAKE_EXTENSIONS, {
     error: `must be at most ${MAX_PROMOTION_BAKE_EXTENSIONS} (each extension adds history events to the promotion's Step Functions execution)`,
-  }).default(D.maxBakeExtensions),
+  })), D.maxBakeExtensions),
   // The PolicyActive waiter polls every 5 s, 24 times (two minutes); a few minutes is plenty.
-  readyTimeoutMinutes: minutes().max(MAX_PROMOTION_READY_TIMEOUT_MINUTES, {
+  readyTimeoutMinutes: z._default(minutes().check(z.lte(MAX_PROMOTION_READY_TIMEOUT_MINUTES, {
     error: `must be at most ${MAX_PROMOTION_READY_TIMEOUT_MINUTES}: the promotion polls the policy every 5 s in three wait loops, and its Step Functions execution history is limited to 25,000 events`,
-  }).default(D.readyTimeoutMinutes),
-  alarms: uniqueList(alarmName(), 'alarm').max(MAX_PROMOTION_ALARMS, { error: `must have at most ${MAX_PROMOTION_ALARMS} items (DescribeAlarms takes 100 names)` }).default(() => []),
+  })), D.readyTimeoutMinutes),
+  alarms: z._default(uniqueList(alarmName(), 'alarm').check(z.maxLength(MAX_PROMOTION_ALARMS, { error: `must have at most ${MAX_PROMOTION_ALARMS} items (DescribeAlarms takes 100 names)` })), () => []),
   approval: z.strictObject({
     required: z.boolean().default(false),
-    timeoutMinutes: minutes().default(60),
+    timeoutMinutes: z._default(minutes(), 60),
   }).prefault({}),
-  gateways: uniqueList(checkedString(checkGatewayId), 'gateway').default(() => []),
-  projections: z.strictObject({ logOnly: projection.optional(), evaluationFailures: projection.optional(), decisions: projection.optional() }).default(() => ({})),
+  gateways: z._default(uniqueList(checkedString(checkGatewayId), 'gateway'), () => []),
+  projections: z.strictObject({ logOnly: z.optional(projection), evaluationFailures: z.optional(projection), decisions: z.optional(projection) }).default(() => ({})),
 }).superRefine((s, ctx) => {
   for (const [key, message] of promotionLimitProblems(s)) ctx.addIssue({ code: 'custom', path: [key], message });
 });
@@ -149,7 +148,7 @@ const declaredPolicySchema = z.strictObject({
   name: policyName,
   mode: z.enum(['ACTIVE', 'LOG_ONLY']).default('ACTIVE'),
   statement: z.string().optional(),
-  file: checkedString((v) => (path.isAbsolute(v) ? 'must be a path relative to the config file' : undefined)).optional(),
+  file: z.optional(checkedString((v) => (path.isAbsolute(v) ? 'must be a path relative to the config file' : undefined))),
   validationMode: z.enum(['FAIL_ON_ANY_FINDINGS', 'IGNORE_ALL_FINDINGS']).default('FAIL_ON_ANY_FINDINGS'),
   description: z.string().min(1).max(4096).optional(),
 }).superRefine((p, ctx) => {
@@ -163,7 +162,7 @@ export const policyEngineDeclarationSchema = z.strictObject({
   prune: z.boolean().default(false),
   promote: z.enum(['manual', 'auto']).default('manual'),
   promotion: promotionSettingsSchema.prefault({}),
-  policies: uniqueList(declaredPolicySchema, 'the name of policy', (p) => p.name).default(() => []),
+  policies: z._default(uniqueList(declaredPolicySchema, 'the name of policy', (p) => p.name), () => []),
 });
 
 export type ParsedPolicyEngineDeclaration = z.output<typeof policyEngineDeclarationSchema>;

@@ -3,12 +3,14 @@
  * the same validation for per-start overrides (a rollout started by hand or by drift can tighten
  * or relax a gate for that one run).
  */
-// The namespace import lets esbuild drop what is not used (`import { z }` keeps every locale: ~370 KiB).
-import * as z from 'zod';
+// zod/mini: the overrides are validated at run time, and zod/mini keeps classic zod out of the
+// function bundles (fields.ts). The namespace import lets esbuild drop what is not used.
+import * as z from '../zod-mini.ts';
 import { ConfigError } from './config-error.ts';
 import { alarmName, checkedString, count, minutes, positiveCount, ratio, uniqueList } from './fields.ts';
 import { fromZodIssues, zodErrorMap } from './issues.ts';
-import type { MetricComparison, MetricGate, RolloutSettings } from './types.ts';
+import { COMPARISON_OPERATORS, DEFAULT_ROLLOUT_SETTINGS } from './defaults.ts';
+import type { RolloutSettings } from './types.ts';
 import {
   HISTORY_BUDGET, MAX_EXECUTION_MINUTES, PAYLOAD_QUOTA_BYTES, rolloutDurationBound, rolloutHistoryBound,
 } from '../step-functions-limits.ts';
@@ -26,23 +28,7 @@ export const MAX_METRIC_GATES = 10;
 /** The settings' JSON may use this much of the 256 KiB a state may hold. */
 export const MAX_SETTINGS_BYTES = PAYLOAD_QUOTA_BYTES / 8;
 
-/** Deep-frozen so no consumer can change the defaults of every later parse. */
-export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = Object.freeze({
-  bakeMinutes: 60,
-  enforceBakeMinutes: 30,
-  maxDenyRatio: 0.05,
-  maxMismatchErrors: 0,
-  maxNoDeterminingPolicies: 0,
-  minDecisions: 100,
-  maxBakeExtensions: 2,
-  maxDenySpikeRatio: 2,
-  maxSystemErrors: 0,
-  readyTimeoutMinutes: 15,
-  alarms: Object.freeze([]) as unknown as string[],
-  metrics: Object.freeze([]) as unknown as MetricGate[],
-  approval: Object.freeze({ required: false, timeoutMinutes: 60 }),
-  projections: Object.freeze({}),
-});
+export { COMPARISON_OPERATORS, DEFAULT_ROLLOUT_SETTINGS };
 
 const STANDARD_STATS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum', 'IQM'];
 // Percentile / trimmed / winsorized / trimmed count / trimmed sum: p99, p99.9, tm90, wm95, tc80, ts90.
@@ -55,35 +41,24 @@ function checkStat(value: string): string | undefined {
 
 const COMPARISONS = ['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'] as const;
 
-/** The operator each CloudWatch comparison name stands for (the gate passes when `value <op> threshold`). */
-export const COMPARISON_OPERATORS: Readonly<Record<MetricComparison, '>=' | '>' | '<' | '<='>> = Object.freeze({
-  GreaterThanOrEqualToThreshold: '>=',
-  GreaterThanThreshold: '>',
-  LessThanThreshold: '<',
-  LessThanOrEqualToThreshold: '<=',
-});
-
 export const metricGateSchema = z.strictObject({
   // GetMetricData MetricDataQuery.Id.
   id: checkedString((v) => (/^[a-z][a-zA-Z0-9_]{0,254}$/.test(v) ? undefined : 'must match the pattern [a-z][a-zA-Z0-9_]* (a GetMetricData query id), at most 255 characters')),
   namespace: checkedString((v) => (v.length > 255 ? 'must be at most 255 characters' : v.startsWith(':') ? 'must not start with ":"' : undefined)),
-  metricName: z.string().min(1).max(255),
-  dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(1024))
-    .superRefine((d, ctx) => {
+  metricName: z.string().check(z.minLength(1), z.maxLength(255)),
+  dimensions: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(255)), z.string().check(z.minLength(1), z.maxLength(1024)))
+    .check(z.superRefine((d, ctx) => {
       if (Object.keys(d).length > 30) ctx.addIssue({ code: 'custom', message: 'must have at most 30 entries (the CloudWatch limit)' });
-    })
-    .default(() => ({})),
+    })), () => ({})),
   stat: checkedString(checkStat),
   threshold: z.number(),
   comparison: z.enum(COMPARISONS),
   // CloudWatch periods: 1, 5, 10, 30 (high resolution) or a multiple of 60 seconds.
-  periodSeconds: z.number().int()
-    .superRefine((p, ctx) => {
-      if (!([1, 5, 10, 30].includes(p) || (p >= 60 && p % 60 === 0 && p <= 86_400))) {
-        ctx.addIssue({ code: 'custom', message: 'must be 1, 5, 10, 30 or a multiple of 60 up to 86400' });
-      }
-    })
-    .default(60),
+  periodSeconds: z._default(z.number().check(z.int(), z.superRefine((p, ctx) => {
+    if (!([1, 5, 10, 30].includes(p) || (p >= 60 && p % 60 === 0 && p <= 86_400))) {
+      ctx.addIssue({ code: 'custom', message: 'must be 1, 5, 10, 30 or a multiple of 60 up to 86400' });
+    }
+  })), 60),
 });
 
 const PLACEHOLDERS = ['gatewayId', 'gatewayArn', 'policyEngineId', 'policyEngineArn', 'mode'];
@@ -93,22 +68,22 @@ const PLACEHOLDERS = ['gatewayId', 'gatewayArn', 'policyEngineId', 'policyEngine
  * `{placeholder}`s from `placeholders`; 1 to 30 dimensions (the CloudWatch limit).
  */
 export function dimensionSetSchema(placeholders: readonly string[]) {
-  return z.record(z.string().min(1).max(255), checkedString((v) => {
+  return z.record(z.string().check(z.minLength(1), z.maxLength(255)), checkedString((v) => {
     if (v.length > 1024) return 'must be at most 1024 characters';
     const unknown = [...v.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((n) => !placeholders.includes(n));
     return unknown.length > 0 ? `uses unknown placeholder {${unknown[0]}} (known: ${placeholders.map((n) => `{${n}}`).join(' ')})` : undefined;
-  })).superRefine((d, ctx) => {
+  })).check(z.superRefine((d, ctx) => {
     const n = Object.keys(d).length;
     if (n === 0 || n > 30) ctx.addIssue({ code: 'custom', message: 'must have between 1 and 30 dimensions (the CloudWatch limit)' });
-  });
+  }));
 }
 
 const projectionSchema = dimensionSetSchema(PLACEHOLDERS);
 
 export const projectionsSchema = z.strictObject({
-  decisions: projectionSchema.optional(),
-  mismatch: projectionSchema.optional(),
-  toolList: projectionSchema.optional(),
+  decisions: z.optional(projectionSchema),
+  mismatch: z.optional(projectionSchema),
+  toolList: z.optional(projectionSchema),
 });
 
 const fields = {
@@ -118,24 +93,24 @@ const fields = {
   maxMismatchErrors: count(),
   maxNoDeterminingPolicies: count(),
   minDecisions: positiveCount(),
-  maxBakeExtensions: count().max(MAX_BAKE_EXTENSIONS, { error: `must be at most ${MAX_BAKE_EXTENSIONS} (each extension adds history events to the rollout's Step Functions execution)` }),
+  maxBakeExtensions: count().check(z.maximum(MAX_BAKE_EXTENSIONS, { error: `must be at most ${MAX_BAKE_EXTENSIONS} (each extension adds history events to the rollout's Step Functions execution)` })),
   // A multiple of the shadow baseline: below 1 would fail any rollout whose deny ratio holds steady.
-  maxDenySpikeRatio: z.number().min(1),
+  maxDenySpikeRatio: z.number().check(z.minimum(1)),
   maxSystemErrors: count(),
-  readyTimeoutMinutes: minutes().max(MAX_READY_TIMEOUT_MINUTES, {
+  readyTimeoutMinutes: minutes().check(z.maximum(MAX_READY_TIMEOUT_MINUTES, {
     error: `must be at most ${MAX_READY_TIMEOUT_MINUTES}: the rollout polls the gateway every 15 s, and its Step Functions execution history is limited to 25,000 events`,
-  }),
-  alarms: uniqueList(alarmName(), 'alarm').max(MAX_ALARMS, { error: `must have at most ${MAX_ALARMS} items (DescribeAlarms takes 100 names)` }),
-  metrics: uniqueList(metricGateSchema, 'the id of metric', (m) => m.id).max(MAX_METRIC_GATES, {
+  })),
+  alarms: uniqueList(alarmName(), 'alarm').check(z.maxLength(MAX_ALARMS, { error: `must have at most ${MAX_ALARMS} items (DescribeAlarms takes 100 names)` })),
+  metrics: uniqueList(metricGateSchema, 'the id of metric', (m) => m.id).check(z.maxLength(MAX_METRIC_GATES, {
     error: `must have at most ${MAX_METRIC_GATES} gates (the rollout state carries them through every Step Functions state, 256 KiB each)`,
-  }),
+  })),
 };
 
 const D = DEFAULT_ROLLOUT_SETTINGS;
 
 const approvalSchema = z.strictObject({
-  required: z.boolean().default(D.approval.required),
-  timeoutMinutes: minutes().default(D.approval.timeoutMinutes),
+  required: z._default(z.boolean(), D.approval.required),
+  timeoutMinutes: z._default(minutes(), D.approval.timeoutMinutes),
 });
 
 /**
@@ -161,30 +136,30 @@ export function rolloutLimitProblems(s: RolloutSettings): [string, string][] {
 
 /** Full rollout settings; every omitted key takes its DEFAULT_ROLLOUT_SETTINGS value. */
 export const rolloutSettingsSchema = z.strictObject({
-  bakeMinutes: fields.bakeMinutes.default(D.bakeMinutes),
-  enforceBakeMinutes: fields.enforceBakeMinutes.default(D.enforceBakeMinutes),
-  maxDenyRatio: fields.maxDenyRatio.default(D.maxDenyRatio),
-  maxMismatchErrors: fields.maxMismatchErrors.default(D.maxMismatchErrors),
-  maxNoDeterminingPolicies: fields.maxNoDeterminingPolicies.default(D.maxNoDeterminingPolicies),
-  minDecisions: fields.minDecisions.default(D.minDecisions),
-  maxBakeExtensions: fields.maxBakeExtensions.default(D.maxBakeExtensions),
-  maxDenySpikeRatio: fields.maxDenySpikeRatio.default(D.maxDenySpikeRatio),
-  maxSystemErrors: fields.maxSystemErrors.default(D.maxSystemErrors),
-  readyTimeoutMinutes: fields.readyTimeoutMinutes.default(D.readyTimeoutMinutes),
-  alarms: fields.alarms.default(() => []),
-  metrics: fields.metrics.default(() => []),
-  approval: approvalSchema.prefault({}),
+  bakeMinutes: z._default(fields.bakeMinutes, D.bakeMinutes),
+  enforceBakeMinutes: z._default(fields.enforceBakeMinutes, D.enforceBakeMinutes),
+  maxDenyRatio: z._default(fields.maxDenyRatio, D.maxDenyRatio),
+  maxMismatchErrors: z._default(fields.maxMismatchErrors, D.maxMismatchErrors),
+  maxNoDeterminingPolicies: z._default(fields.maxNoDeterminingPolicies, D.maxNoDeterminingPolicies),
+  minDecisions: z._default(fields.minDecisions, D.minDecisions),
+  maxBakeExtensions: z._default(fields.maxBakeExtensions, D.maxBakeExtensions),
+  maxDenySpikeRatio: z._default(fields.maxDenySpikeRatio, D.maxDenySpikeRatio),
+  maxSystemErrors: z._default(fields.maxSystemErrors, D.maxSystemErrors),
+  readyTimeoutMinutes: z._default(fields.readyTimeoutMinutes, D.readyTimeoutMinutes),
+  alarms: z._default(fields.alarms, () => []),
+  metrics: z._default(fields.metrics, () => []),
+  approval: z.prefault(approvalSchema, {}),
   // Which published streams the gates read: per gateway, never per request (overrides cannot change it).
-  projections: projectionsSchema.default(() => ({})),
-}).superRefine((s, ctx) => {
+  projections: z._default(projectionsSchema, () => ({})),
+}).check(z.superRefine((s, ctx) => {
   for (const [path, message] of rolloutLimitProblems(s as RolloutSettings)) ctx.addIssue({ code: 'custom', path: [path], message });
-});
+}));
 
 /** Per-start overrides: any subset of the settings (approval too), validated like the config. */
-export const rolloutOverridesSchema = z.strictObject({
+export const rolloutOverridesSchema = z.partial(z.strictObject({
   ...fields,
-  approval: z.strictObject({ required: z.boolean(), timeoutMinutes: minutes() }).partial(),
-}).partial();
+  approval: z.partial(z.strictObject({ required: z.boolean(), timeoutMinutes: minutes() })),
+}));
 
 export type RolloutOverrides = z.output<typeof rolloutOverridesSchema>;
 

@@ -18,25 +18,26 @@ import { rolloutSettingsSchema } from './rollout.ts';
 import { policyEngineDeclarationSchema } from './policies.ts';
 import { HISTORY_BUDGET, maxPromotionTimeoutMinutes, promotionHistoryBound } from '../step-functions-limits.ts';
 import { isModeledPath, LIVE_OUTPUT_SHAPES, MEMBER_PATH_PATTERN, type LiveResourceKind } from '../model/unknown-members.ts';
-import { agentCoreModel } from '../model/validate.ts';
+import { serviceModel } from '../model/service-model.ts';
 
+// The field builders are zod/mini schemas (fields.ts): classic zod's functions wrap them.
 const ignoreList = (kinds: ResourceKind[]) =>
-  uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path').default(() => []);
+  z._default(uniqueList(checkedString((p) => checkIgnorePointer(p, kinds)), 'path'), () => []);
 
 const resourceDrift = z.enum(['report', 'correct', 'ignore']).optional();
 
 // ---- runtimes -----------------------------------------------------------------------------
 
 const tagPolicySchema = z.strictObject({
-  exact: checkedString(checkImageTag).optional(),
-  semver: checkedString((v) => checkSemverRange(v, semver.validRange)).optional(),
-  glob: checkedString(checkTagGlob).optional(),
-  regex: checkedString(checkRegex).optional(),
+  exact: z.optional(checkedString(checkImageTag)),
+  semver: z.optional(checkedString((v) => checkSemverRange(v, semver.validRange))),
+  glob: z.optional(checkedString(checkTagGlob)),
+  regex: z.optional(checkedString(checkRegex)),
 });
 
 const registrySchema = z.strictObject({
-  accounts: uniqueList(checkedString(checkAccountId), 'account').min(1).optional(),
-  regions: uniqueList(checkedString(checkRegion), 'region').min(1).optional(),
+  accounts: z.optional(uniqueList(checkedString(checkAccountId), 'account').check(z.minLength(1))),
+  regions: z.optional(uniqueList(checkedString(checkRegion), 'region').check(z.minLength(1))),
 });
 
 /** Most named endpoints one promotion moves (each adds two wait loops to its Step Functions history). */
@@ -50,10 +51,10 @@ const promoteSchema = z.strictObject({
       ? 'must not be DEFAULT: the DEFAULT endpoint moves to every new version by itself; list named endpoints only'
       : checkEndpointName(v))),
     'endpoint',
-  ).min(1).max(MAX_PROMOTED_ENDPOINTS, { error: `must have at most ${MAX_PROMOTED_ENDPOINTS} items (each endpoint adds wait loops to the promotion's Step Functions execution)` }),
-  alarms: uniqueList(alarmName(), 'alarm').max(100, { error: 'must have at most 100 items (DescribeAlarms takes 100 names)' }).default(() => []),
+  ).check(z.minLength(1), z.maxLength(MAX_PROMOTED_ENDPOINTS, { error: `must have at most ${MAX_PROMOTED_ENDPOINTS} items (each endpoint adds wait loops to the promotion's Step Functions execution)` })),
+  alarms: z._default(uniqueList(alarmName(), 'alarm').check(z.maxLength(100, { error: 'must have at most 100 items (DescribeAlarms takes 100 names)' })), () => []),
   rollbackOnFailure: z.boolean().default(true),
-  timeoutMinutes: minutes().max(MAX_PROMOTE_TIMEOUT_MINUTES, { error: `must be at most ${MAX_PROMOTE_TIMEOUT_MINUTES} (each wait loop polls the runtime; the promotion's Step Functions history is limited to 25,000 events)` }).default(30),
+  timeoutMinutes: z._default(minutes().check(z.lte(MAX_PROMOTE_TIMEOUT_MINUTES, { error: `must be at most ${MAX_PROMOTE_TIMEOUT_MINUTES} (each wait loop polls the runtime; the promotion's Step Functions history is limited to 25,000 events)` })), 30),
 }).superRefine((p, ctx) => {
   // One wait for the new version, then one to move and one to restore each endpoint.
   const max = maxPromotionTimeoutMinutes(p.endpoints.length);
@@ -74,8 +75,8 @@ const trackSchema = z.strictObject({
 });
 
 const runtimeSchema = z.strictObject({
-  id: checkedString(checkRuntimeId).optional(),
-  name: checkedString(checkRuntimeName).optional(),
+  id: z.optional(checkedString(checkRuntimeId)),
+  name: z.optional(checkedString(checkRuntimeName)),
   drift: resourceDrift,
   ignore: ignoreList(['runtime']),
   // Shape-checked against the service model in semantics.ts.
@@ -89,12 +90,12 @@ const policyEngineSchema = z.strictObject({
   arn: checkedString(checkPolicyEngineArn),
   mode: z.enum(['ENFORCE', 'LOG_ONLY']),
   tamperResponse: z.enum(['rollout', 'restore']).default('rollout'),
-  rollout: rolloutSettingsSchema.prefault({}),
+  rollout: z.prefault(rolloutSettingsSchema, {}),
 });
 
 const gatewaySchema = z.strictObject({
-  id: checkedString(checkGatewayId).optional(),
-  name: checkedString(checkGatewayName).optional(),
+  id: z.optional(checkedString(checkGatewayId)),
+  name: z.optional(checkedString(checkGatewayName)),
   drift: resourceDrift,
   ignore: ignoreList(['gateway']),
   desired: z.record(z.string(), z.unknown()).default(() => ({})),
@@ -110,10 +111,10 @@ const hhmm = (allow24: boolean) =>
     : `must be a time HH:MM from 00:00 to ${allow24 ? '24:00' : '23:59'} (quote it in YAML)`));
 
 const changeWindowSchema = z.strictObject({
-  days: uniqueList(z.enum(WEEKDAYS), 'day').min(1).default(() => [...WEEKDAYS]),
+  days: z._default(uniqueList(z.enum(WEEKDAYS), 'day').check(z.minLength(1)), () => [...WEEKDAYS]),
   start: hhmm(false),
   end: hhmm(true),
-  timezone: checkedString(checkTimeZone).default('UTC'),
+  timezone: z._default(checkedString(checkTimeZone), 'UTC'),
 }).superRefine((w, ctx) => {
   if (w.start === w.end) {
     ctx.addIssue({ code: 'custom', path: ['end'], message: 'must differ from start (an empty window never opens; omit changeWindow to allow changes at any time)' });
@@ -122,42 +123,42 @@ const changeWindowSchema = z.strictObject({
 
 const driftSchema = z.strictObject({
   mode: z.enum(['report', 'correct']).default('report'),
-  schedule: checkedString(checkScheduleExpression).default('rate(15 minutes)'),
+  schedule: z._default(checkedString(checkScheduleExpression), 'rate(15 minutes)'),
   ignore: ignoreList(['runtime', 'gateway']),
-  exclude: uniqueList(
+  exclude: z._default(uniqueList(
     checkedString((v) => ([checkRuntimeId, checkRuntimeName, checkGatewayId, checkGatewayName].some((check) => check(v) === undefined)
       ? undefined
       : 'must be a runtime or gateway id or name')),
     'resource',
-  ).default(() => []),
-  maxCorrectionsPerRun: positiveCount().default(10),
-  maxErrorRatio: ratio().default(0.5),
-  concurrency: concurrency().default(4),
+  ), () => []),
+  maxCorrectionsPerRun: z._default(positiveCount(), 10),
+  maxErrorRatio: z._default(ratio(), 0.5),
+  concurrency: z._default(concurrency(), 4),
   /**
    * At most this many declared resources checked per invocation; the rest continue in the next
    * one (the drift-scan state machine). Default: as many as the invocation's time allows.
    */
-  resourcesPerRun: positiveCount().optional(),
+  resourcesPerRun: z.optional(positiveCount()),
   changeWindow: changeWindowSchema.optional(),
 });
 
 const eventsSchema = z.strictObject({
-  busName: checkedString(checkEventBus).default('default'),
-  source: checkedString(checkEventSource).default('agentcore-autopilot'),
+  busName: z._default(checkedString(checkEventBus), 'default'),
+  source: z._default(checkedString(checkEventSource), 'agentcore-autopilot'),
 });
 
 const redeploySchema = z.strictObject({
-  concurrency: concurrency().default(4),
+  concurrency: z._default(concurrency(), 4),
 });
 
 // ---- unknown members ----------------------------------------------------------------------
 
 const acknowledgedPaths = (kind: LiveResourceKind) =>
-  uniqueList(checkedString((v) => {
+  z._default(uniqueList(checkedString((v) => {
     if (!MEMBER_PATH_PATTERN.test(v)) return 'must be a member path such as newField, someConfiguration.newMember, list[].member or map.*.member';
     if (isModeledPath(LIVE_OUTPUT_SHAPES[kind], v)) return `is a member the bundled model knows (${LIVE_OUTPUT_SHAPES[kind]}): there is nothing to acknowledge`;
     return undefined;
-  }), 'path').default(() => []);
+  }), 'path'), () => []);
 
 const unknownMembersSchema = z.strictObject({
   // Live members the bundled AgentCore model does not know, checked by an operator to be
@@ -171,7 +172,7 @@ const unknownMembersSchema = z.strictObject({
 // ---- quotas (client-side pacing) ------------------------------------------------------------
 
 /** AgentCore Control operations of the service model (the keys a quota may name). */
-const AGENTCORE_OPERATIONS = new Set(Object.keys(agentCoreModel.operations));
+const AGENTCORE_OPERATIONS = new Set(Object.keys(serviceModel.operations));
 
 // Requests per second: positive, at most what any AWS control plane allows.
 const requestsPerSecond = () => z.number().positive().max(10_000);

@@ -12,7 +12,7 @@
  * `a.*` for the values of a map (map keys are data, e.g. environment variable names, and are never
  * reported).
  */
-import { agentCoreModel, isPlainObject, type ServiceModel } from './validate.ts';
+import { agentCoreModel, isPlainObject, type ModelShapes } from './validate.ts';
 
 /**
  * Key under which the AgentCore adapter lists a Get output's unknown, unacknowledged member paths
@@ -42,13 +42,13 @@ export const NO_ACKNOWLEDGED_MEMBERS: AcknowledgedMembers = Object.freeze({ runt
 export const MEMBER_PATH_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(?:\[\]|\.\*|\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /** Every member path in `value` (read as model shape `shapeName`) that the model does not know; sorted, unique. */
-export function unknownMemberPaths(shapeName: string, value: unknown, svc: ServiceModel = agentCoreModel): string[] {
+export function unknownMemberPaths(shapeName: string, value: unknown, svc: ModelShapes = agentCoreModel): string[] {
   const found = new Set<string>();
   walk(svc, shapeName, value, '', found);
   return [...found].sort();
 }
 
-function walk(svc: ServiceModel, shapeName: string, value: unknown, path: string, out: Set<string>): void {
+function walk(svc: ModelShapes, shapeName: string, value: unknown, path: string, out: Set<string>): void {
   const shape = svc.shapes[shapeName];
   if (!shape) throw new Error(`unknown model shape ${shapeName}`);
   if (shape.type === 'list') {
@@ -68,7 +68,7 @@ function walk(svc: ServiceModel, shapeName: string, value: unknown, path: string
 }
 
 /** Whether `path` names a member the model knows under `shapeName` (used to refuse pointless acknowledgements). */
-export function isModeledPath(shapeName: string, path: string, svc: ServiceModel = agentCoreModel): boolean {
+export function isModeledPath(shapeName: string, path: string, svc: ModelShapes = agentCoreModel): boolean {
   let shape = svc.shapes[shapeName];
   for (const step of path.match(/\[\]|\.\*|[A-Za-z_][A-Za-z0-9_]*/g) ?? []) {
     if (!shape) return false;

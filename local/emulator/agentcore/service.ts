@@ -5,7 +5,8 @@
  */
 import type { EmulatorRequest, EmulatorResponse, ResolvedOperation, ServiceStandIn } from '../types.ts';
 import { AwsError } from '../types.ts';
-import { agentCoreModel, isPlainObject, validateShape, type ModelOperation } from '../../../functions/lib/model/validate.ts';
+import { serviceModel } from '../../../functions/lib/model/service-model.ts';
+import { isPlainObject, validateShape, type ModelOperation } from '../../../functions/lib/model/validate.ts';
 import type { AgentCoreState } from './state.ts';
 import { errors, paginate } from './util.ts';
 
@@ -24,7 +25,7 @@ interface Route {
 
 function compileRoutes(operations: string[]): Route[] {
   return operations.map((operation) => {
-    const def = agentCoreModel.operations[operation];
+    const def = serviceModel.operations[operation];
     if (!def) throw new Error(`operation ${operation} is not in the model`);
     const path = def.http.requestUri.split('?')[0];
     const segments = path.split('/').map((s) => {
@@ -59,7 +60,7 @@ function matchRoute(routes: Route[], method: string, path: string): { route: Rou
 function buildInput(route: Route, labels: Record<string, string>, req: EmulatorRequest): Json {
   const shapeName = route.def.input;
   if (!shapeName) return {};
-  const shape = agentCoreModel.shapes[shapeName];
+  const shape = serviceModel.shapes[shapeName];
   const members = shape.members ?? {};
   const hasBody = Object.values(members).some((m) => !m.location);
   let body: Json = {};
@@ -72,7 +73,7 @@ function buildInput(route: Route, labels: Record<string, string>, req: EmulatorR
   const input: Json = {};
   for (const [name, m] of Object.entries(members)) {
     const wire = m.locationName ?? name;
-    const memberShape = agentCoreModel.shapes[m.shape];
+    const memberShape = serviceModel.shapes[m.shape];
     if (m.location === 'uri') {
       if (labels[wire] !== undefined) input[name] = labels[wire];
     } else if (m.location === 'querystring') {
@@ -180,7 +181,7 @@ export function createAgentCoreService(state: AgentCoreState): ServiceStandIn {
         operation: route.operation,
         run: () => {
           const input = buildInput(route, labels, req);
-          const issues = route.def.input ? validateShape(route.def.input, input) : [];
+          const issues = route.def.input ? validateShape(route.def.input, input, '', serviceModel) : [];
           if (issues.length) throw errors.fields(issues);
           const output = handlers[route.operation](input, state);
           const status = route.def.http.responseCode ?? 200;

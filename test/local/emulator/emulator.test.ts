@@ -3,7 +3,7 @@ import {
   ConflictException, CreateAgentRuntimeCommand, DeleteAgentRuntimeCommand, GetAgentRuntimeCommand, ListAgentRuntimesCommand,
   ListAgentRuntimeVersionsCommand, UpdateAgentRuntimeCommand,
 } from '@aws-sdk/client-bedrock-agentcore-control';
-import { agentCoreModel } from '../../../functions/lib/model/validate.ts';
+import { serviceModel } from '../../../functions/lib/model/service-model.ts';
 import { AGENTCORE_OPERATIONS } from '../../../local/emulator/agentcore/service.ts';
 import { AwsError, type ServiceStandIn } from '../../../local/emulator/types.ts';
 import type { StandInContext } from '../../../local/emulator/index.ts';
@@ -14,7 +14,7 @@ afterEach(async () => { await h?.close(); h = undefined; });
 
 describe('startEmulator', () => {
   it('serves every operation of the trimmed service model', () => {
-    expect([...AGENTCORE_OPERATIONS].sort()).toEqual(Object.keys(agentCoreModel.operations).sort());
+    expect([...AGENTCORE_OPERATIONS].sort()).toEqual(Object.keys(serviceModel.operations).sort());
   });
 
   it('serves extra stand-ins on the same port, after AgentCore, with the shared clock and state', async () => {
