@@ -6,7 +6,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    pool: 'forks',
+    // Worker threads start faster than forked processes (~20 s less CPU over the suite on 2 cores).
+    // Every file still runs isolated (its own module graph): shared module state across files made
+    // a few tests order-dependent when tried.
+    pool: 'threads',
     // Vitest's default leaves one core free (one worker on a 2-core machine). The suites spend
     // much of their time waiting (the SDK's real-time retry backoff under injected throttling,
     // child processes), so one worker more than cores keeps both busy: 249 s -> ~130 s on 2 cores.

@@ -57,7 +57,7 @@ describe('a drift pass larger than one run', () => {
     expect(stateTransitions(history)).toBe(2 * 3 + 1); // two runs of ContinuePass/CarryCursor/IsPassDone, then PassDone
     // The machine's first run may ask while the run that started it is still finishing: at reserved
     // concurrency 1 Lambda throttles it, and the state's Retry tries again (as on AWS). Nothing else fails.
-    const failed = history.filter((e: { type: string }) => e.type === 'LambdaFunctionFailed') as { lambdaFunctionFailedEventDetails?: { error?: string } }[];
+    const failed = history.filter((e) => e.type === 'LambdaFunctionFailed');
     for (const e of failed) expect(e.lambdaFunctionFailedEventDetails?.error).toBe('Lambda.TooManyRequestsException');
     for (let i = 0; i < 6; i++) expect(description(s, i)).toBe(`declared ${i}`);
     for (let i = 0; i < 2; i++) expect(gwDescription(s, i)).toBe(`declared gw ${i}`);

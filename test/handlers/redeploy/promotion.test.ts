@@ -3,6 +3,7 @@
  * (serverless.yml function keys) against the emulator: results, and the error names the ASL matches.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../../local/clock.ts';
 import { ListTagsForResourceCommand, UpdateAgentRuntimeCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { decodeRejected } from '../../../functions/domain/redeploy/rejected.ts';
 import { PROMOTION_ERROR_NAMES } from '../../../functions/domain/redeploy/errors.ts';
@@ -13,7 +14,9 @@ let stack: Awaited<ReturnType<typeof exampleStack>>;
 let logs: ReturnType<typeof captureLogs>;
 beforeEach(async () => {
   logs = captureLogs();
-  stack = await exampleStack({ seed: exampleSeed((s) => { s.settings.failingImages.push(`${REGISTRY}/support-agent@${digest('0')}`); }) });
+  // A manual clock: a version settles only when the test advances it (an auto clock could settle it
+  // while the test waits for real I/O on a loaded machine).
+  stack = await exampleStack({ clock: new VirtualClock({ mode: 'manual' }), seed: exampleSeed((s) => { s.settings.failingImages.push(`${REGISTRY}/support-agent@${digest('0')}`); }) });
 });
 afterEach(async () => {
   logs.restore();
