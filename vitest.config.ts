@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import LongFirstSequencer from './test/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -15,5 +16,6 @@ export default defineConfig({
     // child processes), so one worker more than cores keeps both busy: 249 s -> ~130 s on 2 cores.
     maxWorkers: availableParallelism() + 1,
     setupFiles: ['test/setup.ts'],
+    sequence: { sequencer: LongFirstSequencer },
   },
 });
