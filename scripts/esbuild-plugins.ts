@@ -9,7 +9,12 @@
  * into the bundle through esbuild `define`s (functions/app/lambda-env.ts readConfig), which also
  * make the YAML branch dead code: the packaged functions carry neither the YAML parser nor the
  * config schemas. Secret references stay references (the loader never resolves them).
+ *
+ * sdkPackageInfoPlugin: every AWS SDK client imports its whole package.json for one field, the
+ * version in its user agent (`packageInfo.version` in runtimeConfig.js): about 2 KB of scripts,
+ * dependencies and metadata per client in every bundle. The bundle gets `{name, version}` instead.
  */
+import { readFile } from 'node:fs/promises';
 import type { Plugin } from 'esbuild';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../functions/lib/config/load.ts';
 import type { CompiledConfig } from '../functions/app/lambda-env.ts';
@@ -54,6 +59,22 @@ export function compiledConfigPlugin(options: CompileConfigOptions): Plugin {
   };
 }
 
+/** Fields of an AWS SDK package.json the SDK reads at run time (runtimeConfig.js: the version). */
+const SDK_PACKAGE_JSON = /[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]package\.json$/;
+
+/** An esbuild plugin that bundles only the name and version of the AWS SDK packages' package.json. */
+export function sdkPackageInfoPlugin(): Plugin {
+  return {
+    name: 'autopilot-sdk-package-info',
+    setup(build) {
+      build.onLoad({ filter: SDK_PACKAGE_JSON }, async (args) => {
+        const { name, version } = JSON.parse(await readFile(args.path, 'utf8')) as { name?: string; version?: string };
+        return { contents: JSON.stringify({ name, version }), loader: 'json' };
+      });
+    },
+  };
+}
+
 /** The part of the Serverless instance the plugins read. */
 interface ServerlessLike {
   serviceDir?: string;
@@ -67,5 +88,5 @@ export default function plugins(serverless: ServerlessLike = {}): Plugin[] {
   const configured = serverless.service?.provider?.environment?.AUTOPILOT_CONFIG_FILE;
   const file = typeof configured === 'string' && configured !== '' ? configured : DEFAULT_CONFIG_FILE;
   const warn = (message: string) => process.stderr.write(`Warning: ${message}\n`);
-  return [compiledConfigPlugin({ file, cwd, warn })];
+  return [compiledConfigPlugin({ file, cwd, warn }), sdkPackageInfoPlugin()];
 }

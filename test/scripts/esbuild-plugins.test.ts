@@ -2,10 +2,11 @@
  * scripts/esbuild-plugins.ts: the config compiled at package time. The compiled form equals what
  * the loader gives from the YAML (example and scenario configs), an invalid file fails the build
  * with the loader's error, secret references stay references, and a handler bundle carries
- * neither the YAML parser nor the config schemas yet gets the same config at run time.
+ * neither the YAML parser nor the config schemas yet gets the same config at run time. An SDK
+ * client's package.json is bundled as its name and version, which its user agent still reports.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -83,5 +84,24 @@ describe('a handler bundle built as serverless-esbuild does', () => {
     });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toStrictEqual(await loadConfig('autopilot.config.yaml', { cwd: ROOT, env: {} }));
+  });
+});
+
+describe('SDK package info (scripts/esbuild-plugins.ts sdkPackageInfoPlugin)', () => {
+  it('bundles only the name and version of an SDK package.json, and the client still reports its version', async () => {
+    const entry = join(scratch, 'sdk-entry.mjs');
+    writeFileSync(entry, `import { SFNClient } from '@aws-sdk/client-sfn';
+export const userAgent = async () => (await new SFNClient({ region: 'us-east-1' }).config.defaultUserAgentProvider()).map((p) => p.join('#')).join(' ');
+`);
+    const options = await esbuildOptions();
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules/@aws-sdk/client-sfn/package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
+    const outfile = join(scratch, 'sdk-entry.out.mjs');
+    const result = await build({ ...options, entryPoints: [entry], outfile, absWorkingDir: ROOT, nodePaths: [join(ROOT, 'node_modules')], metafile: true });
+    const json = Object.entries(Object.values(result.metafile!.outputs)[0].inputs).find(([f]) => f.endsWith('client-sfn/package.json'))!;
+    expect(json[1].bytesInOutput).toBeLessThan(100);
+    const text = readFileSync(outfile, 'utf8');
+    expect(text).not.toContain(Object.values(pkg.scripts)[0]);
+    const mod = await import(pathToFileURL(outfile).href) as { userAgent: () => Promise<string> };
+    expect(await mod.userAgent()).toMatch(new RegExp(`^aws-sdk-js#${pkg.version.replace(/\./g, '\\.')} `));
   });
 });
