@@ -40,7 +40,7 @@ import { ExecutionAlreadyExistsError } from '../lib/errors.ts';
 import { now as clockNow, sleep } from '../lib/time.ts';
 import { planOf, type DriftPlan } from '../domain/drift/plan.ts';
 import { detectedEvents, outcomeEvents, summarize, type DriftEvent, type DriftSummary } from '../domain/drift/report.ts';
-import { adaptersFor, budgetOf, configFor, envValue, homeOf } from './lambda-env.ts';
+import { adaptersFor, budgetOf, configFor, envValue, homeOf, perEndpoint } from './lambda-env.ts';
 
 export type { DriftDeps, DriftRun, ReadCache, ReadOptions } from './drift-common.ts';
 export * from './drift-read.ts';
@@ -154,10 +154,7 @@ const lockClients = new Map<string, ReturnType<typeof createDynamoDbClient>>();
 function lambdaDriftLock(lambda: Partial<Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>>, env: NodeJS.ProcessEnv): CorrectDriftDeps['lock'] {
   const table = envValue('DRIFT_LOCK_TABLE', env);
   if (!table) return { unavailable: 'DRIFT_LOCK_TABLE is not set, so the drift lock cannot be taken' };
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  const key = `${env.AWS_ENDPOINT_URL ?? ''}|${region ?? ''}`;
-  let client = lockClients.get(key);
-  if (!client) lockClients.set(key, client = createDynamoDbClient({ region }));
+  const client = perEndpoint(lockClients, env, createDynamoDbClient);
   const leaseMs = (lambda.getRemainingTimeInMillis?.() ?? 15 * 60_000) + LAMBDA_LEASE_MARGIN_MS;
   const holder = `correctDrift${lambda.awsRequestId ? ` (request ${lambda.awsRequestId})` : ''}`;
   return new DriftLock(new LockAdapter(client, table), holder, leaseMs, () => clockNow().getTime());

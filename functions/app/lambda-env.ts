@@ -44,6 +44,20 @@ export function adaptersFor<B extends AdapterBuilders & { [key: string]: ((...ar
   return adapters as { readonly [K in keyof B & keyof Adapters]: Adapters[K] };
 }
 
+/**
+ * One `T` per endpoint and region of `env` (AWS_ENDPOINT_URL, AWS_REGION), built with those client
+ * options on first use and reused across warm invocations: a reader or adapter a function builds
+ * outside adaptersFor (the secret reader, the drift lock's client).
+ */
+export function perEndpoint<T>(cache: Map<string, T>, env: NodeJS.ProcessEnv, build: (options: ClientOptions) => T): T {
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const key = `${endpoint ?? ''}|${region ?? ''}`;
+  let value = cache.get(key);
+  if (value === undefined) cache.set(key, (value = build({ endpoint, region })));
+  return value;
+}
+
 /** The config as loaded at package time, with the name of the file it came from. */
 export interface CompiledConfig {
   file: string;

@@ -5,6 +5,7 @@
  * compared against, never written with, a value it could not read).
  */
 import { secretReader, secretsClients } from '../adapters/secrets.ts';
+import { perEndpoint } from './lambda-env.ts';
 import type { Config, RuntimeSpec } from '../lib/config/types.ts';
 import { hasSecretRefs, resolveEnv, type SecretReader } from '../domain/secrets/refs.ts';
 
@@ -12,14 +13,7 @@ const readers = new Map<string, SecretReader>();
 
 /** The reader for the current environment, reused across warm invocations. */
 export function secretReaderFor(env: NodeJS.ProcessEnv = process.env): SecretReader {
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  const key = `${env.AWS_ENDPOINT_URL ?? ''}|${region ?? ''}`;
-  let reader = readers.get(key);
-  if (!reader) {
-    reader = secretReader(secretsClients({ region }));
-    readers.set(key, reader);
-  }
-  return reader;
+  return perEndpoint(readers, env, (options) => secretReader(secretsClients(options)));
 }
 
 /** `config` with every runtime's referenced environment values resolved (see the module comment). */

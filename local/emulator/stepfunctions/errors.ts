@@ -43,7 +43,8 @@ export function timeoutError(name: 'States.Timeout' | 'States.HeartbeatTimeout',
 
 /** How AWS reports a Lambda function error to Step Functions: Error = errorType, Cause = JSON. */
 export function lambdaStateError(err: unknown): Error {
-  // An error of the Lambda service itself (a throttled Invoke) is `Lambda.<Exception>` to Step Functions.
+  // An error of the Lambda service itself (a throttled Invoke) is `Lambda.<Exception>` to Step Functions
+  // (Step Functions Developer Guide, "Handle transient Lambda service exceptions": Lambda.TooManyRequestsException, ...).
   if ((err as { serviceError?: boolean })?.serviceError === true) return stateError(`Lambda.${(err as Error).name}`, (err as Error).message);
   const name = (err as Error)?.name || 'Error';
   const message = (err as Error)?.message ?? String(err);
