@@ -13,8 +13,12 @@
  * sdkPackageInfoPlugin: every AWS SDK client imports its whole package.json for one field, the
  * version in its user agent (`packageInfo.version` in runtimeConfig.js): about 2 KB of scripts,
  * dependencies and metadata per client in every bundle. The bundle gets `{name, version}` instead.
+ *
+ * chunksBesideBundlePlugin: with code splitting (custom.esbuild.splitting), each bundle's chunks go
+ * to `<bundle>.chunks/` beside it, so that each function's zip holds its own chunks only.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../functions/lib/config/load.ts';
 import type { CompiledConfig } from '../functions/app/lambda-env.ts';
@@ -75,6 +79,26 @@ export function sdkPackageInfoPlugin(): Plugin {
   };
 }
 
+/**
+ * Where a function's chunks go (custom.esbuild.splitting): next to its bundle, in
+ * `<bundle name>.chunks/`. Every bundle is built into the same folder, and serverless-esbuild
+ * leaves out of a function's zip the files that start with another bundle's name and a dot (its
+ * rule for derived files such as `x.mjs.map`): each zip holds its own bundle's chunks only.
+ */
+export function chunksBesideBundlePlugin(): Plugin {
+  return {
+    name: 'autopilot-chunks-beside-bundle',
+    setup(build) {
+      const entries = build.initialOptions.entryPoints;
+      const list = Array.isArray(entries) ? entries : Object.values(entries ?? {});
+      if (!build.initialOptions.splitting || list.length !== 1) return;
+      const entry = typeof list[0] === 'string' ? list[0] : list[0]!.in;
+      const name = path.basename(entry, path.extname(entry));
+      build.initialOptions.chunkNames = `${name}.chunks/[name]-[hash]`;
+    },
+  };
+}
+
 /** The part of the Serverless instance the plugins read. */
 interface ServerlessLike {
   serviceDir?: string;
@@ -88,5 +112,5 @@ export default function plugins(serverless: ServerlessLike = {}): Plugin[] {
   const configured = serverless.service?.provider?.environment?.AUTOPILOT_CONFIG_FILE;
   const file = typeof configured === 'string' && configured !== '' ? configured : DEFAULT_CONFIG_FILE;
   const warn = (message: string) => process.stderr.write(`Warning: ${message}\n`);
-  return [compiledConfigPlugin({ file, cwd, warn }), sdkPackageInfoPlugin()];
+  return [compiledConfigPlugin({ file, cwd, warn }), sdkPackageInfoPlugin(), chunksBesideBundlePlugin()];
 }

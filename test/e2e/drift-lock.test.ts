@@ -30,6 +30,8 @@ async function drifted(opts: { env?: Record<string, string> } = {}): Promise<{ s
   await settleResources(s);
   await driftRuntime(s, SUPPORT, (live) => ({ ...live, environmentVariables: { ...(live.environmentVariables as object), MODEL_ID: 'changed-by-hand' } }));
   await passTime(s); // past the correction backoff of the first apply
+  // The first apply's correction started a promotion: its checks read the runtime until it ends.
+  await s.settle();
   s.emulator.resetCounters();
   return { s, configFile };
 }

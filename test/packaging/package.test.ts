@@ -205,6 +205,36 @@ describe('serverless package (offline, no credentials)', () => {
     }
   });
 
+  it('splits each bundle: its zip holds every chunk the bundle imports (static or import()), and no other bundle\'s chunks', () => {
+    const handlerFiles = new Set([...ofType('AWS::Lambda::Function')].map(([, fn]) => String(fn.Properties?.Handler).replace(/\.[^.]+$/, '')));
+    let lazyChunks = 0;
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const entries = readZip(join(output, String(fn.Properties?.Code?.S3Key).split('/').pop() as string));
+      const own = String(fn.Properties?.Handler).replace(/\.[^.]+$/, '');
+      // The module graph from the bundle: relative specifiers of import statements and import() calls.
+      const seen = new Set<string>();
+      const queue = [`${own}.mjs`];
+      while (queue.length > 0) {
+        const file = queue.pop() as string;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        const code = entries.get(file)?.toString('utf8');
+        expect(code, `${id}: ${file} is imported but not in the zip`).toBeDefined();
+        for (const m of (code as string).matchAll(/(?:from|import)\s*\(?\s*"(\.\.?\/[^"]+\.mjs)"/g)) {
+          const target = join(dirname(file), m[1] as string);
+          if (/\bimport\s*\(\s*"/.test(m[0])) lazyChunks++;
+          queue.push(target);
+        }
+      }
+      expect(seen.size, `${id}: the bundle imports no chunk (custom.esbuild.splitting off?)`).toBeGreaterThan(1);
+      const chunks = [...entries.keys()].filter((k) => k.includes('.chunks/'));
+      for (const chunk of chunks) expect(chunk.startsWith(`${own}.chunks/`), `${id}: ${chunk} belongs to another bundle`).toBe(true);
+      for (const other of handlerFiles) if (other !== own) expect(entries.has(`${other}.mjs`), `${id}: ${other}.mjs in its zip`).toBe(false);
+    }
+    // The SDK's credential providers other than the environment's (SSO, STS, INI...) load on demand.
+    expect(lazyChunks).toBeGreaterThan(0);
+  });
+
   it('ships Cedar (its wasm) only with the rollout preflight, loadable from the bundle as in /var/task', () => {
     const entries = readZip(join(output, 'rolloutPreflight.zip'));
     expect([...entries.keys()]).toContain('node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm');

@@ -70,7 +70,8 @@ describe('a handler bundle built as serverless-esbuild does', () => {
     const probe = join(scratch, 'probe.ts');
     writeFileSync(probe, `import { configFor } from ${JSON.stringify(join(ROOT, 'functions/app/lambda-env.ts'))};\nimport '${join(ROOT, 'functions/handlers/correct-drift.ts')}';\nexport const load = () => configFor();\n`);
     const outfile = join(scratch, 'out', 'probe.mjs');
-    const result = await build({ ...(await esbuildOptions()), entryPoints: [probe], outfile, metafile: true, absWorkingDir: ROOT });
+    // outdir, as serverless-esbuild builds (code splitting needs it): the bundle is out/probe.mjs.
+    const result = await build({ ...(await esbuildOptions()), entryPoints: [probe], outdir: join(scratch, 'out'), metafile: true, absWorkingDir: ROOT });
 
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((f) => /node_modules\/yaml\/|functions\/lib\/config\/(load|schema|semantics|policies|desired)\.ts$/.test(f))).toEqual([]);
@@ -95,11 +96,13 @@ export const userAgent = async () => (await new SFNClient({ region: 'us-east-1' 
 `);
     const options = await esbuildOptions();
     const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules/@aws-sdk/client-sfn/package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
-    const outfile = join(scratch, 'sdk-entry.out.mjs');
-    const result = await build({ ...options, entryPoints: [entry], outfile, absWorkingDir: ROOT, nodePaths: [join(ROOT, 'node_modules')], metafile: true });
-    const json = Object.entries(Object.values(result.metafile!.outputs)[0].inputs).find(([f]) => f.endsWith('client-sfn/package.json'))!;
+    const outdir = join(scratch, 'sdk-out');
+    const outfile = join(outdir, 'sdk-entry.mjs');
+    const result = await build({ ...options, entryPoints: [entry], outdir, absWorkingDir: ROOT, nodePaths: [join(ROOT, 'node_modules')], metafile: true });
+    const outputs = Object.entries(result.metafile!.outputs);
+    const json = outputs.flatMap(([, o]) => Object.entries(o.inputs)).find(([f]) => f.endsWith('client-sfn/package.json'))!;
     expect(json[1].bytesInOutput).toBeLessThan(100);
-    const text = readFileSync(outfile, 'utf8');
+    const text = outputs.map(([f]) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
     expect(text).not.toContain(Object.values(pkg.scripts)[0]);
     const mod = await import(pathToFileURL(outfile).href) as { userAgent: () => Promise<string> };
     expect(await mod.userAgent()).toMatch(new RegExp(`^aws-sdk-js#${pkg.version.replace(/\./g, '\\.')} `));
