@@ -12,9 +12,12 @@
  * conditions"). Keywords are case-insensitive, function names case-sensitive. Numbers (N) compare
  * numerically, strings (S) by their UTF-8 bytes; a comparison between different types, or with a
  * missing attribute, is false. BETWEEN, IN, the other functions and nested document paths are
- * refused with a ValidationException (the stand-in does not evaluate what it does not model).
+ * refused with a ValidationException (the stand-in does not evaluate what it does not model). An
+ * attribute named by a reserved word instead of a `#name` placeholder is refused as DynamoDB
+ * refuses it (reserved-words.ts).
  */
 import { AwsError } from '../types.ts';
+import { isReservedWord } from './reserved-words.ts';
 
 export type AttributeValue = { S?: string; N?: string; B?: string; BOOL?: boolean; NULL?: boolean; M?: Record<string, AttributeValue>; L?: AttributeValue[]; SS?: string[]; NS?: string[] };
 export type Item = Record<string, AttributeValue>;
@@ -41,6 +44,12 @@ function tokenize(expression: string, what: string): Token[] {
     if (expression.slice(re.lastIndex).trim() === '') break;
   }
   return tokens;
+}
+
+/** `name` when it may name an attribute in an expression as is; a reserved word is refused. */
+function notReserved(name: string, what: string): string {
+  if (isReservedWord(name)) throw invalid(what, `Attribute name is a reserved keyword; reserved keyword: ${name}`);
+  return name;
 }
 
 /** The `#name` and `:value` placeholders the expressions use. */
@@ -135,7 +144,7 @@ class Parser {
   private attribute(): string {
     const t = this.tokens[this.i++];
     if (t?.kind === 'name') return this.names[t.text];
-    if (t?.kind === 'word' && !KEYWORDS.has(t.text.toLowerCase())) return t.text;
+    if (t?.kind === 'word' && !KEYWORDS.has(t.text.toLowerCase())) return notReserved(t.text, this.what);
     throw invalid(this.what, `Syntax error; token: "${t?.text ?? '<EOF>'}"`);
   }
 
@@ -196,7 +205,7 @@ export function parseSetExpression(expression: string, names: Record<string, str
     const attr = tokens[i];
     const eq = tokens[i + 1];
     const value = tokens[i + 2];
-    const name = attr?.kind === 'name' ? names[attr.text] : attr?.kind === 'word' ? attr.text : undefined;
+    const name = attr?.kind === 'name' ? names[attr.text] : attr?.kind === 'word' ? notReserved(attr.text, 'UpdateExpression') : undefined;
     if (!name || eq?.text !== '=' || value?.kind !== 'value') {
       if (value && value.kind === 'word') throw unsupported('An update expression other than SET attribute = :value');
       throw invalid('UpdateExpression', `Syntax error; token: "${(attr ?? eq ?? value)?.text ?? '<EOF>'}"`);

@@ -96,6 +96,21 @@ describe('DynamoDB stand-in', () => {
     expect(dynamodb.items(TableName)).toEqual([]);
   });
 
+  it('refuses a reserved word as an attribute name, as DynamoDB does, and takes it behind a #name placeholder', async () => {
+    const Item = { lockId: { S: 'x' }, owner: { S: 'a' } };
+    await expect(client.send(new PutItemCommand({ TableName, Item, ConditionExpression: 'attribute_not_exists(Owner)' })))
+      .rejects.toThrow(/^Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: Owner$/);
+    await expect(client.send(new PutItemCommand({ TableName, Item, ConditionExpression: 'ttl < :t', ExpressionAttributeValues: { ':t': { N: '1' } } })))
+      .rejects.toThrow(/reserved keyword: ttl$/);
+    await expect(client.send(new UpdateItemCommand({ TableName, Key: { lockId: { S: 'x' } }, UpdateExpression: 'SET expiresAt = :e, status = :s', ExpressionAttributeValues: { ':e': { N: '1' }, ':s': { S: 'held' } } })))
+      .rejects.toThrow(/^Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: status$/);
+    expect(dynamodb.items(TableName)).toEqual([]);
+    // A word that only contains one (expiresAt, lockId) is not one; the placeholder form is accepted.
+    await client.send(new UpdateItemCommand({ TableName, Key: { lockId: { S: 'x' } }, UpdateExpression: 'SET expiresAt = :e, #s = :s', ConditionExpression: 'attribute_not_exists(#o)',
+      ExpressionAttributeNames: { '#s': 'status', '#o': 'owner' }, ExpressionAttributeValues: { ':e': { N: '1' }, ':s': { S: 'held' } } }));
+    expect(dynamodb.items(TableName)).toEqual([{ lockId: { S: 'x' }, expiresAt: { N: '1' }, status: { S: 'held' } }]);
+  });
+
   it('refuses what it does not evaluate rather than guess (BETWEEN, other functions, REMOVE)', async () => {
     const cond = (ConditionExpression: string, values: Record<string, { N: string }> = {}) => client.send(new PutItemCommand({
       TableName, Item: { lockId: { S: 'x' } }, ConditionExpression, ...(Object.keys(values).length > 0 && { ExpressionAttributeValues: values }),
