@@ -14,7 +14,7 @@ import type { Config, DeclaredPolicy, GatewaySpec, PolicyEngineDeclaration, Runt
 import { AmbiguousResourceError, AwsServiceError, ThrottledError } from '../lib/errors.ts';
 import { retryWithBackoff } from '../lib/retry.ts';
 import { monotonicNow, sleep } from '../lib/time.ts';
-import { type CorrectionHistory, type DriftPlan } from '../domain/drift/plan.ts';
+import type { CorrectionHistory, DriftPlan } from '../domain/drift/plan.ts';
 import { encodeHistory, HISTORY_TAG } from '../domain/drift/history.ts';
 import { DRIFT_ROLLOUT_TAG } from '../domain/drift/tamper-guard.ts';
 

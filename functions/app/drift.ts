@@ -45,7 +45,7 @@ import { adaptersFor, budgetOf, configFor, envValue, homeOf, perEndpoint } from 
 export type { DriftDeps, DriftRun, ReadCache, ReadOptions } from './drift-common.ts';
 export * from './drift-read.ts';
 export * from './drift-apply.ts';
-import { type ApplyOutcome, type ApplyResult } from './drift-apply.ts';
+import type { ApplyOutcome, ApplyResult } from './drift-apply.ts';
 import { errorText, retrying, type DriftDeps, type DriftRun } from './drift-common.ts';
 import { scanDrift, type ScanCursor } from './drift-scan.ts';
 import { describeHolder, DriftLock } from './drift-lock.ts';

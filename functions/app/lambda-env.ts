@@ -18,7 +18,9 @@ export const SAFETY_MARGIN_MS = 10_000;
 /** How to build each adapter a function uses (e.g. `{ agentCore: agentCoreAdapter }` from functions/adapters/*). */
 export type AdapterBuilders = { [K in keyof Adapters]?: (options: ClientOptions, adapterOptions: AgentCoreAdapterOptions) => Adapters[K] };
 
-const adapterCache = new Map<string, Partial<Record<keyof Adapters, unknown>>>();
+// Per endpoint and region, one adapter per builder: the same service can have an eager and a lazy
+// builder (functions/adapters/lazy.ts), and functions sharing a process (the local stack) use both.
+const adapterCache = new Map<string, Map<unknown, unknown>>();
 
 /**
  * The adapters a function uses, built on first access and reused across warm invocations. Only the
@@ -31,7 +33,7 @@ export function adaptersFor<B extends AdapterBuilders & { [key: string]: ((...ar
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const key = `${endpoint ?? ''}|${region ?? ''}|${env.AUTOPILOT_CONFIG_FILE ?? ''}|${env.LAMBDA_TASK_ROOT ?? ''}`;
   let built = adapterCache.get(key);
-  if (!built) adapterCache.set(key, (built = {}));
+  if (!built) adapterCache.set(key, (built = new Map()));
   const cache = built;
   // Live members the bundled model does not know stop every write unless the config acknowledges them.
   const acknowledgedMembers = async () => (await configFor(env)).unknownMembers.acknowledged;
@@ -39,7 +41,13 @@ export function adaptersFor<B extends AdapterBuilders & { [key: string]: ((...ar
   for (const name of Object.keys(builders) as (keyof Adapters)[]) {
     const build = builders[name];
     if (typeof build !== 'function') throw new TypeError(`adaptersFor: "${String(name)}" is not an adapter builder (pass e.g. { agentCore: agentCoreAdapter }, then the environment)`);
-    Object.defineProperty(adapters, name, { enumerable: true, get: () => (cache[name] ??= build({ endpoint, region }, { acknowledgedMembers })) });
+    Object.defineProperty(adapters, name, {
+      enumerable: true,
+      get: () => {
+        if (!cache.has(build)) cache.set(build, build({ endpoint, region }, { acknowledgedMembers }));
+        return cache.get(build);
+      },
+    });
   }
   return adapters as { readonly [K in keyof B & keyof Adapters]: Adapters[K] };
 }

@@ -14,7 +14,6 @@ import type { Config, DeclaredPolicy, PolicyEngineDeclaration } from '../lib/con
 import { canonicalStatement } from '../lib/cedar.ts';
 import { ResourceNotFoundError } from '../lib/errors.ts';
 import { ATTEMPT, ATTEMPT_PROBLEM, dryRunAttempt, executionArnOf, startOnce, type StartStatus } from '../domain/execution-start.ts';
-import { now as clockNow } from '../lib/time.ts';
 import type {
   CheckPolicyInput, PolicyProgress, PromotionRequest, PromotionState, PromotionVerifyInput, PromotionVerifyResult, StateError, WriteInput,
 } from '../domain/promotion/contract.ts';
@@ -27,11 +26,6 @@ import { promotionExecutionName, promotionExecutionPrefix, promotionPreflight, s
 import { planWrite } from '../domain/promotion/writes.ts';
 import { POLICY_METRICS_NAMESPACE, verifyWindow, type AlarmState } from '../domain/rollout/metric-queries.ts';
 import { ROLLOUT_EVENT_SOURCE } from '../domain/rollout/outcome.ts';
-import { agentCoreAdapter } from '../adapters/agentcore.ts';
-import { cloudWatchAdapter } from '../adapters/cloudwatch.ts';
-import { eventsAdapter } from '../adapters/events.ts';
-import { sfnAdapter } from '../adapters/sfn.ts';
-import { adaptersFor, configFor, envValue } from './lambda-env.ts';
 
 export interface PromotionDeps {
   adapters: Pick<Adapters, 'agentCore' | 'cloudWatch' | 'events' | 'sfn'>;
@@ -42,18 +36,6 @@ export interface PromotionDeps {
   /** PROMOTION_STATE_MACHINE_ARN of this stack's policy-promotion state machine. */
   stateMachineArn?: string;
   logger: Logger;
-}
-
-/** The tasks' deps from the Lambda environment (read per invocation). */
-export function promotionDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): PromotionDeps {
-  return {
-    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: cloudWatchAdapter, events: eventsAdapter, sfn: sfnAdapter }, env),
-    loadConfig: () => configFor(env),
-    now: clockNow,
-    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
-    stateMachineArn: envValue('POLICY_PROMOTION_STATE_MACHINE_ARN', env),
-    logger,
-  };
 }
 
 // --- declarations and live policies -----------------------------------------------------------

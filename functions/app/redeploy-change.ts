@@ -1,7 +1,7 @@
 /**
  * onChangeRequest's use case: a `Runtime Change Requested` event, applied losslessly.
  */
-import { type RuntimeChange } from '../domain/runtime-update.ts';
+import type { RuntimeChange } from '../domain/runtime-update.ts';
 import { CHANGE_REQUEST_DETAIL_TYPE, parseChangeRequest, requestedImageUri } from '../domain/redeploy/events.ts';
 import { requestRefused } from '../domain/requests/refusal.ts';
 import { undeclaredRuntime } from '../domain/requests/scope.ts';

@@ -2,11 +2,11 @@
  * What a redeploy asks ECR: the tags and push time of a digest (stale-tag and older-than-live guards),
  * the tags of the live digest (semver rules), and whether the pushed artifact is a deployable image.
  */
-import { type ImagePush } from '../domain/redeploy/events.ts';
-import { type ImageLookup } from '../domain/redeploy/guards.ts';
+import type { ImagePush } from '../domain/redeploy/events.ts';
+import type { ImageLookup } from '../domain/redeploy/guards.ts';
 import { parseImageUri } from '../domain/redeploy/image-ref.ts';
 import { describeError } from '../domain/redeploy/outcome-events.ts';
-import { type LiveRuntimeLike } from '../domain/redeploy/plan.ts';
+import type { LiveRuntimeLike } from '../domain/redeploy/plan.ts';
 import { tagPolicyKind, tagVersion } from '../domain/redeploy/tag-policy.ts';
 import type { TrackRule } from '../lib/config/index.ts';
 import { ResourceNotFoundError } from '../lib/errors.ts';

@@ -4,7 +4,7 @@
 import { ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { AgentCoreAdapter } from '../adapters/index.ts';
 import { callAws } from '../adapters/aws-errors.ts';
-import { type LiveRuntime } from '../domain/runtime-update.ts';
+import type { LiveRuntime } from '../domain/runtime-update.ts';
 import { decodeRejected, encodeRejected, REJECTED_DIGESTS_TAG } from '../domain/redeploy/rejected.ts';
 import { describeError } from '../domain/redeploy/outcome-events.ts';
 

@@ -20,7 +20,7 @@
  */
 import type { SecretReader } from '../domain/secrets/refs.ts';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
+import type { UpdateAgentRuntimeCommandInput } from '@aws-sdk/client-bedrock-agentcore-control';
 import type { Adapters } from '../adapters/index.ts';
 import { diffConfig, type FieldChange } from '../domain/diff.ts';
 import { redactChanges } from '../domain/redact.ts';
@@ -44,7 +44,7 @@ import {
   type RedeploySubject,
 } from '../domain/redeploy/outcome-events.ts';
 import type { PromotionOrigin } from '../domain/redeploy/promotion.ts';
-import { type HomeRegistry } from '../domain/redeploy/plan.ts';
+import type { HomeRegistry } from '../domain/redeploy/plan.ts';
 import { buildPromotionInput, promotionExecutionName, VERIFY_ONLY, type PromoteSettings } from '../domain/redeploy/promotion.ts';
 import type { Config, RuntimeSpec } from '../lib/config/index.ts';
 import {

@@ -1,6 +1,6 @@
 /**
  * Policy rollout use cases: the six tasks of the policy-rollout state machine
- * (statemachines/policy-rollout.asl.yaml) and the start of a rollout. Each gathers facts from AWS,
+ * (statemachines/policy-rollout.asl.yaml); the start of a rollout is rollout-start.ts. Each gathers facts from AWS,
  * hands them to the rollout domain (functions/domain/rollout/) and does what it decides.
  * Inputs and outputs: functions/domain/rollout/contract.ts. Errors keep their names (the ASL's
  * Retry/Catch match them): the domain's (errors.ts) and the adapters' (ThrottledError,
@@ -13,7 +13,6 @@ import { parseRolloutOverrides } from '../lib/config/rollout.ts';
 import type { Config, RolloutSettings as ConfigRolloutSettings } from '../lib/config/types.ts';
 import { ResourceNotFoundError, ServiceUnavailableError } from '../lib/errors.ts';
 import { validateShape } from '../lib/model/validate.ts';
-import { now as clockNow } from '../lib/time.ts';
 import { buildGatewayUpdate } from '../domain/gateway-update.ts';
 import { planRestore, rollbackPointOf } from '../domain/rollout/restore.ts';
 import { canonicalRequestJson } from '../domain/client-token.ts';
@@ -41,14 +40,8 @@ import type { RolloutDetailType } from '../domain/rollout/outcome.ts';
 import { preflight as decidePreflight } from '../domain/rollout/preflight.ts';
 import { assessReadiness, startReadiness } from '../domain/rollout/readiness.ts';
 import { rolloutSettingsFromConfig } from '../domain/rollout/settings.ts';
-import { configuredSettings, gatewaySpecOf, startPolicyRollout } from '../domain/rollout/start.ts';
-import type { StartRolloutRequest, StartRolloutResult } from '../domain/rollout/start.ts';
+import { configuredSettings, gatewaySpecOf } from '../domain/rollout/start.ts';
 import { stageMode, verifyResult, windowForVerify } from '../domain/rollout/verify.ts';
-import { agentCoreAdapter } from '../adapters/agentcore.ts';
-import { cloudWatchAdapter } from '../adapters/cloudwatch.ts';
-import { eventsAdapter } from '../adapters/events.ts';
-import { sfnAdapter } from '../adapters/sfn.ts';
-import { adaptersFor, configFor, envValue } from './lambda-env.ts';
 
 export interface RolloutDeps {
   adapters: Pick<Adapters, 'agentCore' | 'cloudWatch' | 'events' | 'sfn'>;
@@ -59,18 +52,6 @@ export interface RolloutDeps {
   /** ROLLOUT_STATE_MACHINE_ARN (else derived from the execution ARN). */
   stateMachineArn?: string;
   logger: Logger;
-}
-
-/** The tasks' deps from the Lambda environment (read per invocation). */
-export function rolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): RolloutDeps {
-  return {
-    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: cloudWatchAdapter, events: eventsAdapter, sfn: sfnAdapter }, env),
-    loadConfig: () => configFor(env),
-    now: clockNow,
-    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
-    stateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
-    logger,
-  };
 }
 
 /** A JSON copy (Dates become ISO strings, `$metadata` dropped): what a task returns and Step Functions stores. */
@@ -303,62 +284,4 @@ export async function publish(deps: RolloutDeps, input: PublishInput): Promise<{
   });
   deps.logger.info('Rollout event published', { detailType, stage: detail.stage, rolloutId: detail.rolloutId });
   return { published: true, eventIds };
-}
-
-// --- start -------------------------------------------------------------------------------------
-
-export const ROLLOUT_REQUESTED_DETAIL_TYPE = 'Policy Rollout Requested';
-
-export interface StartRolloutHandlerDeps {
-  adapters: Pick<Adapters, 'agentCore' | 'sfn'>;
-  loadConfig: () => Promise<Config>;
-  stateMachineArn: string | undefined;
-  now: () => Date;
-  logger: Logger;
-}
-
-/** The start's deps from the Lambda environment (read per invocation). */
-export function startRolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): StartRolloutHandlerDeps {
-  return {
-    adapters: adaptersFor({ agentCore: agentCoreAdapter, sfn: sfnAdapter }, env),
-    loadConfig: () => configFor(env),
-    stateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
-    now: clockNow,
-    logger,
-  };
-}
-
-/** The request inside an EventBridge event (its `detail`), or the direct invocation payload itself. */
-export function requestOf(event: unknown): StartRolloutRequest {
-  if (typeof event === 'object' && event !== null && 'detail-type' in event) {
-    const e = event as { 'detail-type': unknown; detail?: unknown };
-    if (e['detail-type'] !== ROLLOUT_REQUESTED_DETAIL_TYPE) {
-      throw new InvalidRolloutInputError(`Unexpected event detail-type ${JSON.stringify(e['detail-type'])}; expected "${ROLLOUT_REQUESTED_DETAIL_TYPE}"`);
-    }
-    return e.detail as StartRolloutRequest;
-  }
-  return event as StartRolloutRequest;
-}
-
-/** Starts the rollout an event or direct invocation asks for (see functions/domain/rollout/start.ts). */
-export async function startRollout(deps: StartRolloutHandlerDeps, event: unknown): Promise<StartRolloutResult> {
-  if (!deps.stateMachineArn) throw new InvalidRolloutInputError('ROLLOUT_STATE_MACHINE_ARN is not set');
-  const request = requestOf(event);
-  const result = await startPolicyRollout(
-    {
-      sfn: deps.adapters.sfn,
-      agentCore: deps.adapters.agentCore,
-      stateMachineArn: deps.stateMachineArn,
-      config: await deps.loadConfig(),
-      now: deps.now,
-    },
-    request,
-  );
-  deps.logger.info('Policy rollout start', {
-    status: result.status,
-    executionName: result.executionName,
-    gatewayId: result.gatewayId,
-    dryRun: result.dryRun,
-  });
-  return result;
 }

@@ -8,8 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import * as tasks from '../app/redeploy-promotion.ts';
 import type { PromotionTaskContext } from '../app/redeploy-promotion.ts';
 import { agentCoreAdapter } from '../adapters/agentcore.ts';
-import { cloudWatchAdapter } from '../adapters/cloudwatch.ts';
-import { eventsAdapter } from '../adapters/events.ts';
+import { lazyCloudWatchAdapter, lazyEventsAdapter } from '../adapters/lazy.ts';
 import { adaptersFor, budgetOf, configFor } from '../app/lambda-env.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
@@ -39,7 +38,8 @@ const logger = createLogger();
 const handlers = createHandler({
   logger,
   context: (lambda, log) => ({
-    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: cloudWatchAdapter, events: eventsAdapter }),
+    // checkAlarms alone reads CloudWatch, report alone publishes: lazily loaded clients (functions/adapters/lazy.ts).
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: lazyCloudWatchAdapter, events: lazyEventsAdapter }),
     log,
     remainingMs: budgetOf(lambda, 5_000),
     events: async () => (await configFor()).events,

@@ -5,11 +5,29 @@
  */
 import type { Context } from 'aws-lambda';
 import * as rollout from '../app/rollout.ts';
-import { rolloutDepsFor, type RolloutDeps } from '../app/rollout.ts';
+import type { RolloutDeps } from '../app/rollout.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { agentCoreAdapter } from '../adapters/agentcore.ts';
+import { lazyCloudWatchAdapter, lazyEventsAdapter, lazySfnAdapter } from '../adapters/lazy.ts';
+import { adaptersFor, configFor, envValue } from '../app/lambda-env.ts';
+import { now as clockNow } from '../lib/time.ts';
 
 export type { RolloutDeps };
+
+/** The tasks' deps from the Lambda environment (read per invocation). */
+function rolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): RolloutDeps {
+  return {
+    // Each task calls one or two of these clients: the others never load (functions/adapters/lazy.ts).
+    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: lazyCloudWatchAdapter, events: lazyEventsAdapter, sfn: lazySfnAdapter }, env),
+    loadConfig: () => configFor(env),
+    now: clockNow,
+    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
+    stateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
+    logger,
+  };
+}
 
 type Task<I, O> = (event: I, context: Context) => Promise<O>;
 /** The Lambda handler of a use case `(deps, input) => Promise<output>`. */
