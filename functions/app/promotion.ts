@@ -7,9 +7,7 @@
  * The statement always comes from the packaged config (never from a request or the execution
  * state); every write checks that its hash is still the one the preflight recorded.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Policy } from '@aws-sdk/client-bedrock-agentcore-control';
-import type { Adapters } from '../adapters/index.ts';
 import type { Config, DeclaredPolicy, PolicyEngineDeclaration } from '../lib/config/types.ts';
 import { canonicalStatement } from '../lib/cedar.ts';
 import { ResourceNotFoundError } from '../lib/errors.ts';
@@ -26,17 +24,9 @@ import { promotionExecutionName, promotionExecutionPrefix, promotionPreflight, s
 import { planWrite } from '../domain/promotion/writes.ts';
 import { POLICY_METRICS_NAMESPACE, verifyWindow, type AlarmState } from '../domain/rollout/metric-queries.ts';
 import { ROLLOUT_EVENT_SOURCE } from '../domain/rollout/outcome.ts';
+import type { PolicyTaskDeps } from './policy-task-deps.ts';
 
-export interface PromotionDeps {
-  adapters: Pick<Adapters, 'agentCore' | 'cloudWatch' | 'events' | 'sfn'>;
-  loadConfig: () => Promise<Config>;
-  now: () => Date;
-  /** AUTOPILOT_EVENT_BUS (else the config's events.busName). */
-  eventBusName?: string;
-  /** PROMOTION_STATE_MACHINE_ARN of this stack's policy-promotion state machine. */
-  stateMachineArn?: string;
-  logger: Logger;
-}
+export type PromotionDeps = PolicyTaskDeps;
 
 // --- declarations and live policies -----------------------------------------------------------
 

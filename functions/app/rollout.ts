@@ -6,11 +6,9 @@
  * Retry/Catch match them): the domain's (errors.ts) and the adapters' (ThrottledError,
  * ConflictError, ServiceUnavailableError...).
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Adapters } from '../adapters/index.ts';
 import { ConfigError } from '../lib/config/config-error.ts';
 import { parseRolloutOverrides } from '../lib/config/rollout.ts';
-import type { Config, RolloutSettings as ConfigRolloutSettings } from '../lib/config/types.ts';
+import type { RolloutSettings as ConfigRolloutSettings } from '../lib/config/types.ts';
 import { ResourceNotFoundError, ServiceUnavailableError } from '../lib/errors.ts';
 import { validateShape } from '../lib/model/validate.ts';
 import { buildGatewayUpdate } from '../domain/gateway-update.ts';
@@ -42,17 +40,9 @@ import { assessReadiness, startReadiness } from '../domain/rollout/readiness.ts'
 import { rolloutSettingsFromConfig } from '../domain/rollout/settings.ts';
 import { configuredSettings, gatewaySpecOf } from '../domain/rollout/start.ts';
 import { stageMode, verifyResult, windowForVerify } from '../domain/rollout/verify.ts';
+import type { PolicyTaskDeps } from './policy-task-deps.ts';
 
-export interface RolloutDeps {
-  adapters: Pick<Adapters, 'agentCore' | 'cloudWatch' | 'events' | 'sfn'>;
-  loadConfig: () => Promise<Config>;
-  now: () => Date;
-  /** AUTOPILOT_EVENT_BUS (else the config's events.busName). */
-  eventBusName?: string;
-  /** ROLLOUT_STATE_MACHINE_ARN (else derived from the execution ARN). */
-  stateMachineArn?: string;
-  logger: Logger;
-}
+export type RolloutDeps = PolicyTaskDeps;
 
 /** A JSON copy (Dates become ISO strings, `$metadata` dropped): what a task returns and Step Functions stores. */
 function plain<T>(value: T): Record<string, unknown> {

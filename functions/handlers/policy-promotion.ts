@@ -11,24 +11,7 @@ import { gatePromotionRequest, isBusEvent } from '../app/requests.ts';
 import { InvalidPromotionRequestError } from '../domain/promotion/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { agentCoreAdapter } from '../adapters/agentcore.ts';
-import { lazyCloudWatchAdapter, lazyEventsAdapter, lazySfnAdapter } from '../adapters/lazy.ts';
-import { adaptersFor, configFor, envValue } from '../app/lambda-env.ts';
-import { now as clockNow } from '../lib/time.ts';
-
-/** The tasks' deps from the Lambda environment (read per invocation). */
-function promotionDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): PromotionDeps {
-  return {
-    // Each task calls one or two of these clients: the others never load (functions/adapters/lazy.ts).
-    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: lazyCloudWatchAdapter, events: lazyEventsAdapter, sfn: lazySfnAdapter }, env),
-    loadConfig: () => configFor(env),
-    now: clockNow,
-    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
-    stateMachineArn: envValue('POLICY_PROMOTION_STATE_MACHINE_ARN', env),
-    logger,
-  };
-}
+import { policyTaskDepsFor } from '../app/policy-task-deps.ts';
 
 type Task<I, O> = (event: I, context: Context) => Promise<O>;
 
@@ -50,7 +33,7 @@ export function promotionRequestOf(event: unknown): unknown {
 export function createHandlers(deps?: PromotionDeps) {
   const log = deps?.logger ?? logger;
   const wrap = <I, O>(task: (d: PromotionDeps, input: I) => Promise<O>): Task<I, O> =>
-    withMiddleware<I, O>((event) => task(deps ?? promotionDepsFor(log), event), { logger: log }) as unknown as Task<I, O>;
+    withMiddleware<I, O>((event) => task(deps ?? policyTaskDepsFor(log, 'POLICY_PROMOTION_STATE_MACHINE_ARN'), event), { logger: log }) as unknown as Task<I, O>;
   return {
     preflight: wrap(promotion.preflight),
     write: wrap(promotion.write),

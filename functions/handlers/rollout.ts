@@ -8,26 +8,9 @@ import * as rollout from '../app/rollout.ts';
 import type { RolloutDeps } from '../app/rollout.ts';
 import { createLogger } from '../lib/logger.ts';
 import { withMiddleware } from '../lib/middy.ts';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { agentCoreAdapter } from '../adapters/agentcore.ts';
-import { lazyCloudWatchAdapter, lazyEventsAdapter, lazySfnAdapter } from '../adapters/lazy.ts';
-import { adaptersFor, configFor, envValue } from '../app/lambda-env.ts';
-import { now as clockNow } from '../lib/time.ts';
+import { policyTaskDepsFor } from '../app/policy-task-deps.ts';
 
 export type { RolloutDeps };
-
-/** The tasks' deps from the Lambda environment (read per invocation). */
-function rolloutDepsFor(logger: Logger, env: NodeJS.ProcessEnv = process.env): RolloutDeps {
-  return {
-    // Each task calls one or two of these clients: the others never load (functions/adapters/lazy.ts).
-    adapters: adaptersFor({ agentCore: agentCoreAdapter, cloudWatch: lazyCloudWatchAdapter, events: lazyEventsAdapter, sfn: lazySfnAdapter }, env),
-    loadConfig: () => configFor(env),
-    now: clockNow,
-    eventBusName: envValue('AUTOPILOT_EVENT_BUS', env),
-    stateMachineArn: envValue('ROLLOUT_STATE_MACHINE_ARN', env),
-    logger,
-  };
-}
 
 type Task<I, O> = (event: I, context: Context) => Promise<O>;
 /** The Lambda handler of a use case `(deps, input) => Promise<output>`. */
@@ -48,7 +31,7 @@ const logger = createLogger();
 export function createHandlers(deps?: RolloutDeps): RolloutHandlers {
   const log = deps?.logger ?? logger;
   const wrap = <I, O>(task: (d: RolloutDeps, input: I) => Promise<O>): Task<I, O> =>
-    withMiddleware<I, O>((event) => task(deps ?? rolloutDepsFor(log), event), { logger: log }) as unknown as Task<I, O>;
+    withMiddleware<I, O>((event) => task(deps ?? policyTaskDepsFor(log, 'ROLLOUT_STATE_MACHINE_ARN'), event), { logger: log }) as unknown as Task<I, O>;
   return {
     preflight: wrap(rollout.preflight),
     applyMode: wrap(rollout.applyMode),
